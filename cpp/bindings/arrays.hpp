@@ -1,0 +1,57 @@
+// Validation of NumPy arrays handed to the kernels. The Python layer converts user input to the network's
+// dtype and to C order first; these checks are the last line: an array that reaches a kernel has exactly the
+// dtype, shape and layout the kernel assumes, and every dimension fits the 32-bit ints BLAS takes.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <climits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace ufldl::bindings {
+
+namespace py = pybind11;
+
+inline std::string shape_str(const py::array& a) {
+    std::ostringstream s;
+    s << "(";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i) s << (i ? ", " : "") << a.shape(i);
+    s << (a.ndim() == 1 ? ",)" : ")");
+    return s.str();
+}
+
+inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+// Checks dtype T, C-contiguity and shape; a negative entry in `shape` matches any extent.
+template <class T>
+void check_array(const py::array& a, const char* name, const std::vector<py::ssize_t>& shape) {
+    if (!a.dtype().is(py::dtype::of<T>()))
+        throw py::type_error(std::string(name) + " must have dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
+                             ", got " + dtype_str(a));
+    bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
+    for (std::size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || a.shape(i) == shape[i];
+    if (!ok) {
+        std::ostringstream want;
+        want << "(";
+        for (std::size_t i = 0; i < shape.size(); ++i)
+            want << (i ? ", " : "") << (shape[i] < 0 ? std::string("m") : std::to_string(shape[i]));
+        want << (shape.size() == 1 ? ",)" : ")");
+        throw py::value_error(std::string(name) + " must have shape " + want.str() + ", got " + shape_str(a));
+    }
+    if (!(a.flags() & py::array::c_style))
+        throw py::value_error(std::string(name) + " must be C-contiguous");
+    for (py::ssize_t i = 0; i < a.ndim(); ++i)
+        if (a.shape(i) > INT_MAX)
+            throw py::value_error(std::string(name) + " has a dimension of " + std::to_string(a.shape(i)) +
+                                  ", more than BLAS's 32-bit limit " + std::to_string(INT_MAX));
+}
+
+template <class T>
+T* writable_data(py::array& a, const char* name) {
+    if (!a.writeable()) throw py::value_error(std::string(name) + " must be writable");
+    return static_cast<T*>(a.mutable_data());
+}
+
+}  // namespace ufldl::bindings

@@ -1,0 +1,15 @@
+// The compiled core of ufldl. This file only registers one area per call; see register_*.cpp.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+namespace ufldl::bindings {
+void register_info(py::module_& m);
+void register_network(py::module_& m);
+}  // namespace ufldl::bindings
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "ufldl's compiled kernels (use the ufldl package, not this module directly).";
+    ufldl::bindings::register_info(m);
+    ufldl::bindings::register_network(m);
+}

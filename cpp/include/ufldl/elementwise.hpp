@@ -1,0 +1,40 @@
+// The fused elementwise passes that surround the matrix products of a dense network.
+// Every pass works on row-major (m x n) blocks, visits each element once, and accumulates per-column sums in
+// double (for rho_hat and the bias gradients) on the way. The implementation is compiled once per instruction
+// set and the best one for this CPU is chosen at run time (see elementwise_dispatch.cpp).
+#pragma once
+#include <cstdint>
+
+#include "ufldl/types.hpp"
+
+namespace ufldl {
+
+template <class T>
+struct ElementwiseKernels {
+    // Z <- f(Z + b) in place (softmax row-wise). If colsum is not null: colsum[j] += A[i, j] over all rows.
+    void (*bias_activate)(T* Z, index_t m, index_t n, const T* b, Activation act, double* colsum);
+
+    // Output layer with squared error: A = f(Z + b), D = (A - Y) * f'(A) * inv_m written over Z,
+    // dsum[j] += D[i, j]. Returns sum_ij 0.5 * (A - Y)^2 (not divided by m).
+    double (*output_squared)(T* Z, const T* Y, index_t m, index_t n, const T* b, Activation act, T inv_m,
+                             double* dsum);
+
+    // Output layer, softmax + cross-entropy: A = softmax(Z + b), D = (A - Y) * inv_m written over Z,
+    // dsum[j] += D[i, j]. Targets are either dense Y (labels == nullptr) or class indices labels[i] in [0, n).
+    // Returns -sum_i sum_k y_ik log a_ik (not divided by m), with log a taken from the log-softmax of Z.
+    double (*output_softmax_ce)(T* Z, const T* Y, const std::int64_t* labels, index_t m, index_t n, const T* b,
+                                T inv_m, double* dsum);
+
+    // Hidden layer delta: D = (P + s) * f'(A) written over A, where s (length n, may be null) is added to every
+    // row; dsum[j] += D[i, j].
+    void (*hidden_delta)(T* A, const T* P, index_t m, index_t n, const T* s, Activation act, double* dsum);
+};
+
+// The kernels best suited to this CPU, chosen once.
+template <class T>
+const ElementwiseKernels<T>& elementwise();
+
+// Name of the instruction set the chosen kernels were compiled for ("avx2" or "baseline").
+const char* elementwise_isa();
+
+}  // namespace ufldl

@@ -1,0 +1,81 @@
+// A dense feedforward network's cost and gradient (shared/spec/math.md), computed in one call.
+//
+// Flat parameter layout (theta and its gradient), for layer sizes n_0, ..., n_L:
+//
+//   [ W_1 | W_2 | ... | W_L | b_1 | b_2 | ... | b_L ]
+//     W_l: n_l x n_{l-1}, row-major (row i = incoming weights of unit i, UFLDL's orientation)
+//     b_l: n_l
+//
+// Weights first, as in the tutorial's theta = [W1(:); W2(:); b1(:); b2(:)], so weight decay touches one
+// contiguous prefix. Data are row-major with one example per row.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ufldl/types.hpp"
+
+namespace ufldl {
+
+// Hyperparameters of the cost, passed with every call so the caller may change them freely.
+struct CostParams {
+    double weight_decay = 0.0;       // lambda
+    std::vector<char> sparse_layer;  // size L + 1; sparse_layer[l] != 0 puts the KL penalty on hidden layer l
+    double rho = 0.01;
+    double beta = 3.0;
+};
+
+// The cost's three terms; the cost is their sum.
+struct CostTerms {
+    double data = 0.0;
+    double decay = 0.0;
+    double sparsity = 0.0;
+    double total() const { return data + decay + sparsity; }
+};
+
+// Buffers for one batch size, kept and reused so that repeated evaluations allocate nothing.
+template <class T>
+struct Workspace {
+    std::vector<T> activations;  // A_1..A_L back to back (the deltas overwrite them on the way back)
+    std::vector<T> product;      // D_{l+1} W_{l+1}, m x max hidden width
+    std::vector<double> colsum;  // per-column sums for rho_hat and bias gradients, n_1 + ... + n_L
+    std::vector<T> sparse_term;  // s_l / m for the layer being back-propagated
+    std::vector<double> rho_hat;  // mean activation of each unit of the sparse layers, n_1 + ... + n_L
+};
+
+template <class T>
+class Network {
+public:
+    // Throws std::invalid_argument for an invalid architecture (sizes < 1, softmax not last or without
+    // cross-entropy, cross-entropy without softmax).
+    Network(std::vector<std::int64_t> sizes, std::vector<Activation> activations, Loss loss);
+
+    int n_layers() const { return static_cast<int>(activations_.size()); }  // L, the number of weight layers
+    index_t n_params() const { return n_params_; }
+    const std::vector<std::int64_t>& sizes() const { return sizes_; }
+    const std::vector<Activation>& activations() const { return activations_; }
+    Loss loss() const { return loss_; }
+    index_t weight_offset(int l) const { return w_offset_[l]; }  // l = 1..L
+    index_t bias_offset(int l) const { return b_offset_[l]; }
+
+    // Cost and the whole gradient at theta for the m examples X (m x n_0). Targets are Y (m x n_L) or, for
+    // cross-entropy, labels (length m, each in [0, n_L)); exactly one is non-null. grad has n_params entries.
+    // After the call ws.rho_hat holds the (unclipped) rho_hat of every sparse layer.
+    CostTerms cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
+                            const CostParams& params, T* grad, Workspace<T>& ws) const;
+
+    // Activations of every layer: outputs[l - 1] receives A_l (m x n_l), l = 1..L.
+    void forward(const T* theta, const T* X, index_t m, const std::vector<T*>& outputs) const;
+
+private:
+    void resize(Workspace<T>& ws, index_t m) const;
+
+    std::vector<std::int64_t> sizes_;
+    std::vector<Activation> activations_;
+    Loss loss_;
+    std::vector<index_t> w_offset_, b_offset_, unit_offset_;  // unit_offset_[l]: start of layer l in colsum
+    index_t n_params_ = 0;
+    index_t n_units_ = 0;
+    index_t max_hidden_ = 0;
+};
+
+}  // namespace ufldl

@@ -1,0 +1,14 @@
+// Names shared by every kernel: activations, losses and the index type.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace ufldl {
+
+// Signed index for loops over m * n elements (can exceed 2^31 even when each dimension fits an int).
+using index_t = std::ptrdiff_t;
+
+enum class Activation : int { Sigmoid = 0, Tanh = 1, Relu = 2, Identity = 3, Softmax = 4 };
+enum class Loss : int { Squared = 0, CrossEntropy = 1 };
+
+}  // namespace ufldl

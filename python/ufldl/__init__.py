@@ -1,0 +1,29 @@
+"""ufldl: the UFLDL tutorial's neural networks and sparse autoencoder, exact and fast.
+
+A C++ core computes the cost and gradient of dense networks (fused elementwise passes around OpenBLAS
+matrix products); this package is the thin, documented Python layer over it.
+"""
+
+from ufldl._blas import load_openblas as _load_openblas
+
+_load_openblas()  # before _core, which links to it
+
+from ufldl import _core, reference  # noqa: E402
+from ufldl._threads import blas_info, blas_threads  # noqa: E402
+from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
+from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "KLSparsity",
+    "Network",
+    "blas_info",
+    "blas_threads",
+    "check_gradient",
+    "numerical_gradient",
+    "reference",
+    "relative_difference",
+]

@@ -1,0 +1,68 @@
+"""Checks on user input shared by the public classes.
+
+Every message names the argument, says what was expected and what came. Arrays are converted to the
+network's dtype and to C order here (a copy only when needed), so the compiled core only ever sees exactly
+the layout it assumes.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def real_scalar(value, name, *, low=None, low_inclusive=True, high=None, high_inclusive=True):
+    """Return ``value`` as a float after checking that it is a finite real number in the given range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        raise ValueError(f"{name} must be {'>=' if low_inclusive else '>'} {low}; got {value}")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        raise ValueError(f"{name} must be {'<=' if high_inclusive else '<'} {high}; got {value}")
+    return value
+
+
+def numeric_array(value, name):
+    """``np.asarray(value)`` after refusing complex, object, string and other non-numeric input."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be a real numeric array; got {type(value).__name__}: {exc}") from exc
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real; got complex dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array; got dtype {arr.dtype}")
+    return arr
+
+
+def as_matrix(value, name, n_columns, dtype):
+    """A C-contiguous (m, n_columns) array of ``dtype`` with m >= 1 (converted from any real numeric input)."""
+    arr = numeric_array(value, name)
+    if arr.ndim != 2:
+        hint = " (for a single example use x.reshape(1, -1))" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D with shape (m, {n_columns}); got shape {arr.shape}{hint}")
+    if arr.shape[1] != n_columns:
+        raise ValueError(f"{name} must have {n_columns} columns, shape (m, {n_columns}); got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one example (row); got shape {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def first_non_finite(arr):
+    """Index of the first NaN/inf in ``arr`` as a tuple, or None if all values are finite."""
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))
+
+
+def require_finite(arr, name):
+    """Raise ValueError naming ``name`` and the first bad position if ``arr`` holds NaN or inf."""
+    where = first_non_finite(arr)
+    if where is not None:
+        count = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(
+            f"{name} must be finite; got {count} NaN or inf value(s), the first {arr[where]} at index {where}"
+        )

@@ -1,0 +1,499 @@
+"""Dense feedforward networks whose cost and gradient come from the compiled core.
+
+The maths is ``shared/spec/math.md`` (the UFLDL tutorial's): one example per row, ``W_l`` of shape
+``(n_l, n_{l-1})``, ``Z_l = A_{l-1} W_l^T + b_l``, ``A_l = f_l(Z_l)``, and
+
+    J = J_data + (lambda / 2) sum_l ||W_l||_F^2 + beta sum_j KL(rho || rho_hat_j).
+
+Weight decay is *not* divided by m: scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``.
+"""
+
+from dataclasses import dataclass
+import warnings
+
+import numpy as np
+
+from ufldl import _core
+from ufldl._validation import as_matrix, numeric_array, real_scalar, require_finite
+from ufldl.gradcheck import numerical_gradient as _numerical_gradient
+from ufldl.gradcheck import relative_difference
+
+__all__ = ["Network", "KLSparsity", "ACTIVATIONS", "LOSSES"]
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
+LOSSES = ("squared", "cross_entropy")
+_DTYPES = {np.dtype(np.float64): _core.NetworkF64, np.dtype(np.float32): _core.NetworkF32}
+
+
+@dataclass(frozen=True)
+class KLSparsity:
+    """The sparse autoencoder's KL-divergence penalty ``beta * sum_j KL(rho || rho_hat_j)``.
+
+    ``rho_hat_j`` is the mean activation of hidden unit j over the batch the cost is computed on.
+
+    Parameters
+    ----------
+    rho : float, default 0.01
+        Target mean activation, in (0, 1).
+    beta : float, default 3.0
+        Weight of the penalty, >= 0.
+    layers : sequence of int or None, default None
+        Hidden layers that carry the penalty, numbered 1..L-1 (layer l is the output of ``weights[l-1]``).
+        None means every hidden layer. Each must use the sigmoid activation (rho_hat must lie in (0, 1)).
+
+    Notes
+    -----
+    A saturated sigmoid unit (every output rounding to exactly 0 or 1, as unscaled inputs around 100
+    produce) has ``rho_hat`` exactly 0 or 1, where the KL divergence is infinite. ``rho_hat`` is therefore
+    clipped into ``[eps, 1 - eps]`` (eps = machine epsilon of the network's dtype) in both the cost and its
+    gradient, which keeps them finite (about ``beta * 36`` per saturated unit in float64) and consistent.
+    """
+
+    rho: float = 0.01
+    beta: float = 3.0
+    layers: tuple | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "rho", real_scalar(self.rho, "rho", low=0.0, low_inclusive=False, high=1.0,
+                                                    high_inclusive=False))
+        object.__setattr__(self, "beta", real_scalar(self.beta, "beta", low=0.0))
+        if self.layers is not None:
+            if isinstance(self.layers, (int, np.integer)):
+                layers = (self.layers,)
+            else:
+                layers = tuple(self.layers)
+            for layer in layers:
+                if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
+                    raise TypeError(f"sparsity layers must be integers; got {layer!r} in {self.layers!r}")
+            object.__setattr__(self, "layers", tuple(int(layer) for layer in layers))
+
+
+def _parse_layer_sizes(layer_sizes):
+    try:
+        sizes = list(layer_sizes)
+    except TypeError:
+        raise TypeError(f"layer_sizes must be a sequence of integers; got {type(layer_sizes).__name__}") from None
+    for n in sizes:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"layer_sizes must hold integers; got {n!r} in {layer_sizes!r}")
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes must hold at least 2 sizes (input and output); got {layer_sizes!r}")
+    if min(sizes) < 1:
+        raise ValueError(f"layer sizes must be >= 1; got {layer_sizes!r}")
+    if max(sizes) > np.iinfo(np.int32).max:
+        raise ValueError(f"layer sizes must fit a 32-bit int (BLAS); got {layer_sizes!r}")
+    return tuple(int(n) for n in sizes)
+
+
+def _parse_activations(activations, n_layers, loss):
+    if isinstance(activations, str):
+        # One name for every layer; with cross-entropy the output layer is softmax.
+        names = [activations] * n_layers
+        if loss == "cross_entropy":
+            names[-1] = "softmax"
+    else:
+        try:
+            names = list(activations)
+        except TypeError:
+            raise TypeError(
+                f"activations must be a name or a sequence of names; got {type(activations).__name__}"
+            ) from None
+        if len(names) != n_layers:
+            raise ValueError(
+                f"activations must hold one name per weight layer ({n_layers}); got {len(names)}: {names!r}"
+            )
+    for name in names:
+        if name not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}; got {name!r}")
+    for layer, name in enumerate(names[:-1], start=1):
+        if name == "softmax":
+            raise ValueError(f"softmax is allowed on the output layer only; got it on hidden layer {layer}")
+    if loss == "cross_entropy" and names[-1] != "softmax":
+        raise ValueError(f"loss='cross_entropy' needs a softmax output layer; got {names[-1]!r}")
+    if loss == "squared" and names[-1] == "softmax":
+        raise ValueError("a softmax output layer needs loss='cross_entropy'; got loss='squared'")
+    return tuple(names)
+
+
+def _parse_dtype(dtype):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be 'float64' or 'float32'; got {dtype!r}") from None
+    if dt not in _DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dt}")
+    return dt
+
+
+class Network:
+    """A dense feedforward network: its parameters, cost and gradient.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int, length L + 1
+        ``(n_0, n_1, ..., n_L)``: input size, hidden sizes, output size; each >= 1.
+    activations : str or sequence of str, default "sigmoid"
+        One of ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``, ``"softmax"`` for every weight layer,
+        or one name per weight layer (length L). Softmax only on the output layer, with cross-entropy. A
+        single name with ``loss="cross_entropy"`` makes the hidden layers that activation and the output
+        layer softmax.
+    loss : {"squared", "cross_entropy"}, default "squared"
+        ``"squared"``: ``(1/m) sum_i 0.5 ||a_L(i) - y(i)||^2``. ``"cross_entropy"``: ``-(1/m) sum_ik y_ik
+        log a_ik`` with a softmax output; targets are rows of probabilities or integer class labels.
+    weight_decay : float, default 0.0
+        The tutorial's lambda: adds ``(lambda / 2) sum_l ||W_l||_F^2``, not divided by m and never applied to
+        the biases. scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``.
+    sparsity : KLSparsity or None, default None
+        The KL sparsity penalty on hidden (sigmoid) layers.
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the parameters and of every computation (sums are accumulated in float64).
+    seed : int, numpy.random.Generator or None, default None
+        Source of the initial weights: ``W_l ~ Uniform(-r, r)``, ``r = sqrt(6 / (n_{l-1} + n_l + 1))``,
+        drawn layer by layer in float64 and then cast; biases 0. The same seed gives the same network on
+        every machine and in both dtypes (up to the cast).
+
+    Attributes
+    ----------
+    theta : ndarray, shape (n_params,)
+        All parameters in one contiguous vector, laid out ``[W_1, ..., W_L, b_1, ..., b_L]`` with each
+        ``W_l`` in row-major order. Assigning to ``net.theta`` copies into it.
+    weights : list of ndarray
+        ``weights[l-1]`` is ``W_l``, shape ``(n_l, n_{l-1})``: a writable view into ``theta``.
+    biases : list of ndarray
+        ``biases[l-1]`` is ``b_l``, shape ``(n_l,)``: a writable view into ``theta``.
+
+    Notes
+    -----
+    Input arrays of another dtype, order or layout are converted (copied) to the network's dtype and C order;
+    an explicit ``grad`` output buffer is never converted and must match exactly. Inputs with NaN or inf
+    are refused with a ValueError naming the argument.
+
+    Examples
+    --------
+    >>> import numpy as np, ufldl
+    >>> net = ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+    >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(100, 64))
+    >>> cost, grad = net.cost_and_grad(X, X)
+    >>> grad.shape == net.theta.shape
+    True
+    """
+
+    def __init__(self, layer_sizes, activations="sigmoid", loss="squared", weight_decay=0.0, sparsity=None,
+                 dtype="float64", seed=None):
+        self._sizes = _parse_layer_sizes(layer_sizes)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+        self._loss = loss
+        self._activations = _parse_activations(activations, len(self._sizes) - 1, loss)
+        self._dtype = _parse_dtype(dtype)
+        self.weight_decay = weight_decay
+        self.sparsity = sparsity
+        codes = [int(getattr(_core.Activation, name)) for name in self._activations]
+        self._engine = _DTYPES[self._dtype](list(self._sizes), codes, 0 if loss == "squared" else 1)
+        self._theta = np.zeros(self._engine.n_params, dtype=self._dtype)
+        self._weights, self._biases = [], []
+        for layer in range(1, self.n_layers + 1):
+            n_in, n_out = self._sizes[layer - 1], self._sizes[layer]
+            w0 = self._engine.weight_offset(layer)
+            b0 = self._engine.bias_offset(layer)
+            self._weights.append(self._theta[w0:w0 + n_in * n_out].reshape(n_out, n_in))
+            self._biases.append(self._theta[b0:b0 + n_out])
+        self.initialize(seed)
+
+    # ------------------------------------------------------------------ structure
+
+    @property
+    def layer_sizes(self):
+        """tuple of int: ``(n_0, ..., n_L)``."""
+        return self._sizes
+
+    @property
+    def n_layers(self):
+        """int: L, the number of weight layers."""
+        return len(self._sizes) - 1
+
+    @property
+    def activations(self):
+        """tuple of str: the activation of each weight layer."""
+        return self._activations
+
+    @property
+    def loss(self):
+        """str: ``"squared"`` or ``"cross_entropy"``."""
+        return self._loss
+
+    @property
+    def dtype(self):
+        """numpy.dtype: float64 or float32."""
+        return self._dtype
+
+    @property
+    def n_params(self):
+        """int: the length of ``theta``."""
+        return self._theta.size
+
+    @property
+    def theta(self):
+        """ndarray, shape (n_params,): every parameter; ``weights`` and ``biases`` are views into it."""
+        return self._theta
+
+    @theta.setter
+    def theta(self, value):
+        self._theta[...] = self._as_theta(value)
+
+    @property
+    def weights(self):
+        """list of ndarray: ``W_l`` of shape ``(n_l, n_{l-1})``, views into ``theta``."""
+        return list(self._weights)
+
+    @property
+    def biases(self):
+        """list of ndarray: ``b_l`` of shape ``(n_l,)``, views into ``theta``."""
+        return list(self._biases)
+
+    @property
+    def weight_decay(self):
+        """float: lambda, >= 0."""
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value):
+        self._weight_decay = real_scalar(value, "weight_decay", low=0.0)
+
+    @property
+    def sparsity(self):
+        """KLSparsity or None: the sparsity penalty."""
+        return self._sparsity
+
+    @sparsity.setter
+    def sparsity(self, value):
+        if value is not None and not isinstance(value, KLSparsity):
+            raise TypeError(f"sparsity must be a ufldl.KLSparsity or None; got {type(value).__name__}")
+        flags = [False] * (self.n_layers + 1)
+        if value is not None:
+            hidden = range(1, self.n_layers)
+            if len(hidden) == 0:
+                raise ValueError(
+                    f"sparsity needs a hidden layer; layer_sizes {self._sizes} has none (L = {self.n_layers})"
+                )
+            layers = tuple(hidden) if value.layers is None else value.layers
+            for layer in layers:
+                if layer not in hidden:
+                    raise ValueError(
+                        f"sparsity layers must be hidden layers in 1..{self.n_layers - 1}; got {layer}"
+                    )
+                if self._activations[layer - 1] != "sigmoid":
+                    raise ValueError(
+                        f"sparsity needs sigmoid units (rho_hat in (0, 1)); hidden layer {layer} is "
+                        f"{self._activations[layer - 1]!r}"
+                    )
+                flags[layer] = True
+        self._sparsity = value
+        self._sparse_flags = flags
+
+    def initialize(self, seed=None):
+        """Draw new initial weights (the tutorial's scheme) and zero the biases.
+
+        Parameters
+        ----------
+        seed : int, numpy.random.Generator or None
+            As in the constructor.
+
+        Returns
+        -------
+        self : Network
+        """
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        for W in self._weights:
+            n_out, n_in = W.shape
+            r = np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
+            W[...] = rng.uniform(-r, r, size=(n_out, n_in))
+        for b in self._biases:
+            b[...] = 0.0
+        return self
+
+    def copy(self):
+        """An independent network with the same architecture, hyperparameters and parameters."""
+        other = Network(self._sizes, self._activations, self._loss, self._weight_decay, self._sparsity,
+                        self._dtype, seed=0)
+        other.theta = self._theta
+        return other
+
+    def __repr__(self):
+        return (f"Network(layer_sizes={list(self._sizes)}, activations={list(self._activations)}, "
+                f"loss={self._loss!r}, weight_decay={self._weight_decay!r}, sparsity={self._sparsity!r}, "
+                f"dtype={str(self._dtype)!r})")
+
+    # ------------------------------------------------------------------ input conversion
+
+    def _as_theta(self, theta):
+        arr = numeric_array(theta, "theta")
+        if arr.shape != (self.n_params,):
+            raise ValueError(f"theta must have shape ({self.n_params},) for this network; got {arr.shape}")
+        arr = np.ascontiguousarray(arr, dtype=self._dtype)
+        require_finite(arr, "theta")
+        return arr
+
+    def _as_inputs(self, X):
+        return as_matrix(X, "X", self._sizes[0], self._dtype)
+
+    def _as_targets(self, Y, m):
+        n_out = self._sizes[-1]
+        arr = numeric_array(Y, "Y")
+        if self._loss == "cross_entropy" and arr.ndim == 1:
+            return self._as_labels(arr, m, n_out)
+        if arr.ndim != 2 or arr.shape != (m, n_out):
+            expected = f"(m, {n_out}) with m = {m} rows like X"
+            if self._loss == "cross_entropy":
+                expected += f", or integer labels of shape ({m},)"
+            raise ValueError(f"Y must have shape {expected}; got shape {arr.shape}")
+        arr = np.ascontiguousarray(arr, dtype=self._dtype)
+        if self._loss == "cross_entropy":
+            require_finite(arr, "Y")
+            tol = 1e-6 if self._dtype == np.float64 else 1e-4
+            if arr.min() < 0:
+                raise ValueError(f"Y must hold probabilities (>= 0) for loss='cross_entropy'; got {arr.min()}")
+            sums = arr.sum(axis=1)
+            worst = int(np.argmax(np.abs(sums - 1)))
+            if abs(sums[worst] - 1) > tol:
+                raise ValueError(
+                    "each row of Y must be a distribution summing to 1 for loss='cross_entropy'; "
+                    f"row {worst} sums to {sums[worst]}"
+                )
+        return arr
+
+    @staticmethod
+    def _as_labels(arr, m, n_out):
+        if arr.shape != (m,):
+            raise ValueError(f"Y (labels) must have shape ({m},) like X's rows; got {arr.shape}")
+        if arr.dtype.kind == "f":
+            require_finite(arr, "Y")
+            if not np.array_equal(arr, np.round(arr)):
+                raise ValueError(f"Y (labels) must be integers in [0, {n_out}); got non-integer values")
+        if arr.dtype.kind == "b":
+            raise TypeError("Y (labels) must be integers, not booleans")
+        low, high = arr.min(), arr.max()
+        if low < 0 or high >= n_out:
+            bad = low if low < 0 else high
+            raise ValueError(f"Y (labels) must lie in [0, {n_out}) for {n_out} output units; got {bad}")
+        return np.ascontiguousarray(arr, dtype=np.int64)
+
+    # ------------------------------------------------------------------ evaluation
+
+    def _evaluate(self, X, Y, theta, grad):
+        X = self._as_inputs(X)
+        Y = self._as_targets(Y, X.shape[0])
+        theta = self._theta if theta is None else self._as_theta(theta)
+        if grad is None:
+            grad = np.empty(self.n_params, dtype=self._dtype)
+        elif not isinstance(grad, np.ndarray):
+            raise TypeError(f"grad must be a numpy array; got {type(grad).__name__}")
+        sparsity = self._sparsity or KLSparsity()
+        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, self._weight_decay,
+                                                         self._sparse_flags, sparsity.rho, sparsity.beta)
+        terms = {"data": data, "decay": decay, "sparsity": sparse}
+        cost = data + decay + sparse
+        if not (np.isfinite(cost) and np.isfinite(grad).all()):
+            # NaN/inf inputs always surface here (they reach the cost or the first layer's gradient), so
+            # the inputs are only scanned when something is wrong.
+            require_finite(X, "X")
+            require_finite(Y, "Y")
+            warnings.warn(
+                f"the cost or gradient is not finite at this theta (cost = {cost}): the computation overflowed",
+                RuntimeWarning, stacklevel=3)
+        return cost, grad, terms
+
+    def cost_and_grad(self, X, Y, theta=None, *, grad=None):
+        """The cost and its gradient with respect to every parameter.
+
+        Parameters
+        ----------
+        X : array_like, shape (m, n_0)
+            The batch, one example per row.
+        Y : array_like, shape (m, n_L), or (m,) of int for cross-entropy
+            Targets (for an autoencoder, ``X`` itself). With ``loss="cross_entropy"``: rows of
+            probabilities, or integer class labels in ``[0, n_L)``.
+        theta : array_like, shape (n_params,), optional
+            Parameters to evaluate at instead of ``self.theta`` (which is left unchanged).
+        grad : ndarray, shape (n_params,), optional
+            Output buffer of the network's dtype, C-contiguous; a new array is returned if omitted.
+
+        Returns
+        -------
+        cost : float
+        grad : ndarray, shape (n_params,)
+            Same layout as ``theta``.
+        """
+        cost, grad, _ = self._evaluate(X, Y, theta, grad)
+        return cost, grad
+
+    def cost(self, X, Y, theta=None):
+        """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``."""
+        return self._evaluate(X, Y, theta, None)[0]
+
+    def cost_terms(self, X, Y, theta=None):
+        """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J)."""
+        return self._evaluate(X, Y, theta, None)[2]
+
+    def layer_activations(self, X, theta=None):
+        """Every layer's activations.
+
+        Parameters
+        ----------
+        X : array_like, shape (m, n_0)
+        theta : array_like, shape (n_params,), optional
+
+        Returns
+        -------
+        activations : list of ndarray
+            ``[A_1, ..., A_L]``, ``A_l`` of shape ``(m, n_l)``; ``A_L`` is the output.
+        """
+        X = self._as_inputs(X)
+        require_finite(X, "X")
+        theta = self._theta if theta is None else self._as_theta(theta)
+        return self._engine.forward(theta, X)
+
+    def forward(self, X, theta=None):
+        """The network's output ``A_L``, shape (m, n_L), for inputs ``X`` of shape (m, n_0)."""
+        return self.layer_activations(X, theta)[-1]
+
+    def mean_activations(self, X, theta=None):
+        """``rho_hat`` of every hidden layer: list of arrays, entry l-1 of shape (n_l,), for l = 1..L-1."""
+        return [A.mean(axis=0, dtype=np.float64) for A in self.layer_activations(X, theta)[:-1]]
+
+    # ------------------------------------------------------------------ gradient checking
+
+    def check_gradient(self, X, Y, eps=1e-4):
+        """Compare the analytic gradient with central differences, block by block.
+
+        Costs two evaluations per parameter: meant for small networks and batches.
+
+        Parameters
+        ----------
+        X, Y : array_like
+            As in ``cost_and_grad``.
+        eps : float, default 1e-4
+            Step of the central differences, > 0. Use 1e-5 for deep networks or tanh (see the spec).
+
+        Returns
+        -------
+        diffs : dict of str to float
+            ``||num - ana|| / ||num + ana||`` for each block ``"W1"``, ``"b1"``, ..., and ``"all"``.
+        """
+        X = self._as_inputs(X)
+        Y = self._as_targets(Y, X.shape[0])
+
+        def fun(theta):
+            return self.cost_and_grad(X, Y, theta)
+
+        theta = self._theta.astype(np.float64)
+        analytic = fun(theta)[1].astype(np.float64)
+        numeric = _numerical_gradient(fun, theta, eps)
+        diffs = {"all": relative_difference(numeric, analytic)}
+        for layer in range(1, self.n_layers + 1):
+            n_in, n_out = self._sizes[layer - 1], self._sizes[layer]
+            w0 = self._engine.weight_offset(layer)
+            b0 = self._engine.bias_offset(layer)
+            for name, sl in ((f"W{layer}", slice(w0, w0 + n_in * n_out)), (f"b{layer}", slice(b0, b0 + n_out))):
+                diffs[name] = relative_difference(numeric[sl], analytic[sl])
+        return diffs
