@@ -40,8 +40,14 @@ void check_array(const py::array& a, const char* name, const std::vector<py::ssi
         want << (shape.size() == 1 ? ",)" : ")");
         throw py::value_error(std::string(name) + " must have shape " + want.str() + ", got " + shape_str(a));
     }
-    if (!(a.flags() & py::array::c_style))
-        throw py::value_error(std::string(name) + " must be C-contiguous");
+    if (!(a.flags() & py::array::c_style)) {
+        std::ostringstream strides;
+        strides << "(";
+        for (py::ssize_t i = 0; i < a.ndim(); ++i) strides << (i ? ", " : "") << a.strides(i);
+        strides << (a.ndim() == 1 ? ",)" : ")");
+        throw py::value_error(std::string(name) + " must be C-contiguous; got strides " + strides.str() +
+                              " for shape " + shape_str(a));
+    }
     for (py::ssize_t i = 0; i < a.ndim(); ++i)
         if (a.shape(i) > INT_MAX)
             throw py::value_error(std::string(name) + " has a dimension of " + std::to_string(a.shape(i)) +
@@ -50,7 +56,7 @@ void check_array(const py::array& a, const char* name, const std::vector<py::ssi
 
 template <class T>
 T* writable_data(py::array& a, const char* name) {
-    if (!a.writeable()) throw py::value_error(std::string(name) + " must be writable");
+    if (!a.writeable()) throw py::value_error(std::string(name) + " must be writable; got a read-only array");
     return static_cast<T*>(a.mutable_data());
 }
 

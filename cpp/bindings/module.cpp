@@ -1,6 +1,8 @@
 // The compiled core of ufldl. This file only registers one area per call; see register_*.cpp.
 #include <pybind11/pybind11.h>
 
+#include "ufldl/parallel.hpp"
+
 namespace py = pybind11;
 
 namespace ufldl::bindings {
@@ -10,6 +12,8 @@ void register_network(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "ufldl's compiled kernels (use the ufldl package, not this module directly).";
+    // Before any product: OpenBLAS's jobs and the elementwise passes share one pool.
+    ufldl::install_blas_callback();
     ufldl::bindings::register_info(m);
     ufldl::bindings::register_network(m);
 }

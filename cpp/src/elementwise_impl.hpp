@@ -132,15 +132,13 @@ double output_softmax_ce(T* __restrict__ Z, const T* __restrict__ Y, const std::
         T* __restrict__ z = Z + i * n;
         T mx;
         const T logsum = softmax_row(z, b, n, &mx);
-        const T shift = mx + logsum;  // log a_k = z_k - shift
+        // log a_k = (z_k - max) - logsum, in that order: folding max + logsum first would round logsum to the
+        // precision of a large max.
         if (labels) {
             const index_t k = static_cast<index_t>(labels[i]);
-            total -= static_cast<double>(z[k] - shift);
+            total -= static_cast<double>((z[k] - mx) - logsum);
 #pragma omp simd
-            for (index_t j = 0; j < n; ++j) {
-                const T d = exp_nonpos(z[j] - shift) * inv_m;
-                z[j] = d;
-            }
+            for (index_t j = 0; j < n; ++j) z[j] = exp_nonpos((z[j] - mx) - logsum) * inv_m;
             z[k] -= inv_m;
 #pragma omp simd
             for (index_t j = 0; j < n; ++j) dsum[j] += static_cast<double>(z[j]);
@@ -149,7 +147,7 @@ double output_softmax_ce(T* __restrict__ Z, const T* __restrict__ Y, const std::
             double row = 0.0;
 #pragma omp simd reduction(+ : row)
             for (index_t j = 0; j < n; ++j) {
-                const T logp = z[j] - shift;
+                const T logp = (z[j] - mx) - logsum;
                 // 0 * log(0) counts as 0: a target of zero contributes nothing even where a_k underflows.
                 row += y[j] != T(0) ? static_cast<double>(y[j]) * static_cast<double>(logp) : 0.0;
                 const T d = (exp_nonpos(logp) - y[j]) * inv_m;

@@ -4,8 +4,9 @@ The core uses the OpenBLAS of the ``scipy-openblas32`` package, a pool of its ow
 (each ships its own OpenBLAS). threadpoolctl finds all three; these helpers pick ours by its file path.
 """
 
-import contextlib
 import os
+
+import numpy as np
 
 from threadpoolctl import ThreadpoolController
 
@@ -35,7 +36,6 @@ def blas_info():
     return {**{k: pool.get(k) for k in keys}, "elementwise_isa": _core.elementwise_isa()}
 
 
-@contextlib.contextmanager
 def blas_threads(n):
     """Limit the compiled core's BLAS pool to ``n`` threads inside a ``with`` block (NumPy's and SciPy's
     pools are left alone).
@@ -44,8 +44,15 @@ def blas_threads(n):
     ----------
     n : int
         Number of threads, >= 1.
+
+    Returns
+    -------
+    limiter : context manager
+        Restores the previous number of threads on exit. The fused elementwise passes of the core follow
+        the same limit.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an integer >= 1; got {n!r}")
-    with _our_pool(ThreadpoolController()).limit(limits=n):
-        yield
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n must be an integer >= 1; got {type(n).__name__} {n!r}")
+    if n < 1:
+        raise ValueError(f"n must be an integer >= 1; got {n}")
+    return _our_pool(ThreadpoolController()).limit(limits=int(n))

@@ -47,7 +47,27 @@ def as_matrix(value, name, n_columns, dtype):
         raise ValueError(f"{name} must have {n_columns} columns, shape (m, {n_columns}); got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name} must hold at least one example (row); got shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return convert(arr, name, dtype)
+
+
+def convert(arr, name, dtype):
+    """``arr`` as a C-contiguous array of ``dtype`` (a copy only when needed).
+
+    Finite values too large for ``dtype`` (float64 values beyond float32's range) raise a ValueError rather
+    than turning silently into inf.
+    """
+    if arr.dtype == dtype and arr.flags.c_contiguous:
+        return arr
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > np.dtype(dtype).itemsize:
+        overflow = np.isinf(out) & np.isfinite(arr)
+        if overflow.any():
+            where = tuple(int(i) for i in np.unravel_index(int(np.argmax(overflow)), arr.shape))
+            raise ValueError(
+                f"{name} has values outside the {np.dtype(dtype)} range; got {arr[where]} at index {where}"
+            )
+    return out
 
 
 def first_non_finite(arr):

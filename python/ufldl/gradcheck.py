@@ -56,9 +56,12 @@ def _check_theta(theta):
         raise ValueError(f"theta must be 1-D; got {arr.ndim}-D with shape {arr.shape}")
     if arr.size == 0:
         raise ValueError("theta must not be empty; got shape (0,)")
-    if not np.all(np.isfinite(arr)):
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = int(np.argmax(bad))
         raise ValueError(
-            f"theta must be finite; got {np.count_nonzero(~np.isfinite(arr))} NaN or inf value(s)"
+            f"theta must be finite; got {int(np.count_nonzero(bad))} NaN or inf value(s), "
+            f"the first {arr[first]} at index {first}"
         )
     return np.array(arr, dtype=np.float64, copy=True)
 

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from ufldl import _core
-from ufldl._validation import as_matrix, numeric_array, real_scalar, require_finite
+from ufldl._validation import as_matrix, convert, numeric_array, real_scalar, require_finite
 from ufldl.gradcheck import numerical_gradient as _numerical_gradient
 from ufldl.gradcheck import relative_difference
 
@@ -78,10 +78,13 @@ def _parse_layer_sizes(layer_sizes):
             raise TypeError(f"layer_sizes must hold integers; got {n!r} in {layer_sizes!r}")
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes must hold at least 2 sizes (input and output); got {layer_sizes!r}")
-    if min(sizes) < 1:
-        raise ValueError(f"layer sizes must be >= 1; got {layer_sizes!r}")
-    if max(sizes) > np.iinfo(np.int32).max:
-        raise ValueError(f"layer sizes must fit a 32-bit int (BLAS); got {layer_sizes!r}")
+    for position, n in enumerate(sizes):
+        if n < 1:
+            raise ValueError(f"layer_sizes must all be >= 1; got {n} at position {position} of {list(sizes)}")
+        if n > np.iinfo(np.int32).max:
+            raise ValueError(
+                f"layer_sizes must fit a 32-bit int (BLAS); got {n} at position {position} of {list(sizes)}"
+            )
     return tuple(int(n) for n in sizes)
 
 
@@ -104,10 +107,12 @@ def _parse_activations(activations, n_layers, loss):
             )
     for name in names:
         if name not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}; got {name!r}")
+            raise ValueError(f"activations must be names from {ACTIVATIONS}; got {name!r}")
     for layer, name in enumerate(names[:-1], start=1):
         if name == "softmax":
-            raise ValueError(f"softmax is allowed on the output layer only; got it on hidden layer {layer}")
+            raise ValueError(
+                f"activations: softmax is allowed on the output layer only; got it on hidden layer {layer}"
+            )
     if loss == "cross_entropy" and names[-1] != "softmax":
         raise ValueError(f"loss='cross_entropy' needs a softmax output layer; got {names[-1]!r}")
     if loss == "squared" and names[-1] == "softmax":
@@ -116,6 +121,8 @@ def _parse_activations(activations, n_layers, loss):
 
 
 def _parse_dtype(dtype):
+    if dtype is None:
+        raise TypeError("dtype must be 'float64' or 'float32'; got None")
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -239,6 +246,8 @@ class Network:
 
     @theta.setter
     def theta(self, value):
+        if value is None:
+            raise TypeError("theta must be an array of shape (n_params,); got None")
         self._theta[...] = self._as_theta(value)
 
     @property
@@ -303,6 +312,11 @@ class Network:
         -------
         self : Network
         """
+        if seed is not None and not isinstance(seed, (np.random.Generator, int, np.integer)) or isinstance(
+                seed, (bool, np.bool_)):
+            raise TypeError(f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}")
+        if isinstance(seed, (int, np.integer)) and seed < 0:
+            raise ValueError(f"seed must be >= 0; got {seed}")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         for W in self._weights:
             n_out, n_in = W.shape
@@ -327,12 +341,17 @@ class Network:
     # ------------------------------------------------------------------ input conversion
 
     def _as_theta(self, theta):
+        if theta is None:
+            # The parameters may have been written through net.theta / weights / biases: check them too
+            # (O(n_params), negligible next to an evaluation).
+            require_finite(self._theta, "theta")
+            return self._theta
         arr = numeric_array(theta, "theta")
         if arr.shape != (self.n_params,):
             raise ValueError(f"theta must have shape ({self.n_params},) for this network; got {arr.shape}")
-        arr = np.ascontiguousarray(arr, dtype=self._dtype)
-        require_finite(arr, "theta")
-        return arr
+        converted = convert(arr, "theta", self._dtype)
+        require_finite(converted, "theta")
+        return converted
 
     def _as_inputs(self, X):
         return as_matrix(X, "X", self._sizes[0], self._dtype)
@@ -347,7 +366,7 @@ class Network:
             if self._loss == "cross_entropy":
                 expected += f", or integer labels of shape ({m},)"
             raise ValueError(f"Y must have shape {expected}; got shape {arr.shape}")
-        arr = np.ascontiguousarray(arr, dtype=self._dtype)
+        arr = convert(arr, "Y", self._dtype)
         if self._loss == "cross_entropy":
             require_finite(arr, "Y")
             tol = 1e-6 if self._dtype == np.float64 else 1e-4
@@ -368,8 +387,12 @@ class Network:
             raise ValueError(f"Y (labels) must have shape ({m},) like X's rows; got {arr.shape}")
         if arr.dtype.kind == "f":
             require_finite(arr, "Y")
-            if not np.array_equal(arr, np.round(arr)):
-                raise ValueError(f"Y (labels) must be integers in [0, {n_out}); got non-integer values")
+            fractional = arr != np.round(arr)
+            if fractional.any():
+                where = int(np.argmax(fractional))
+                raise ValueError(
+                    f"Y (labels) must be integers in [0, {n_out}); got {arr[where]} at index {where}"
+                )
         if arr.dtype.kind == "b":
             raise TypeError("Y (labels) must be integers, not booleans")
         low, high = arr.min(), arr.max()
@@ -383,7 +406,7 @@ class Network:
     def _evaluate(self, X, Y, theta, grad):
         X = self._as_inputs(X)
         Y = self._as_targets(Y, X.shape[0])
-        theta = self._theta if theta is None else self._as_theta(theta)
+        theta = self._as_theta(theta)
         if grad is None:
             grad = np.empty(self.n_params, dtype=self._dtype)
         elif not isinstance(grad, np.ndarray):
@@ -450,7 +473,7 @@ class Network:
         """
         X = self._as_inputs(X)
         require_finite(X, "X")
-        theta = self._theta if theta is None else self._as_theta(theta)
+        theta = self._as_theta(theta)
         return self._engine.forward(theta, X)
 
     def forward(self, X, theta=None):

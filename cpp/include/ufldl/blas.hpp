@@ -21,5 +21,9 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
 inline int num_threads() { return scipy_openblas_get_num_threads(); }
 inline void set_num_threads(int n) { scipy_openblas_set_num_threads(n); }
 inline const char* corename() { return scipy_openblas_get_corename(); }
+// Hands OpenBLAS's parallel jobs to the caller's thread pool (see ufldl/parallel.hpp).
+inline void set_threads_callback(openblas_threads_callback callback) {
+    scipy_openblas_set_threads_callback_function(callback);
+}
 
 }  // namespace ufldl::blas

@@ -35,11 +35,13 @@ struct CostTerms {
 // Buffers for one batch size, kept and reused so that repeated evaluations allocate nothing.
 template <class T>
 struct Workspace {
-    std::vector<T> activations;  // A_1..A_L back to back (the deltas overwrite them on the way back)
-    std::vector<T> product;      // D_{l+1} W_{l+1}, m x max hidden width
-    std::vector<double> colsum;  // per-column sums for rho_hat and bias gradients, n_1 + ... + n_L
-    std::vector<T> sparse_term;  // s_l / m for the layer being back-propagated
-    std::vector<double> rho_hat;  // mean activation of each unit of the sparse layers, n_1 + ... + n_L
+    std::vector<T> activations;   // hidden A_1..A_{L-1} back to back (their deltas overwrite them on the way back)
+    std::vector<T> output_block;  // Z_L then D_L for one block of rows
+    std::vector<T> product;       // D_{l+1} W_{l+1}, m x max hidden width
+    std::vector<double> colsum;   // per-column sums for rho_hat, then for the bias gradients; n_1 + ... + n_L
+    std::vector<T> sparse_term;   // s_l / m of each sparse layer; n_1 + ... + n_L
+    std::vector<double> rho_hat;  // mean activation of each unit of the sparse layers; n_1 + ... + n_L
+    std::vector<double> part_sums;  // per-part column sums when a pass runs on several threads
 };
 
 template <class T>
@@ -68,6 +70,9 @@ public:
 
 private:
     void resize(Workspace<T>& ws, index_t m) const;
+    index_t block_rows(index_t m) const;
+    void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
+                               double* colsum) const;
 
     std::vector<std::int64_t> sizes_;
     std::vector<Activation> activations_;

@@ -1,0 +1,120 @@
+"""Print a pytest-benchmark JSON file as Markdown tables: one per group, medians and ratios to ufldl.
+
+Usage::
+
+    python -m pytest benchmarks --benchmark-json=bench.json
+    python benchmarks/report.py bench.json
+
+Each row is one implementation (``extra_info["implementation"]``, set by the benchmarks; the test's name when
+absent). The ratio column reads ``numpy-reference / ufldl = 3.4x`` (how many times slower than ufldl) and, for
+the ``products-floor`` row, ``ufldl / products-floor = 1.3x`` (how far ufldl is above the bare matrix products).
+"""
+
+import argparse
+import json
+import sys
+
+UFLDL = "ufldl"
+FLOOR = "products-floor"
+ORDER = (UFLDL, "numpy-reference", "torch-autograd", FLOOR)
+
+
+def implementation(bench):
+    return (bench.get("extra_info") or {}).get("implementation") or bench.get("name") or bench.get("fullname", "?")
+
+
+def ratio_text(impl, median, ufldl_median):
+    if impl == UFLDL:
+        return "1.0x (baseline)"
+    if ufldl_median is None or median <= 0 or ufldl_median <= 0:
+        return "n/a (no ufldl result in this group)" if ufldl_median is None else "n/a"
+    if impl == FLOOR:
+        return f"{UFLDL} / {FLOOR} = {ufldl_median / median:.2f}x"
+    return f"{impl} / {UFLDL} = {median / ufldl_median:.2f}x"
+
+
+def sort_key(impl):
+    return (ORDER.index(impl), "") if impl in ORDER else (len(ORDER), impl)
+
+
+def group_table(rows):
+    """Markdown lines for one group; rows are (implementation, stats) pairs."""
+    by_impl = {impl: stats for impl, stats in rows}
+    ufldl_median = by_impl[UFLDL]["median"] if UFLDL in by_impl else None
+    lines = ["| implementation | median ms | IQR ms | min ms | rounds | ratio |", "|---|---:|---:|---:|---:|---|"]
+    for impl, stats in sorted(rows, key=lambda row: sort_key(row[0])):
+        median = stats["median"]
+        lines.append(
+            f"| {impl} | {median * 1e3:.3f} | {stats.get('iqr', float('nan')) * 1e3:.3f} "
+            f"| {stats.get('min', float('nan')) * 1e3:.3f} | {stats.get('rounds', '?')} "
+            f"| {ratio_text(impl, median, ufldl_median)} |"
+        )
+    return lines
+
+
+def context_lines(data, benchmarks):
+    """A few lines on where the numbers come from: CPU, Python, BLAS pools, torch."""
+    lines = []
+    machine = data.get("machine_info") or {}
+    cpu = machine.get("cpu") or {}
+    brand = cpu.get("brand_raw") or machine.get("processor") or "?"
+    lines.append(f"- machine: {brand}, {cpu.get('count', '?')} logical CPUs; Python "
+                 f"{machine.get('python_version', '?')}; run {data.get('datetime', '?')}")
+    commit = data.get("commit_info") or {}
+    if commit.get("id"):
+        lines.append(f"- commit: {commit['id'][:12]}{' (dirty work tree)' if commit.get('dirty') else ''}")
+    loads = [(bench.get("extra_info") or {}).get("loadavg_at_start") for bench in benchmarks]
+    loads = [load for load in loads if load]
+    if loads:
+        one, five, fifteen = loads[0]
+        busy = " (above 0.5: other work was running, so expect slow, noisy multi-threaded timings)"
+        lines.append(f"- load average when the run started (1, 5, 15 min): {one:.2f}, {five:.2f}, {fifteen:.2f}"
+                     + (busy if one > 0.5 else ""))
+    seen = set()
+    for bench in benchmarks:
+        extra = bench.get("extra_info") or {}
+        for pool in extra.get("pools") or []:
+            key = (pool.get("internal_api"), pool.get("filepath"))
+            if key not in seen:
+                seen.add(key)
+                lines.append(f"- pool: {pool.get('internal_api')} {pool.get('version') or ''} "
+                             f"{pool.get('num_threads')} threads {pool.get('architecture') or ''} "
+                             f"({pool.get('filepath')})".replace("  ", " "))
+        torch = extra.get("torch")
+        if torch and "torch" not in seen:
+            seen.add("torch")
+            lines.append(f"- torch {torch.get('version')}: {torch.get('num_threads')} threads, "
+                         f"MKL {'on' if torch.get('mkl') else 'off'}")
+    return lines
+
+
+def report(data):
+    benchmarks = data.get("benchmarks") or []
+    if not benchmarks:
+        return ("No benchmark results in this file (was it written with --benchmark-disable, or did every "
+                "benchmark fail or get skipped?)")
+    groups = {}
+    for bench in benchmarks:
+        groups.setdefault(bench.get("group") or "(no group)", []).append((implementation(bench), bench["stats"]))
+    out = ["# Benchmarks", ""] + context_lines(data, benchmarks)
+    for group, rows in groups.items():
+        out += ["", f"## {group}", ""] + group_table(rows)
+    return "\n".join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", help="JSON written by pytest --benchmark-json=FILE")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.file, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"report.py: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    print(report(data))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

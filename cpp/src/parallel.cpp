@@ -1,0 +1,170 @@
+#include "ufldl/parallel.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "ufldl/blas.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define UFLDL_PAUSE() _mm_pause()
+#else
+#define UFLDL_PAUSE() ((void)0)
+#endif
+
+namespace ufldl {
+namespace {
+
+constexpr long long min_elements_per_part = 16384;
+// How long an idle worker spins before it sleeps: longer than the gaps inside one evaluation, short enough
+// that the pool is quiet soon after the evaluation returns.
+constexpr auto spin_time = std::chrono::microseconds(300);
+constexpr int max_workers = 63;
+
+thread_local bool in_pool_job = false;
+
+class Pool {
+public:
+    ~Pool() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+            generation_.fetch_add(1);
+        }
+        wake_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+
+    // Runs task(0..parts-1) concurrently; the caller holds run_mutex. Every part is guaranteed a thread of its
+    // own (OpenBLAS's jobs wait for each other).
+    void run(int parts, PartTask task) {
+        grow(parts - 1);
+        task_ = &task;
+        parts_ = parts;
+        pending_.store(parts - 1, std::memory_order_relaxed);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            generation_.fetch_add(1, std::memory_order_release);
+        }
+        wake_.notify_all();
+        in_pool_job = true;
+        task(0);
+        in_pool_job = false;
+        while (pending_.load(std::memory_order_acquire) != 0) UFLDL_PAUSE();
+    }
+
+    std::mutex run_mutex;
+
+private:
+    void grow(int workers) {
+        while (static_cast<int>(threads_.size()) < std::min(workers, max_workers)) {
+            const int part = static_cast<int>(threads_.size()) + 1;
+            // The new worker starts from the generation before the job about to be posted, so it cannot
+            // miss that job however late it starts.
+            const unsigned start = generation_.load(std::memory_order_acquire);
+            threads_.emplace_back([this, part, start] { work(part, start); });
+        }
+    }
+
+    void work(int part, unsigned seen) {
+        in_pool_job = true;
+        for (;;) {
+            const auto until = std::chrono::steady_clock::now() + spin_time;
+            while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until)
+                UFLDL_PAUSE();
+            if (generation_.load(std::memory_order_acquire) == seen) {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+            }
+            seen = generation_.load(std::memory_order_acquire);
+            if (stop_) return;
+            if (part < parts_) {
+                (*task_)(part);
+                pending_.fetch_sub(1, std::memory_order_release);
+            }
+        }
+    }
+
+    std::vector<std::thread> threads_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::atomic<unsigned> generation_{0};
+    std::atomic<int> pending_{0};
+    const PartTask* task_ = nullptr;
+    int parts_ = 0;
+    bool stop_ = false;
+};
+
+// The process's pool, created on first use, and anew in a forked child (which inherits no threads, and
+// perhaps a locked mutex: the parent's pool is abandoned there, never touched).
+Pool* pool() {
+    static std::mutex create_mutex;
+    static std::unique_ptr<Pool> instance;
+    static pid_t owner = 0;
+    std::lock_guard<std::mutex> lock(create_mutex);
+    if (!instance || owner != getpid()) {
+        if (instance) (void)instance.release();
+        instance = std::make_unique<Pool>();
+        owner = getpid();
+    }
+    return instance.get();
+}
+
+// Fallback when the pool cannot be used (a job started from inside a pool job): one thread per extra part.
+void run_on_new_threads(int parts, PartTask task) {
+    std::vector<std::thread> extra;
+    for (int part = 1; part < parts; ++part) extra.emplace_back([&task, part] { task(part); });
+    task(0);
+    for (auto& t : extra) t.join();
+}
+
+// OpenBLAS's caller-managed threading: run its numjobs jobs, all at once, and return when they are done.
+extern "C" void openblas_pool_callback(int /*sync*/, openblas_dojob_callback dojob, int numjobs,
+                                       std::size_t jobdata_elsize, void* jobdata, int dojob_data) {
+    auto job = [&](int part) {
+        dojob(part, static_cast<char*>(jobdata) + static_cast<std::size_t>(part) * jobdata_elsize, dojob_data);
+    };
+    if (numjobs <= 1) {
+        for (int part = 0; part < numjobs; ++part) job(part);
+        return;
+    }
+    if (in_pool_job) {
+        run_on_new_threads(numjobs, job);
+        return;
+    }
+    Pool* p = pool();
+    std::lock_guard<std::mutex> lock(p->run_mutex);  // a job of another thread is short: wait for it
+    p->run(numjobs, job);
+}
+
+}  // namespace
+
+void install_blas_callback() { blas::set_threads_callback(&openblas_pool_callback); }
+
+int parts_for(long long elements) {
+    if (elements < 2 * min_elements_per_part) return 1;
+    const long long by_size = elements / min_elements_per_part;
+    return static_cast<int>(std::min<long long>({by_size, blas::num_threads(), max_parts}));
+}
+
+void parallel_parts(int parts, PartTask task) {
+    if (parts > 1 && !in_pool_job) {
+        Pool* p = pool();
+        std::unique_lock<std::mutex> lock(p->run_mutex, std::try_to_lock);
+        if (lock.owns_lock()) {
+            p->run(parts, task);
+            return;
+        }
+    }
+    for (int part = 0; part < parts; ++part) task(part);
+}
+
+}  // namespace ufldl
