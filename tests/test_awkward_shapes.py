@@ -343,3 +343,26 @@ def test_output_layer_in_row_blocks(rng, config, labels):
     Y = make_targets(rng, net, m, labels=labels)
     assert m * net.layer_sizes[-1] * 8 > 16 << 20  # really more than one block
     assert_matches_reference(net, X, Y)
+
+
+# With several threads a large batch is split into shards of rows, each evaluated on its own thread and then
+# summed; shards in different phases share the hidden-layer buffers, so hidden layers of different widths and a
+# sparsity penalty (which needs every shard's activations before any shard can go back) are the cases to check.
+SHARDED = {
+    "deep-sparse": dict(layer_sizes=[9, 30, 7, 20, 5], activations=["sigmoid", "tanh", "sigmoid", "sigmoid"],
+                        weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.1, 3.0, layers=(1, 3))),
+    "softmax": dict(layer_sizes=[9, 13, 6, 4], activations=["relu", "sigmoid", "softmax"], loss="cross_entropy"),
+}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("config", SHARDED.values(), ids=SHARDED.keys())
+def test_batch_split_into_shards(rng, config, dtype, threads):
+    net = ufldl.Network(**config, dtype=dtype, seed=5)
+    randomize_biases(net, rng)
+    m = 3001  # odd, so the shards differ in size
+    X = rng.uniform(-1, 1, size=(m, net.layer_sizes[0]))
+    Y = make_targets(rng, net, m, labels=net.loss == "cross_entropy")
+    with ufldl.blas_threads(threads):
+        assert_matches_reference(net, X, Y)

@@ -10,7 +10,7 @@ namespace ufldl::bindings {
 
 void register_info(py::module_& m) {
     m.def("elementwise_isa", &ufldl::elementwise_isa,
-          "Instruction set of the elementwise kernels chosen for this CPU ('avx2' or 'baseline').");
+          "Instruction set of the elementwise kernels in use ('avx512', 'avx2' or 'baseline').");
     m.def("blas_corename", &ufldl::blas::corename, "OpenBLAS's name for the kernels it chose for this CPU.");
     m.def("blas_num_threads", &ufldl::blas::num_threads, "Threads in the OpenBLAS pool the core uses.");
 }

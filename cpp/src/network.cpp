@@ -1,6 +1,7 @@
 #include "ufldl/network.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
@@ -9,12 +10,19 @@
 #include "ufldl/parallel.hpp"
 #include "ufldl/sparsity.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define UFLDL_PAUSE() _mm_pause()
+#else
+#define UFLDL_PAUSE() ((void)0)
+#endif
+
 namespace ufldl {
 namespace {
 
 // Runs a row-wise elementwise pass pass(r0, r1, colsum_part) -> double over rows [0, m) in parts on the
-// elementwise pool. Each part sums its columns into a buffer of its own; the parts' sums and return values
-// are then added in part order, so results do not depend on timing (only, to rounding, on the part count).
+// pool. Each part sums its columns into a buffer of its own; the parts' sums and return values are then added
+// in part order, so results do not depend on timing (only, to rounding, on the part count).
 template <class Pass>
 double rows_in_parts(std::vector<double>& part_sums, index_t m, index_t n, double* colsum, Pass pass) {
     const int parts = parts_for(static_cast<long long>(m) * n);
@@ -35,6 +43,29 @@ double rows_in_parts(std::vector<double>& part_sums, index_t m, index_t n, doubl
     }
     return total;
 }
+
+// All shards wait here until every shard has arrived (they run concurrently, one per thread).
+class Barrier {
+public:
+    explicit Barrier(int count) : count_(count) {}
+    void arrive_and_wait() {
+        const int generation = generation_.load(std::memory_order_acquire);
+        if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
+            arrived_.store(0, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);
+            return;
+        }
+        while (generation_.load(std::memory_order_acquire) == generation) UFLDL_PAUSE();
+    }
+
+private:
+    const int count_;
+    std::atomic<int> arrived_{0};
+    std::atomic<int> generation_{0};
+};
+
+// Rows per shard below which splitting the batch costs more than it saves.
+constexpr index_t min_shard_rows = 256;
 
 }  // namespace
 
@@ -86,17 +117,161 @@ index_t Network<T>::block_rows(index_t m) const {
 }
 
 template <class T>
-void Network<T>::resize(Workspace<T>& ws, index_t m) const {
+int Network<T>::shard_count(index_t m) const {
+    const long long elements = static_cast<long long>(m) * n_units_;
+    const int by_rows = static_cast<int>(std::min<index_t>(m / min_shard_rows, max_parts));
+    return std::max(1, std::min(parts_for(elements), by_rows));
+}
+
+template <class T>
+void Network<T>::resize(Workspace<T>& ws, index_t m, int shards) const {
     // Grow only: a later, smaller batch reuses the buffers without allocating.
     const auto grow = [](auto& v, index_t n) {
         if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
     };
     grow(ws.activations, m * (n_units_ - sizes_.back()));
-    grow(ws.output_block, block_rows(m) * sizes_.back());
     grow(ws.product, m * max_hidden_);
-    grow(ws.colsum, n_units_);
     grow(ws.rho_hat, n_units_);
-    grow(ws.sparse_term, n_units_);
+    if (ws.shards.size() < static_cast<std::size_t>(shards)) ws.shards.resize(static_cast<std::size_t>(shards));
+    for (int s = 0; s < shards; ++s) {
+        auto& sh = ws.shards[s];
+        grow(sh.output_block, block_rows((m + shards - 1) / shards) * sizes_.back());
+        grow(sh.act_sum, n_units_);
+        grow(sh.delta_sum, n_units_);
+        grow(sh.sparse_term, n_units_);
+        grow(sh.total_sum, n_units_);
+        if (s > 0) grow(sh.grad, n_params_);
+    }
+}
+
+template <class T>
+void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, void* barrier) const {
+    const auto& ew = elementwise<T>();
+    const int L = n_layers();
+    const index_t m = pb.m;
+    const index_t r0 = m * shard / shards, r1 = m * (shard + 1) / shards;
+    const int rows = static_cast<int>(r1 - r0);
+    const auto n = [this](int l) { return static_cast<int>(sizes_[l]); };
+    const auto sparse = [&](int l) {
+        return l < L && static_cast<std::size_t>(l) < pb.params->sparse_layer.size() && pb.params->sparse_layer[l];
+    };
+    ShardBuffers<T>& sh = ws.shards[shard];
+    // Hidden A_l (later D_l) of row i lives at act(l) + i * n_l; act(0) is the input. Shards own disjoint rows.
+    const auto act = [&](int l) -> T* { return ws.activations.data() + m * unit_offset_[l]; };
+    const auto input = [&](int l) -> const T* { return l == 0 ? pb.X : act(l); };
+    const auto act_sum = [&](int l) { return sh.act_sum.data() + unit_offset_[l]; };
+    const auto delta_sum = [&](int l) { return sh.delta_sum.data() + unit_offset_[l]; };
+    std::fill(sh.act_sum.begin(), sh.act_sum.begin() + n_units_, 0.0);
+    std::fill(sh.delta_sum.begin(), sh.delta_sum.begin() + n_units_, 0.0);
+    const T* theta = pb.theta;
+    sh.data = sh.decay = sh.sparsity = 0.0;
+
+    // 1. Forward through the hidden layers: Z_l = A_{l-1} W_l^T, then one fused pass adds b_l, applies f_l
+    //    and, on sparse layers, sums each column for rho_hat.
+    for (int l = 1; l < L; ++l) {
+        T* A = act(l) + r0 * n(l);
+        blas::gemm(false, true, rows, n(l), n(l - 1), T(1), input(l - 1) + r0 * n(l - 1), n(l - 1),
+                   theta + w_offset_[l], n(l - 1), T(0), A, n(l));
+        const T* b = theta + b_offset_[l];
+        const int nl = n(l);
+        const Activation f = activations_[l - 1];
+        rows_in_parts(ws.part_sums, rows, nl, sparse(l) ? act_sum(l) : nullptr, [&](index_t q0, index_t q1, double* cs) {
+            ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs);
+            return 0.0;
+        });
+    }
+
+    // 2. The KL terms need rho_hat over the whole batch: wait for every shard's column sums, add them in shard
+    //    order (so every shard computes the same s_l), then each shard keeps its own copy of s_l / m.
+    bool any_sparse = false;
+    for (int l = 1; l < L; ++l) any_sparse = any_sparse || sparse(l);
+    if (any_sparse) {
+        if (barrier) static_cast<Barrier*>(barrier)->arrive_and_wait();
+        std::vector<double>& total = sh.total_sum;
+        for (int l = 1; l < L; ++l) {
+            if (!sparse(l)) continue;
+            double* t = total.data() + unit_offset_[l];
+            std::fill(t, t + n(l), 0.0);
+            for (int s = 0; s < shards; ++s)
+                for (int j = 0; j < n(l); ++j) t[j] += ws.shards[s].act_sum[unit_offset_[l] + j];
+            // rho_hat is written by shard 0 only; the others compute the same numbers into a scratch copy.
+            double* rho_hat = shard == 0 ? ws.rho_hat.data() + unit_offset_[l] : t;
+            sh.sparsity += kl_sparsity<T>(t, n(l), m, pb.params->rho, pb.params->beta, rho_hat,
+                                          sh.sparse_term.data() + unit_offset_[l]);
+        }
+    }
+    const auto sparse_term = [&](int l) -> const T* {
+        return sparse(l) ? sh.sparse_term.data() + unit_offset_[l] : nullptr;
+    };
+
+    // 3. The shard's gradient buffer: shard 0 writes the caller's, starting from the decay term lambda W_l;
+    //    the others start from zero. Every product below accumulates onto it.
+    T* grad = shard == 0 ? pb.grad : sh.grad.data();
+    const double lambda = pb.params->weight_decay;
+    for (int l = 1; l <= L; ++l) {
+        const T* W = theta + w_offset_[l];
+        T* gW = grad + w_offset_[l];
+        const index_t count = static_cast<index_t>(n(l)) * n(l - 1);
+        if (shard != 0) {
+            std::fill(gW, gW + count, T(0));
+            continue;
+        }
+        const T lam = static_cast<T>(lambda);
+        double sq = 0.0;
+#pragma omp simd reduction(+ : sq)
+        for (index_t k = 0; k < count; ++k) {
+            sq += static_cast<double>(W[k]) * static_cast<double>(W[k]);
+            gW[k] = lam * W[k];
+        }
+        sh.decay += 0.5 * lambda * sq;
+    }
+
+    // 4. The output layer, forward and back, one block of rows at a time so that Z_L / D_L stays in cache
+    //    from its product through its fused loss pass to the two products that consume it:
+    //      Z = A_{L-1}[rows] W_L^T;  D_L = loss pass (cost, b_L gradient sums);  gW_L += D_L^T A_{L-1}[rows];
+    //      and for L > 1, D_{L-1}[rows] = (D_L W_L + s_{L-1}/m) * f'(A_{L-1}[rows]), over A_{L-1}[rows].
+    {
+        const int n_out = n(L), n_in = n(L - 1);
+        const T* W = theta + w_offset_[L];
+        const T* b = theta + b_offset_[L];
+        T* gW = grad + w_offset_[L];
+        const index_t block = block_rows(r1 - r0);
+        for (index_t q = r0; q < r1; q += block) {
+            const index_t mb = std::min(block, r1 - q);
+            const int mbi = static_cast<int>(mb);
+            T* Z = sh.output_block.data();
+            const T* A_in = input(L - 1) + q * n_in;
+            blas::gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
+            sh.data += rows_in_parts(ws.part_sums, mb, n_out, delta_sum(L), [&](index_t q0, index_t q1, double* cs) {
+                const index_t row = q + q0;
+                if (loss_ == Loss::Squared)
+                    return ew.output_squared(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b,
+                                             activations_[L - 1], pb.inv_m, cs);
+                return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
+                                            pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
+            });
+            blas::gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, T(1), gW, n_in);
+            if (L > 1) {
+                T* P = ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see below)
+                blas::gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
+                hidden_delta_in_parts(ws, act(L - 1) + q * n_in, P, mb, L - 1, sparse_term(L - 1), delta_sum(L - 1));
+            }
+        }
+    }
+
+    // 5. The remaining layers: gW_l += D_l^T A_{l-1}; D_{l-1} = (D_l W_l + s_{l-1}/m) * f'(A_{l-1}).
+    for (int l = L - 1; l >= 1; --l) {
+        blas::gemm(true, false, n(l), n(l - 1), rows, T(1), act(l) + r0 * n(l), n(l), input(l - 1) + r0 * n(l - 1),
+                   n(l - 1), T(1), grad + w_offset_[l], n(l - 1));
+        if (l == 1) break;
+        const int h = l - 1;
+        // The shard's rows of the product buffer, addressed with the widest hidden layer's row size so that
+        // shards in different phases (different widths) never overlap.
+        T* P = ws.product.data() + r0 * max_hidden_;
+        blas::gemm(false, false, rows, n(h), n(l), T(1), act(l) + r0 * n(l), n(l), theta + w_offset_[l], n(h), T(0),
+                   P, n(h));
+        hidden_delta_in_parts(ws, act(h) + r0 * n(h), P, rows, h, sparse_term(h), delta_sum(h));
+    }
 }
 
 template <class T>
@@ -114,114 +289,50 @@ void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index
 template <class T>
 CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                                     const CostParams& params, T* grad, Workspace<T>& ws) const {
-    const auto& ew = elementwise<T>();
-    const int L = n_layers();
-    const auto n = [this](int l) { return static_cast<int>(sizes_[l]); };
-    resize(ws, m);
-    const T inv_m = T(1) / static_cast<T>(m);
-    const auto sparse = [&](int l) {
-        return l < L && static_cast<std::size_t>(l) < params.sparse_layer.size() && params.sparse_layer[l];
-    };
-    // Hidden A_l (later D_l) lives at act(l); act(0) is the input. The output layer has no full-batch buffer.
-    const auto act = [&](int l) -> T* { return ws.activations.data() + m * unit_offset_[l]; };
-    const auto input = [&](int l) -> const T* { return l == 0 ? X : act(l); };
-    const auto colsum = [&](int l) { return ws.colsum.data() + unit_offset_[l]; };
-    std::fill(ws.colsum.begin(), ws.colsum.begin() + n_units_, 0.0);
+    const Problem pb{theta, X, Y, labels, m, &params, grad, T(1) / static_cast<T>(m)};
+    // The cost and gradient are sums over examples: with several threads, the batch is split into shards of
+    // rows, each evaluated on a thread of its own with single-threaded BLAS (no hand-off per product, every
+    // pass in parallel); the shards' sums are then added in shard order. With one thread, or if the pool is
+    // busy, one shard runs here and BLAS and the passes use the pool themselves.
+    int shards = shard_count(m);
+    resize(ws, m, shards);
+    bool done = false;
+    if (shards > 1) {
+        Barrier barrier(shards);
+        auto task = [&](int s) { evaluate_shard(pb, ws, s, shards, &barrier); };
+        done = run_concurrently(shards, task, /*single_threaded_blas=*/true);
+    }
+    if (!done) {
+        shards = 1;
+        resize(ws, m, 1);  // one shard takes larger blocks of rows than a shard of several
+        evaluate_shard(pb, ws, 0, 1, nullptr);
+    }
+
+    // Reduce, in shard order: weight gradients onto the caller's buffer (shard 0's), bias gradients from the
+    // per-shard column sums of the deltas, and the cost terms.
     CostTerms terms;
-
-    // 1. Forward through the hidden layers: Z_l = A_{l-1} W_l^T, then one fused pass adds b_l, applies f_l
-    //    and, on sparse layers, sums each column for rho_hat.
-    for (int l = 1; l < L; ++l) {
-        blas::gemm(false, true, static_cast<int>(m), n(l), n(l - 1), T(1), input(l - 1), n(l - 1),
-                   theta + w_offset_[l], n(l - 1), T(0), act(l), n(l));
-        T* A = act(l);
-        const T* b = theta + b_offset_[l];
-        const int nl = n(l);
-        const Activation f = activations_[l - 1];
-        rows_in_parts(ws.part_sums, m, nl, sparse(l) ? colsum(l) : nullptr, [&](index_t r0, index_t r1, double* cs) {
-            ew.bias_activate(A + r0 * nl, r1 - r0, nl, b, f, cs);
-            return 0.0;
-        });
-    }
-
-    // 2. The KL terms, now that every rho_hat is known: the cost and s_l / m for back-propagation. The column
-    //    sums are then reused for the bias gradients.
-    for (int l = 1; l < L; ++l) {
-        if (!sparse(l)) continue;
-        terms.sparsity += kl_sparsity<T>(colsum(l), n(l), m, params.rho, params.beta, ws.rho_hat.data() + unit_offset_[l],
-                                         ws.sparse_term.data() + unit_offset_[l]);
-        std::fill(colsum(l), colsum(l) + n(l), 0.0);
-    }
-    const auto sparse_term = [&](int l) -> const T* {
-        return sparse(l) ? ws.sparse_term.data() + unit_offset_[l] : nullptr;
-    };
-
-    // 3. Weight decay: gW_l starts as lambda W_l, and every product below accumulates onto it.
-    const double lambda = params.weight_decay;
-    double decay_sum = 0.0;
-    for (int l = 1; l <= L; ++l) {
-        const T* W = theta + w_offset_[l];
-        T* gW = grad + w_offset_[l];
-        const index_t count = static_cast<index_t>(n(l)) * n(l - 1);
-        const T lam = static_cast<T>(lambda);
-        double sq = 0.0;
-#pragma omp simd reduction(+ : sq)
-        for (index_t k = 0; k < count; ++k) {
-            sq += static_cast<double>(W[k]) * static_cast<double>(W[k]);
-            gW[k] = lam * W[k];
+    const int L = n_layers();
+    for (int s = 0; s < shards; ++s) {
+        const ShardBuffers<T>& sh = ws.shards[s];
+        terms.data += sh.data;
+        if (s == 0) {
+            terms.decay = sh.decay;
+            terms.sparsity = sh.sparsity;
+            continue;
         }
-        decay_sum += sq;
+        const T* g = sh.grad.data();
+        const index_t n_weights = b_offset_[1];
+#pragma omp simd
+        for (index_t k = 0; k < n_weights; ++k) grad[k] += g[k];
     }
-    terms.decay = 0.5 * lambda * decay_sum;
-
-    // 4. The output layer, forward and back, one block of rows at a time so that Z_L / D_L stays in cache
-    //    from its product through its fused loss pass to the two products that consume it:
-    //      Z = A_{L-1}[rows] W_L^T;  D_L = loss pass (cost, b_L gradient sums);  gW_L += D_L^T A_{L-1}[rows];
-    //      and for L > 1, D_{L-1}[rows] = (D_L W_L + s_{L-1}/m) * f'(A_{L-1}[rows]), over A_{L-1}[rows].
-    {
-        const int n_out = n(L), n_in = n(L - 1);
-        const T* W = theta + w_offset_[L];
-        T* gW = grad + w_offset_[L];
-        const index_t rows = block_rows(m);
-        double data = 0.0;
-        for (index_t r0 = 0; r0 < m; r0 += rows) {
-            const index_t mb = std::min(rows, m - r0);
-            const int mbi = static_cast<int>(mb);
-            T* Z = ws.output_block.data();
-            const T* A_in = input(L - 1) + r0 * n_in;
-            blas::gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
-            const T* b = theta + b_offset_[L];
-            data += rows_in_parts(ws.part_sums, mb, n_out, colsum(L), [&](index_t q0, index_t q1, double* cs) {
-                const index_t row = r0 + q0;
-                if (loss_ == Loss::Squared)
-                    return ew.output_squared(Z + q0 * n_out, Y + row * n_out, q1 - q0, n_out, b, activations_[L - 1],
-                                             inv_m, cs);
-                return ew.output_softmax_ce(Z + q0 * n_out, Y ? Y + row * n_out : nullptr,
-                                            labels ? labels + row : nullptr, q1 - q0, n_out, b, inv_m, cs);
-            });
-            blas::gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, T(1), gW, n_in);
-            if (L > 1) {
-                T* P = ws.product.data();
-                blas::gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
-                hidden_delta_in_parts(ws, act(L - 1) + r0 * n_in, P, mb, L - 1, sparse_term(L - 1), colsum(L - 1));
-            }
-        }
-        terms.data = data / static_cast<double>(m);
-    }
-
-    // 5. The remaining layers, whole batch: gW_l += D_l^T A_{l-1}; D_{l-1} = (D_l W_l + s_{l-1}/m) * f'(A_{l-1}).
-    for (int l = L - 1; l >= 1; --l) {
-        blas::gemm(true, false, n(l), n(l - 1), static_cast<int>(m), T(1), act(l), n(l), input(l - 1), n(l - 1), T(1),
-                   grad + w_offset_[l], n(l - 1));
-        if (l == 1) break;
-        const int h = l - 1;
-        blas::gemm(false, false, static_cast<int>(m), n(h), n(l), T(1), act(l), n(l), theta + w_offset_[l], n(h), T(0),
-                   ws.product.data(), n(h));
-        hidden_delta_in_parts(ws, act(h), ws.product.data(), m, h, sparse_term(h), colsum(h));
-    }
+    terms.data /= static_cast<double>(m);
     for (int l = 1; l <= L; ++l) {
         T* gb = grad + b_offset_[l];
-        for (int j = 0; j < n(l); ++j) gb[j] = static_cast<T>(colsum(l)[j]);
+        for (index_t j = 0; j < sizes_[l]; ++j) {
+            double sum = 0.0;
+            for (int s = 0; s < shards; ++s) sum += ws.shards[s].delta_sum[unit_offset_[l] + j];
+            gb[j] = static_cast<T>(sum);
+        }
     }
     return terms;
 }

@@ -150,9 +150,22 @@ extern "C" void openblas_pool_callback(int /*sync*/, openblas_dojob_callback doj
 void install_blas_callback() { blas::set_threads_callback(&openblas_pool_callback); }
 
 int parts_for(long long elements) {
+    if (in_pool_job) return 1;
     if (elements < 2 * min_elements_per_part) return 1;
     const long long by_size = elements / min_elements_per_part;
     return static_cast<int>(std::min<long long>({by_size, blas::num_threads(), max_parts}));
+}
+
+bool run_concurrently(int parts, PartTask task, bool single_threaded_blas) {
+    if (in_pool_job) return false;
+    Pool* p = pool();
+    std::unique_lock<std::mutex> lock(p->run_mutex, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    const int blas_threads = blas::num_threads();
+    if (single_threaded_blas) blas::set_num_threads(1);
+    p->run(parts, task);
+    if (single_threaded_blas) blas::set_num_threads(blas_threads);
+    return true;
 }
 
 void parallel_parts(int parts, PartTask task) {

@@ -34,7 +34,7 @@ struct ElementwiseKernels {
 template <class T>
 const ElementwiseKernels<T>& elementwise();
 
-// Name of the instruction set the chosen kernels were compiled for ("avx2" or "baseline").
+// Name of the instruction set the chosen kernels were compiled for ("avx512", "avx2" or "baseline").
 const char* elementwise_isa();
 
 }  // namespace ufldl

@@ -32,16 +32,26 @@ struct CostTerms {
     double total() const { return data + decay + sparsity; }
 };
 
+// One shard's own buffers (a shard is a range of rows evaluated on one thread; see Network::cost_and_grad).
+template <class T>
+struct ShardBuffers {
+    std::vector<T> output_block;    // Z_L then D_L for one block of the shard's rows
+    std::vector<double> act_sum;    // column sums of the sparse layers' activations (for rho_hat); n_1 + ... + n_L
+    std::vector<double> delta_sum;  // column sums of the deltas (the bias gradients); n_1 + ... + n_L
+    std::vector<double> total_sum;  // the whole batch's activation sums
+    std::vector<T> sparse_term;     // s_l / m of each sparse layer; n_1 + ... + n_L
+    std::vector<T> grad;            // the shard's weight gradients (shard 0 writes the caller's buffer instead)
+    double data = 0.0, decay = 0.0, sparsity = 0.0;  // the shard's cost terms (data not yet divided by m)
+};
+
 // Buffers for one batch size, kept and reused so that repeated evaluations allocate nothing.
 template <class T>
 struct Workspace {
-    std::vector<T> activations;   // hidden A_1..A_{L-1} back to back (their deltas overwrite them on the way back)
-    std::vector<T> output_block;  // Z_L then D_L for one block of rows
-    std::vector<T> product;       // D_{l+1} W_{l+1}, m x max hidden width
-    std::vector<double> colsum;   // per-column sums for rho_hat, then for the bias gradients; n_1 + ... + n_L
-    std::vector<T> sparse_term;   // s_l / m of each sparse layer; n_1 + ... + n_L
-    std::vector<double> rho_hat;  // mean activation of each unit of the sparse layers; n_1 + ... + n_L
+    std::vector<T> activations;     // hidden A_1..A_{L-1} back to back (their deltas overwrite them on the way back)
+    std::vector<T> product;         // D_{l+1} W_{l+1}, m x max hidden width
+    std::vector<double> rho_hat;    // mean activation of each unit of the sparse layers; n_1 + ... + n_L
     std::vector<double> part_sums;  // per-part column sums when a pass runs on several threads
+    std::vector<ShardBuffers<T>> shards;
 };
 
 template <class T>
@@ -69,8 +79,20 @@ public:
     void forward(const T* theta, const T* X, index_t m, const std::vector<T*>& outputs) const;
 
 private:
-    void resize(Workspace<T>& ws, index_t m) const;
+    struct Problem {
+        const T* theta;
+        const T* X;
+        const T* Y;
+        const std::int64_t* labels;
+        index_t m;
+        const CostParams* params;
+        T* grad;
+        T inv_m;
+    };
+    void resize(Workspace<T>& ws, index_t m, int shards) const;
     index_t block_rows(index_t m) const;
+    int shard_count(index_t m) const;
+    void evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, void* barrier) const;
     void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
                                double* colsum) const;
 

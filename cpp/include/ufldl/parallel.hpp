@@ -33,8 +33,15 @@ private:
 // If the pool is busy (another thread's job), every part runs on the calling thread instead.
 void parallel_parts(int parts, PartTask task);
 
+// Runs task(part) for part in [0, parts), every part on a thread of its own at the same time (so parts may wait
+// for each other), and returns true; returns false, running nothing, if that cannot be had right now (the pool is
+// busy, or the caller is itself a part of a pool job). With single_threaded_blas, OpenBLAS runs single-threaded
+// while the parts run (each part already has a thread; OpenBLAS has no per-thread setting in this build, so its
+// global count is lowered and restored, under the pool's lock).
+bool run_concurrently(int parts, PartTask task, bool single_threaded_blas);
+
 // How many parts a pass over `elements` values should use: 1 for small passes (the hand-off would cost more
-// than it saves), else the BLAS thread count (capped at max_parts).
+// than it saves) and inside a pool job, else the BLAS thread count (capped at max_parts).
 int parts_for(long long elements);
 
 // Routes OpenBLAS's threading through this pool; called once when the module loads.
