@@ -1,7 +1,6 @@
 #include "ufldl/network.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <stdexcept>
 #include <string>
 
@@ -9,13 +8,6 @@
 #include "ufldl/elementwise.hpp"
 #include "ufldl/parallel.hpp"
 #include "ufldl/sparsity.hpp"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define UFLDL_PAUSE() _mm_pause()
-#else
-#define UFLDL_PAUSE() ((void)0)
-#endif
 
 namespace ufldl {
 namespace {
@@ -43,26 +35,6 @@ double rows_in_parts(std::vector<double>& part_sums, index_t m, index_t n, doubl
     }
     return total;
 }
-
-// All shards wait here until every shard has arrived (they run concurrently, one per thread).
-class Barrier {
-public:
-    explicit Barrier(int count) : count_(count) {}
-    void arrive_and_wait() {
-        const int generation = generation_.load(std::memory_order_acquire);
-        if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
-            arrived_.store(0, std::memory_order_relaxed);
-            generation_.fetch_add(1, std::memory_order_release);
-            return;
-        }
-        while (generation_.load(std::memory_order_acquire) == generation) UFLDL_PAUSE();
-    }
-
-private:
-    const int count_;
-    std::atomic<int> arrived_{0};
-    std::atomic<int> generation_{0};
-};
 
 // Rows per shard below which splitting the batch costs more than it saves.
 constexpr index_t min_shard_rows = 256;
@@ -145,7 +117,7 @@ void Network<T>::resize(Workspace<T>& ws, index_t m, int shards) const {
 }
 
 template <class T>
-void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, void* barrier) const {
+void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, Barrier* barrier) const {
     const auto& ew = elementwise<T>();
     const int L = n_layers();
     const index_t m = pb.m;
@@ -186,7 +158,7 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
     bool any_sparse = false;
     for (int l = 1; l < L; ++l) any_sparse = any_sparse || sparse(l);
     if (any_sparse) {
-        if (barrier) static_cast<Barrier*>(barrier)->arrive_and_wait();
+        if (barrier) barrier->arrive_and_wait();
         std::vector<double>& total = sh.total_sum;
         for (int l = 1; l < L; ++l) {
             if (!sparse(l)) continue;

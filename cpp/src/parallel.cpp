@@ -147,6 +147,16 @@ extern "C" void openblas_pool_callback(int /*sync*/, openblas_dojob_callback doj
 
 }  // namespace
 
+void Barrier::arrive_and_wait() {
+    const int generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
+        arrived_.store(0, std::memory_order_relaxed);
+        generation_.fetch_add(1, std::memory_order_release);
+        return;
+    }
+    while (generation_.load(std::memory_order_acquire) == generation) UFLDL_PAUSE();
+}
+
 void install_blas_callback() { blas::set_threads_callback(&openblas_pool_callback); }
 
 int parts_for(long long elements) {

@@ -16,6 +16,8 @@
 
 namespace ufldl {
 
+class Barrier;  // ufldl/parallel.hpp
+
 // Hyperparameters of the cost, passed with every call so the caller may change them freely.
 struct CostParams {
     double weight_decay = 0.0;       // lambda
@@ -92,7 +94,7 @@ private:
     void resize(Workspace<T>& ws, index_t m, int shards) const;
     index_t block_rows(index_t m) const;
     int shard_count(index_t m) const;
-    void evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, void* barrier) const;
+    void evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, Barrier* barrier) const;
     void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
                                double* colsum) const;
 

@@ -10,6 +10,7 @@
 // nothing. The number of threads is OpenBLAS's (set by threadpoolctl or OPENBLAS_NUM_THREADS): limiting the
 // BLAS pool limits everything.
 #pragma once
+#include <atomic>
 #include <cstddef>
 
 namespace ufldl {
@@ -43,6 +44,19 @@ bool run_concurrently(int parts, PartTask task, bool single_threaded_blas);
 // How many parts a pass over `elements` values should use: 1 for small passes (the hand-off would cost more
 // than it saves) and inside a pool job, else the BLAS thread count (capped at max_parts).
 int parts_for(long long elements);
+
+// All parts of a run_concurrently job wait at arrive_and_wait() until every part has arrived (spinning: the
+// parts run at the same time, one per thread, and the waits are short).
+class Barrier {
+public:
+    explicit Barrier(int count) : count_(count) {}
+    void arrive_and_wait();
+
+private:
+    const int count_;
+    std::atomic<int> arrived_{0};
+    std::atomic<int> generation_{0};
+};
 
 // Routes OpenBLAS's threading through this pool; called once when the module loads.
 void install_blas_callback();
