@@ -8,7 +8,7 @@ from ufldl._blas import load_openblas as _load_openblas
 
 _load_openblas()  # before _core, which links to it
 
-from ufldl import _core, reference  # noqa: E402
+from ufldl import _core, datasets, reference, viz  # noqa: E402
 from ufldl._threads import blas_info, blas_threads  # noqa: E402
 from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
 from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
@@ -23,7 +23,9 @@ __all__ = [
     "blas_info",
     "blas_threads",
     "check_gradient",
+    "datasets",
     "numerical_gradient",
     "reference",
     "relative_difference",
+    "viz",
 ]
