@@ -8,6 +8,7 @@ namespace py = pybind11;
 namespace ufldl::bindings {
 void register_info(py::module_& m);
 void register_network(py::module_& m);
+void register_optim(py::module_& m);
 }  // namespace ufldl::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -16,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
     ufldl::install_blas_callback();
     ufldl::bindings::register_info(m);
     ufldl::bindings::register_network(m);
+    ufldl::bindings::register_optim(m);
 }

@@ -3,6 +3,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,38 +29,11 @@ public:
 
     py::tuple cost_and_grad(const py::array& theta, const py::array& X, const py::array& Y, py::array& grad,
                             double weight_decay, const std::vector<bool>& sparse_layers, double rho, double beta) {
-        const auto& sizes = net_.sizes();
-        const int L = net_.n_layers();
         check_array<T>(theta, "theta", {net_.n_params()});
-        check_array<T>(X, "X", {-1, sizes[0]});
         check_array<T>(grad, "grad", {net_.n_params()});
-        const py::ssize_t m = X.shape(0);
-        if (m < 1) throw py::value_error("X must hold at least one example (row), got 0");
-        const T* y = nullptr;
-        const std::int64_t* labels = nullptr;
-        if (Y.ndim() == 1) {
-            if (net_.loss() != Loss::CrossEntropy)
-                throw py::value_error("integer labels Y need loss='cross_entropy'; squared error needs Y of shape (m, n_out)");
-            check_array<std::int64_t>(Y, "Y", {m});
-            labels = static_cast<const std::int64_t*>(Y.data());
-            const std::int64_t n_out = sizes[L];
-            for (py::ssize_t i = 0; i < m; ++i)
-                if (labels[i] < 0 || labels[i] >= n_out)
-                    throw py::value_error("Y (labels) must lie in [0, " + std::to_string(n_out) + "), got " +
-                                          std::to_string(labels[i]) + " at index " + std::to_string(i));
-        } else {
-            check_array<T>(Y, "Y", {m, sizes[L]});
-            y = static_cast<const T*>(Y.data());
-        }
-        CostParams params;
-        params.weight_decay = weight_decay;
-        params.rho = rho;
-        params.beta = beta;
-        params.sparse_layer.assign(L + 1, 0);
-        if (static_cast<int>(sparse_layers.size()) != L + 1)
-            throw py::value_error("sparse_layers must have one flag per layer (L + 1 = " + std::to_string(L + 1) + ")");
-        for (int l = 0; l <= L; ++l) params.sparse_layer[l] = sparse_layers[l];
-
+        const py::ssize_t m = check_inputs(X);
+        const auto [y, labels] = check_targets(Y, m);
+        const CostParams params = cost_params(weight_decay, sparse_layers, rho, beta);
         const T* th = static_cast<const T*>(theta.data());
         const T* x = static_cast<const T*>(X.data());
         T* g = writable_data<T>(grad, "grad");
@@ -75,6 +50,54 @@ public:
             }
         }
         return py::make_tuple(terms.data, terms.decay, terms.sparsity);
+    }
+
+    // Runs one epoch of mini-batch updates in C++ (see Network::minibatch_epoch); theta and the optimiser's state
+    // are updated in place and must have the network's dtype exactly. Returns (batch costs, updates made, step).
+    py::tuple minibatch_epoch(py::array& theta, const py::array& X, const py::array& Y, const py::array& order,
+                              py::ssize_t batch_size, double weight_decay, const std::vector<bool>& sparse_layers,
+                              double rho, double beta, int rule, double learning_rate, double momentum,
+                              bool nesterov, double beta1, double beta2, double epsilon, py::array& state1,
+                              py::array& state2, std::int64_t step) {
+        const index_t n = net_.n_params();
+        check_array<T>(theta, "theta", {n});
+        check_array<T>(state1, "state1", {n});
+        check_array<T>(state2, "state2", {n});
+        const py::ssize_t m = check_inputs(X);
+        const auto [y, labels] = check_targets(Y, m);
+        check_array<std::int64_t>(order, "order", {m});
+        const auto* ord = static_cast<const std::int64_t*>(order.data());
+        for (py::ssize_t i = 0; i < m; ++i)
+            if (ord[i] < 0 || ord[i] >= m)
+                throw py::value_error("order must hold row indices in [0, " + std::to_string(m) + "), got " +
+                                      std::to_string(ord[i]) + " at index " + std::to_string(i));
+        if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
+        if (rule != 0 && rule != 1) throw py::value_error("rule must be 0 (sgd) or 1 (adam)");
+        const CostParams params = cost_params(weight_decay, sparse_layers, rho, beta);
+        UpdateParams update;
+        update.rule = static_cast<UpdateRule>(rule);
+        update.learning_rate = learning_rate;
+        update.momentum = momentum;
+        update.nesterov = nesterov;
+        update.beta1 = beta1;
+        update.beta2 = beta2;
+        update.epsilon = epsilon;
+        const index_t batches = (m + std::min<py::ssize_t>(batch_size, m) - 1) / std::min<py::ssize_t>(batch_size, m);
+        py::array_t<double> costs(batches);
+        T* th = writable_data<T>(theta, "theta");
+        T* s1 = writable_data<T>(state1, "state1");
+        T* s2 = writable_data<T>(state2, "state2");
+        const T* x = static_cast<const T*>(X.data());
+        double* c = costs.mutable_data();
+        std::fill(c, c + batches, std::numeric_limits<double>::quiet_NaN());  // batches not reached stay NaN
+        index_t updates = 0;
+        {
+            py::gil_scoped_release release;  // raw pointers into arrays this frame keeps alive
+            std::lock_guard<std::mutex> lock(mutex_);
+            updates = net_.minibatch_epoch(th, x, y, labels, m, ord, batch_size, params, update, s1, s2, step, c,
+                                           workspace_);
+        }
+        return py::make_tuple(costs, updates, step);
     }
 
     py::list forward(const py::array& theta, const py::array& X) {
@@ -102,6 +125,43 @@ public:
     const Network<T>& network() const { return net_; }
 
 private:
+    py::ssize_t check_inputs(const py::array& X) const {
+        check_array<T>(X, "X", {-1, net_.sizes()[0]});
+        const py::ssize_t m = X.shape(0);
+        if (m < 1) throw py::value_error("X must hold at least one example (row), got 0");
+        return m;
+    }
+
+    // Dense targets (m x n_out) or, for cross-entropy, int64 class labels (m,) in [0, n_out).
+    std::pair<const T*, const std::int64_t*> check_targets(const py::array& Y, py::ssize_t m) const {
+        const std::int64_t n_out = net_.sizes().back();
+        if (Y.ndim() != 1) {
+            check_array<T>(Y, "Y", {m, n_out});
+            return {static_cast<const T*>(Y.data()), nullptr};
+        }
+        if (net_.loss() != Loss::CrossEntropy)
+            throw py::value_error("integer labels Y need loss='cross_entropy'; squared error needs Y of shape (m, n_out)");
+        check_array<std::int64_t>(Y, "Y", {m});
+        const auto* labels = static_cast<const std::int64_t*>(Y.data());
+        for (py::ssize_t i = 0; i < m; ++i)
+            if (labels[i] < 0 || labels[i] >= n_out)
+                throw py::value_error("Y (labels) must lie in [0, " + std::to_string(n_out) + "), got " +
+                                      std::to_string(labels[i]) + " at index " + std::to_string(i));
+        return {nullptr, labels};
+    }
+
+    CostParams cost_params(double weight_decay, const std::vector<bool>& sparse_layers, double rho, double beta) const {
+        const int L = net_.n_layers();
+        if (static_cast<int>(sparse_layers.size()) != L + 1)
+            throw py::value_error("sparse_layers must have one flag per layer (L + 1 = " + std::to_string(L + 1) + ")");
+        CostParams params;
+        params.weight_decay = weight_decay;
+        params.rho = rho;
+        params.beta = beta;
+        params.sparse_layer.assign(sparse_layers.begin(), sparse_layers.end());
+        return params;
+    }
+
     static std::vector<Activation> to_activations(const std::vector<int>& codes) {
         std::vector<Activation> acts;
         for (int c : codes) {
@@ -125,6 +185,12 @@ void bind_engine(py::module_& m, const char* name) {
         .def("cost_and_grad", &Engine<T>::cost_and_grad, py::arg("theta"), py::arg("X"), py::arg("Y"),
              py::arg("grad"), py::arg("weight_decay"), py::arg("sparse_layers"), py::arg("rho"), py::arg("beta"),
              "Writes the gradient into grad and returns the cost terms (data, decay, sparsity).")
+        .def("minibatch_epoch", &Engine<T>::minibatch_epoch, py::arg("theta"), py::arg("X"), py::arg("Y"),
+             py::arg("order"), py::arg("batch_size"), py::arg("weight_decay"), py::arg("sparse_layers"),
+             py::arg("rho"), py::arg("beta"), py::arg("rule"), py::arg("learning_rate"), py::arg("momentum"),
+             py::arg("nesterov"), py::arg("beta1"), py::arg("beta2"), py::arg("epsilon"), py::arg("state1"),
+             py::arg("state2"), py::arg("step"),
+             "One epoch of mini-batch updates in C++; returns (batch_costs, updates_made, step).")
         .def("forward", &Engine<T>::forward, py::arg("theta"), py::arg("X"),
              "Returns [A_1, ..., A_L], the activations of every layer.")
         .def_property_readonly("n_params", [](const Engine<T>& e) { return e.network().n_params(); })

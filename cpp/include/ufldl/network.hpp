@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ufldl/optim.hpp"
 #include "ufldl/types.hpp"
 
 namespace ufldl {
@@ -54,6 +55,9 @@ struct Workspace {
     std::vector<double> rho_hat;    // mean activation of each unit of the sparse layers; n_1 + ... + n_L
     std::vector<double> part_sums;  // per-part column sums when a pass runs on several threads
     std::vector<ShardBuffers<T>> shards;
+    // Mini-batch training: the gathered batch and its gradient.
+    std::vector<T> batch_X, batch_Y, batch_grad;
+    std::vector<std::int64_t> batch_labels;
 };
 
 template <class T>
@@ -76,6 +80,16 @@ public:
     // After the call ws.rho_hat holds the (unclipped) rho_hat of every sparse layer.
     CostTerms cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                             const CostParams& params, T* grad, Workspace<T>& ws) const;
+
+    // One epoch of mini-batch training. Batch k is the rows order[k*b : (k+1)*b] (the last may be smaller): they
+    // are gathered, evaluated (rho_hat from the batch) and followed by one update of theta and the optimiser's
+    // state (see optim.hpp). batch_costs[k] receives batch k's cost. On a batch whose cost or gradient is not
+    // finite the epoch stops before updating, so theta keeps its last finite value. Returns the number of
+    // updates made (the number of batches unless it stopped).
+    index_t minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
+                            const std::int64_t* order, index_t batch_size, const CostParams& params,
+                            const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
+                            double* batch_costs, Workspace<T>& ws) const;
 
     // Activations of every layer: outputs[l - 1] receives A_l (m x n_l), l = 1..L.
     void forward(const T* theta, const T* X, index_t m, const std::vector<T*>& outputs) const;

@@ -1,0 +1,38 @@
+// Gradient-descent updates on the flat parameter vector, each one fused pass over theta and the optimiser's
+// state (shared/spec/math.md, "Optimisation"; the same rules as scikit-learn's MLP optimisers).
+#pragma once
+#include <cstdint>
+
+#include "ufldl/types.hpp"
+
+namespace ufldl {
+
+enum class UpdateRule : int { Sgd = 0, Adam = 1 };
+
+struct UpdateParams {
+    UpdateRule rule = UpdateRule::Sgd;
+    double learning_rate = 0.01;
+    double momentum = 0.0;  // sgd: 0 is plain gradient descent
+    bool nesterov = false;
+    double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam
+};
+
+// sgd: v <- momentum * v - lr * g;  theta <- theta + (nesterov ? momentum * v - lr * g : v).
+// With momentum == 0 this is theta <- theta - lr * g and velocity may be null.
+template <class T>
+void sgd_update(T* theta, const T* grad, T* velocity, index_t n, double learning_rate, double momentum,
+                bool nesterov);
+
+// adam, step t >= 1: m1 <- b1 m1 + (1 - b1) g;  m2 <- b2 m2 + (1 - b2) g^2;
+// theta <- theta - lr * sqrt(1 - b2^t) / (1 - b1^t) * m1 / (sqrt(m2) + eps).
+template <class T>
+void adam_update(T* theta, const T* grad, T* m1, T* m2, index_t n, std::int64_t t, double learning_rate,
+                 double beta1, double beta2, double epsilon);
+
+// One update of either rule; state1 is the velocity (sgd) or m1 (adam), state2 is m2 (adam). step is the
+// number of updates made so far and is incremented.
+template <class T>
+void apply_update(const UpdateParams& p, T* theta, const T* grad, T* state1, T* state2, index_t n,
+                  std::int64_t& step);
+
+}  // namespace ufldl

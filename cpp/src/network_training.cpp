@@ -1,0 +1,57 @@
+// Mini-batch training epochs: gather, evaluate, update, all in C++ (the caller releases the GIL around it).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ufldl/network.hpp"
+
+namespace ufldl {
+
+template <class T>
+index_t Network<T>::minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
+                                    const std::int64_t* order, index_t batch_size, const CostParams& params,
+                                    const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
+                                    double* batch_costs, Workspace<T>& ws) const {
+    const index_t n_in = sizes_.front(), n_out = sizes_.back();
+    const index_t b = std::min(batch_size, m);
+    const auto grow = [](auto& v, index_t n) {
+        if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
+    };
+    grow(ws.batch_X, b * n_in);
+    grow(ws.batch_grad, n_params_);
+    if (labels) grow(ws.batch_labels, b); else grow(ws.batch_Y, b * n_out);
+    index_t updates = 0;
+    for (index_t start = 0, k = 0; start < m; start += b, ++k) {
+        const index_t rows = std::min(b, m - start);
+        for (index_t i = 0; i < rows; ++i) {
+            const index_t r = static_cast<index_t>(order[start + i]);
+            std::memcpy(ws.batch_X.data() + i * n_in, X + r * n_in, sizeof(T) * n_in);
+            if (labels)
+                ws.batch_labels[i] = labels[r];
+            else
+                std::memcpy(ws.batch_Y.data() + i * n_out, Y + r * n_out, sizeof(T) * n_out);
+        }
+        T* grad = ws.batch_grad.data();
+        const CostTerms terms = cost_and_grad(theta, ws.batch_X.data(), labels ? nullptr : ws.batch_Y.data(),
+                                              labels ? ws.batch_labels.data() : nullptr, rows, params, grad, ws);
+        const double cost = terms.total();
+        batch_costs[k] = cost;
+        bool finite = std::isfinite(cost);
+        for (index_t i = 0; finite && i < n_params_; ++i) finite = std::isfinite(grad[i]);
+        if (!finite) break;
+        apply_update(update, theta, grad, state1, state2, n_params_, step);
+        ++updates;
+    }
+    return updates;
+}
+
+template index_t Network<float>::minibatch_epoch(float*, const float*, const float*, const std::int64_t*, index_t,
+                                                 const std::int64_t*, index_t, const CostParams&,
+                                                 const UpdateParams&, float*, float*, std::int64_t&, double*,
+                                                 Workspace<float>&) const;
+template index_t Network<double>::minibatch_epoch(double*, const double*, const double*, const std::int64_t*,
+                                                  index_t, const std::int64_t*, index_t, const CostParams&,
+                                                  const UpdateParams&, double*, double*, std::int64_t&, double*,
+                                                  Workspace<double>&) const;
+
+}  // namespace ufldl
