@@ -1,0 +1,117 @@
+"""Benchmarks: one mini-batch epoch of a 784-256-256-10 softmax network (relu hidden layers, batch 256, SGD with
+momentum 0.9, float32, lambda 1e-4), m = 10,240 examples (40 steps).
+
+``ufldl-cpp-epoch``
+    The whole epoch in C++ (gather, forward, backward, fused update), one call with the GIL released.
+``numpy-reference``
+    The same loop in Python: ``ufldl.reference.cost_and_grad`` on each batch and the update in NumPy.
+``torch-eager``
+    The same maths in a PyTorch eager loop on the CPU (2 threads): forward, ``loss.backward()``, and
+    ``torch.optim.SGD(momentum=0.9)``; skipped when torch is not installed.
+
+Each benchmark times one epoch; divide by the 40 steps for a time per step. The first epoch of each is checked
+to lower the loss (outside the timed part).
+"""
+
+import numpy as np
+import pytest
+
+import ufldl
+from ufldl import reference
+
+SIZES = (784, 256, 256, 10)
+ACTS = ("relu", "relu", "softmax")
+M, BATCH, LR, MOMENTUM, LAMBDA = 10240, 256, 0.01, 0.9, 1e-4
+GROUP = f"minibatch epoch {'-'.join(map(str, SIZES))} batch {BATCH} float32 m={M}"
+DTYPE = np.float32
+
+
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(M, SIZES[0])).astype(DTYPE)
+    y = rng.integers(0, SIZES[-1], size=M)
+    return X, y
+
+
+def network():
+    return ufldl.Network(SIZES, ACTS, loss="cross_entropy", weight_decay=LAMBDA, dtype=DTYPE, seed=1)
+
+
+def cpp_epoch(net, X, y, order, velocity):
+    flags = [False] * (len(SIZES))
+    return net._engine.minibatch_epoch(net.theta, X, y, order, BATCH, LAMBDA, flags, 0.01, 3.0, 0, LR, MOMENTUM,
+                                       False, 0.9, 0.999, 1e-8, velocity, np.zeros_like(velocity), 0)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_ufldl_cpp_epoch(benchmark):
+    X, y = data()
+    y = y.astype(np.int64)
+    net = network()
+    velocity = np.zeros(net.n_params, DTYPE)
+    order = np.random.default_rng(2).permutation(M).astype(np.int64)
+    before = net.cost(X, y)
+    cpp_epoch(net, X, y, order, velocity)
+    assert net.cost(X, y) < before
+    benchmark.extra_info["implementation"] = "ufldl"
+    benchmark.pedantic(cpp_epoch, args=(net, X, y, order, velocity), rounds=5, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_numpy_reference(benchmark):
+    X, y = data()
+    weights, biases = reference.init_params(SIZES, np.random.default_rng(1), dtype=DTYPE)
+    velocity = [np.zeros_like(p) for p in weights + biases]
+    order = np.random.default_rng(2).permutation(M)
+
+    def epoch():
+        for start in range(0, M, BATCH):
+            rows = order[start:start + BATCH]
+            _, gw, gb, _ = reference.cost_and_grad(weights, biases, X[rows], y[rows], ACTS, "cross_entropy",
+                                                   LAMBDA)
+            for p, g, v in zip(weights + biases, gw + gb, velocity):
+                v *= MOMENTUM
+                v -= LR * g
+                p += v
+
+    before = reference.cost_and_grad(weights, biases, X, y, ACTS, "cross_entropy", LAMBDA)[0]
+    epoch()
+    assert reference.cost_and_grad(weights, biases, X, y, ACTS, "cross_entropy", LAMBDA)[0] < before
+    benchmark.extra_info["implementation"] = "numpy-reference"
+    benchmark.pedantic(epoch, rounds=5, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_torch_eager(benchmark):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    X, y = data()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    weights, biases = reference.init_params(SIZES, np.random.default_rng(1), dtype=DTYPE)
+    params = [torch.tensor(p, requires_grad=True) for p in weights + biases]
+    Ws, bs = params[:3], params[3:]
+    opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM)
+    order = torch.from_numpy(np.random.default_rng(2).permutation(M))
+
+    def loss_of(xb, yb):
+        a = xb
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            z = a @ W.T + b
+            a = torch.relu(z) if i < 2 else z
+        data_loss = torch.nn.functional.cross_entropy(a, yb)
+        return data_loss + 0.5 * LAMBDA * sum((W * W).sum() for W in Ws)
+
+    def epoch():
+        for start in range(0, M, BATCH):
+            rows = order[start:start + BATCH]
+            opt.zero_grad(set_to_none=False)
+            loss_of(Xt[rows], yt[rows]).backward()
+            opt.step()
+
+    with torch.no_grad():
+        before = loss_of(Xt, yt).item()
+    epoch()
+    with torch.no_grad():
+        assert loss_of(Xt, yt).item() < before
+    benchmark.extra_info["implementation"] = "torch-eager"
+    benchmark.pedantic(epoch, rounds=5, warmup_rounds=1)
