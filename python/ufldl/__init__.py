@@ -4,6 +4,8 @@ A C++ core computes the cost and gradient of dense networks (fused elementwise p
 matrix products); this package is the thin, documented Python layer over it.
 """
 
+__version__ = "0.1.0"
+
 from ufldl._blas import load_openblas as _load_openblas
 
 _load_openblas()  # before _core, which links to it
@@ -12,20 +14,29 @@ from ufldl import _core, datasets, reference, viz  # noqa: E402
 from ufldl._threads import blas_info, blas_threads  # noqa: E402
 from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
 from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
-
-__version__ = "0.1.0"
+from ufldl import io, optimize  # noqa: E402
+from ufldl.io import load, save  # noqa: E402
+from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, minimize  # noqa: E402
 
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
     "KLSparsity",
+    "NonFiniteError",
+    "OptimizeResult",
+    "TrainingInterrupted",
     "Network",
     "blas_info",
     "blas_threads",
     "check_gradient",
     "datasets",
+    "io",
+    "load",
+    "minimize",
+    "optimize",
     "numerical_gradient",
     "reference",
     "relative_difference",
+    "save",
     "viz",
 ]

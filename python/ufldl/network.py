@@ -333,6 +333,15 @@ class Network:
         other.theta = self._theta
         return other
 
+    def save(self, path, *, compress=False):
+        """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
+
+        Read it back with ``ufldl.load(path)``.
+        """
+        from ufldl import io
+
+        io.save(self, path, compress=compress)
+
     def __repr__(self):
         return (f"Network(layer_sizes={list(self._sizes)}, activations={list(self._activations)}, "
                 f"loss={self._loss!r}, weight_decay={self._weight_decay!r}, sparsity={self._sparsity!r}, "

@@ -1,0 +1,298 @@
+"""Benchmarks: the tutorial's training, 400 iterations of L-BFGS on the 64-25-64 sparse autoencoder.
+
+The UFLDL exercise exactly (shared/spec/math.md): 10,000 patches of 8x8 pixels from the natural images
+(``ufldl.datasets.sample_patches(load_natural_images(), 10000, 8, seed=0)``, then ``normalize_patches``),
+sigmoid hidden and output layers, ``Y = X``, rho = 0.01, beta = 3, lambda = 1e-4, float64, the same initial
+parameters for everyone (``ufldl.Network(..., seed=1)``), at most 400 iterations, 100 correction pairs. One
+pytest-benchmark group, each row one whole training (a few seconds), 3 rounds:
+
+``ufldl``
+    ``ufldl.optimize.minimize(lambda t: net.cost_and_grad(X, X, t), theta0)``: SciPy's L-BFGS-B on the compiled
+    core, with the default ``blas_isolation=True`` (every BLAS pool but ufldl's limited to 1 thread).
+``ufldl-no-isolation``
+    The same with ``blas_isolation=False``: NumPy's, SciPy's and ufldl's OpenBLAS pools all at their default
+    (2 threads). The ratio of the two rows measures what the isolation buys.
+``scipy+numpy-reference``
+    ``scipy.optimize.minimize(method="L-BFGS-B", jac=True, options={"maxiter": 400, "maxcor": 100})`` on
+    ``ufldl.reference.cost_and_grad`` (plain NumPy), every pool as is.
+``scipy+numpy-reference-isolated``
+    The same with SciPy's own OpenBLAS pool (chosen by its file path) limited to 1 thread: NumPy keeps its 2
+    threads for the products, and SciPy's idle pool no longer spins against them. The stronger baseline.
+``torch-lbfgs``
+    ``torch.optim.LBFGS(line_search_fn="strong_wolfe", history_size=100, max_iter=400)``, one ``step`` with a
+    closure computing the same cost with float64 tensors and ``backward()``; 2 threads; torch's other settings
+    at their defaults (``tolerance_grad=1e-7``, ``tolerance_change=1e-9``, ``max_eval=500``). Skipped when torch
+    is not installed (it is never a dependency of ufldl).
+
+Correctness is asserted in each benchmark, outside the timed part: the final parameters are evaluated with
+``ufldl.reference`` (the same oracle for every row) and that cost must lie far below the initial one; each
+competitor's final cost is compared with ufldl's, which must be no higher than ``other * (1 + 1e-3)``. The final
+cost, iterations, evaluations and messages go into ``benchmark.extra_info``.
+
+Run ``python -m pytest benchmarks/bench_training.py --benchmark-json=train.json`` and
+``python benchmarks/report.py train.json`` on a quiet machine (see benchmarks/README.md). ``UFLDL_BENCH_TRAIN_M=500``
+shrinks the training set, to check this file quickly with ``--benchmark-disable``; its timings mean nothing.
+"""
+
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import scipy
+import scipy.optimize
+from threadpoolctl import ThreadpoolController, threadpool_info
+
+import ufldl
+from ufldl import datasets, reference
+from ufldl.optimize import minimize
+
+SIZES = (64, 25, 64)
+ACTIVATIONS = ("sigmoid", "sigmoid")
+RHO, BETA, LAMBDA = 0.01, 3.0, 1e-4
+MAX_ITER = 400
+MAX_CORRECTIONS = 100  # minFunc's L-BFGS memory, the tutorial's optimiser
+ROUNDS = 3
+DATA_SEED, NET_SEED = 0, 1
+TORCH_THREADS = 2
+
+# ufldl's final cost may exceed another implementation's by at most this (relative).
+COST_RTOL = 1e-3
+
+LOAD_AT_START = os.getloadavg()
+
+M = int(os.environ.get("UFLDL_BENCH_TRAIN_M", "10000"))
+if M < 2:
+    raise ValueError(f"UFLDL_BENCH_TRAIN_M must be an integer >= 2; got {M}")
+
+GROUP = f"training sparse-autoencoder {'-'.join(map(str, SIZES))} float64 m={M} L-BFGS {MAX_ITER} iterations"
+
+
+@dataclass
+class Outcome:
+    """What one training produced; ``cost`` is recomputed with ``ufldl.reference`` at ``theta``."""
+
+    theta: np.ndarray
+    reported_cost: float  # the optimiser's own final cost
+    n_iter: int
+    n_evals: int
+    message: str
+    cost: float = float("nan")
+
+
+OUTCOMES = {}  # implementation -> Outcome of its last round, for the comparison with ufldl
+
+
+@lru_cache(maxsize=None)
+def patches():
+    X = datasets.normalize_patches(datasets.sample_patches(datasets.load_natural_images(), M, 8, seed=DATA_SEED))
+    X.flags.writeable = False
+    return X
+
+
+def network():
+    return ufldl.Network(list(SIZES), activations="sigmoid", loss="squared", weight_decay=LAMBDA,
+                         sparsity=ufldl.KLSparsity(rho=RHO, beta=BETA), seed=NET_SEED)
+
+
+@lru_cache(maxsize=None)
+def theta0():
+    theta = network().theta.copy()
+    theta.flags.writeable = False
+    return theta
+
+
+def split_flat(theta):
+    """Views ``[W1 (h, n), W2 (n, h), b1 (h,), b2 (n,)]`` of theta, the layout ``ufldl.Network`` documents."""
+    n, h, _ = SIZES
+    ends = np.cumsum([h * n, n * h, h, n])
+    W1, W2, b1, b2 = np.split(theta, ends[:-1])
+    assert ends[-1] == theta.size
+    return W1.reshape(h, n), W2.reshape(n, h), b1, b2
+
+
+def reference_fun(X):
+    """``theta -> (cost, grad)`` with the plain NumPy reference, in ufldl's flat layout."""
+
+    def fun(theta):
+        W1, W2, b1, b2 = split_flat(theta)
+        cost, grad_w, grad_b, _ = reference.cost_and_grad([W1, W2], [b1, b2], X, X, ACTIVATIONS, loss="squared",
+                                                          weight_decay=LAMBDA, sparsity_layers=(1,), rho=RHO,
+                                                          beta=BETA)
+        return cost, np.concatenate([g.ravel() for g in grad_w + grad_b])
+
+    return fun
+
+
+def reference_cost(theta):
+    return reference_fun(patches())(np.asarray(theta, dtype=np.float64))[0]
+
+
+def scipy_pool(controller):
+    """SciPy's own BLAS/LAPACK pool(s), chosen by file path (``scipy.libs`` beside the package in wheels)."""
+    package = os.path.realpath(os.path.dirname(scipy.__file__))
+    roots = (package + os.sep, package + ".libs" + os.sep)
+    return [lib.filepath for lib in controller.lib_controllers if os.path.realpath(lib.filepath).startswith(roots)]
+
+
+def pools():
+    return [{k: pool.get(k) for k in ("internal_api", "num_threads", "version", "architecture", "filepath")}
+            for pool in threadpool_info()]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The implementations: each setup returns run(), which trains from theta0 and returns an Outcome.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def setup_ufldl(blas_isolation):
+    def setup():
+        X = patches()
+        net = network()
+
+        def fun(theta):
+            return net.cost_and_grad(X, X, theta)
+
+        def run():
+            result = minimize(fun, theta0(), method="lbfgs", max_iter=MAX_ITER, max_corrections=MAX_CORRECTIONS,
+                              blas_isolation=blas_isolation)
+            return Outcome(result.theta, result.cost, result.n_iter, result.n_evals, result.message)
+
+        return run, fun
+
+    return setup
+
+
+def scipy_lbfgs(fun):
+    result = scipy.optimize.minimize(fun, theta0(), jac=True, method="L-BFGS-B",
+                                     options={"maxiter": MAX_ITER, "maxcor": MAX_CORRECTIONS})
+    return Outcome(result.x, float(result.fun), int(result.nit), int(result.nfev), str(result.message))
+
+
+def setup_scipy_reference():
+    fun = reference_fun(patches())
+    return (lambda: scipy_lbfgs(fun)), fun
+
+
+def setup_scipy_reference_isolated():
+    fun = reference_fun(patches())
+    controller = ThreadpoolController()
+    paths = scipy_pool(controller)
+    if not paths:
+        pytest.skip("threadpoolctl finds no BLAS pool of SciPy's own (SciPy shares NumPy's BLAS here)")
+    selected = controller.select(filepath=paths)
+
+    def run():
+        with selected.limit(limits=1):
+            return scipy_lbfgs(fun)
+
+    return run, fun
+
+
+def setup_torch_lbfgs():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(TORCH_THREADS)
+    X = torch.tensor(patches())  # a float64 copy (the NumPy array is read-only)
+    m = X.shape[0]
+    n, h, _ = SIZES
+    eps = torch.finfo(X.dtype).eps
+
+    def cost(p):
+        W1, W2 = p[:h * n].view(h, n), p[h * n:2 * h * n].view(n, h)
+        b1, b2 = p[2 * h * n:2 * h * n + h], p[2 * h * n + h:]
+        A1 = torch.sigmoid(torch.addmm(b1, X, W1.T))
+        A2 = torch.sigmoid(torch.addmm(b2, A1, W2.T))
+        diff = A2 - X
+        data = 0.5 * (diff * diff).sum() / m
+        decay = 0.5 * LAMBDA * ((W1 * W1).sum() + (W2 * W2).sum())
+        rho_hat = A1.mean(dim=0).clamp(eps, 1 - eps)
+        kl = RHO * torch.log(RHO / rho_hat) + (1 - RHO) * torch.log((1 - RHO) / (1 - rho_hat))
+        return data + decay + BETA * kl.sum()
+
+    def fun(theta):  # for the untimed warm-up call
+        p = torch.tensor(theta, requires_grad=True)
+        loss = cost(p)
+        loss.backward()
+        return float(loss.detach()), p.grad.numpy()
+
+    def run():
+        p = torch.tensor(theta0(), requires_grad=True)  # a copy: every round starts from theta0
+        optimizer = torch.optim.LBFGS([p], lr=1, max_iter=MAX_ITER, history_size=MAX_CORRECTIONS,
+                                      line_search_fn="strong_wolfe")
+
+        def closure():
+            optimizer.zero_grad()
+            loss = cost(p)
+            loss.backward()
+            return loss
+
+        first_loss = optimizer.step(closure)
+        state = optimizer.state[p]
+        theta = p.detach().numpy().copy()
+        return Outcome(theta, float("nan"), int(state["n_iter"]), int(state["func_evals"]),
+                       f"one step from loss {float(first_loss.detach()):.6g}")
+
+    return run, fun
+
+
+IMPLEMENTATIONS = {
+    "ufldl": setup_ufldl(blas_isolation=True),
+    "ufldl-no-isolation": setup_ufldl(blas_isolation=False),
+    "scipy+numpy-reference": setup_scipy_reference,
+    "scipy+numpy-reference-isolated": setup_scipy_reference_isolated,
+    "torch-lbfgs": setup_torch_lbfgs,
+}
+
+
+def ufldl_outcome():
+    """ufldl's outcome: from its benchmark if it ran in this session, otherwise one untimed training."""
+    if "ufldl" not in OUTCOMES:
+        run, _ = IMPLEMENTATIONS["ufldl"]()
+        outcome = run()
+        outcome.cost = reference_cost(outcome.theta)
+        OUTCOMES["ufldl"] = outcome
+    return OUTCOMES["ufldl"]
+
+
+@pytest.mark.parametrize("impl", list(IMPLEMENTATIONS))
+def test_training(benchmark, impl):
+    benchmark.group = GROUP
+    benchmark.extra_info.update(implementation=impl, layer_sizes=list(SIZES), dtype="float64", m=M, rho=RHO,
+                                beta=BETA, weight_decay=LAMBDA, max_iter=MAX_ITER,
+                                max_corrections=MAX_CORRECTIONS, loadavg_at_start=LOAD_AT_START)
+    run, fun = IMPLEMENTATIONS[impl]()
+    initial_cost = reference_cost(theta0())
+    # Untimed: two evaluations load every library and touch every buffer the training will use.
+    for _ in range(2):
+        warm_cost, _ = fun(theta0())
+    assert abs(warm_cost - initial_cost) <= 1e-10 * initial_cost, f"{impl}: cost {warm_cost} vs {initial_cost}"
+    benchmark.extra_info["pools"] = pools()
+    if impl == "torch-lbfgs":
+        import torch
+
+        benchmark.extra_info["torch"] = {"version": torch.__version__, "num_threads": torch.get_num_threads(),
+                                         "mkl": torch.backends.mkl.is_available()}
+
+    start = time.perf_counter()
+    outcome = benchmark.pedantic(run, rounds=ROUNDS, iterations=1, warmup_rounds=0)
+    seconds_per_round = (time.perf_counter() - start) / (ROUNDS if benchmark.enabled else 1)
+
+    outcome.cost = reference_cost(outcome.theta)
+    OUTCOMES[impl] = outcome
+    benchmark.extra_info.update(final_cost=outcome.cost, reported_cost=outcome.reported_cost,
+                                initial_cost=initial_cost, n_iter=outcome.n_iter, n_evals=outcome.n_evals,
+                                message=outcome.message, seconds_per_round=seconds_per_round)
+
+    assert np.all(np.isfinite(outcome.theta)), f"{impl}: non-finite parameters"
+    if not np.isnan(outcome.reported_cost):
+        assert abs(outcome.reported_cost - outcome.cost) <= 1e-9 * outcome.cost, (
+            f"{impl}: reports cost {outcome.reported_cost}, the reference gives {outcome.cost}")
+    # The tutorial's run falls from about 50 (the KL term at the random start) to well under 1.
+    assert outcome.cost < 0.05 * initial_cost, f"{impl}: final cost {outcome.cost} from {initial_cost}"
+    if impl != "ufldl":
+        ours = ufldl_outcome().cost
+        benchmark.extra_info["ufldl_final_cost"] = ours
+        assert ours <= outcome.cost * (1 + COST_RTOL), (
+            f"ufldl's final cost {ours:.8g} is above {impl}'s {outcome.cost:.8g} by more than {COST_RTOL:g}")
