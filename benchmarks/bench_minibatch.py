@@ -39,8 +39,10 @@ def network():
 
 def cpp_epoch(net, X, y, order, velocity):
     flags = [False] * (len(SIZES))
+    costs = np.full(-(-M // BATCH), np.nan)
+    step = np.zeros(1, np.int64)
     return net._engine.minibatch_epoch(net.theta, X, y, order, BATCH, LAMBDA, flags, 0.01, 3.0, 0, LR, MOMENTUM,
-                                       False, 0.9, 0.999, 1e-8, velocity, np.zeros_like(velocity), 0)
+                                       False, 0.9, 0.999, 1e-8, velocity, np.zeros_like(velocity), step, costs)
 
 
 @pytest.mark.benchmark(group=GROUP)

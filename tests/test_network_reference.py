@@ -236,3 +236,51 @@ def test_float32_init_is_float64_init_cast(seed):
     np.testing.assert_array_equal(net32.theta, net64.theta.astype(np.float32))
     weights, biases = reference.init_params(sizes, np.random.default_rng(seed), dtype=np.float32)
     np.testing.assert_array_equal(net32.theta, pack(weights, biases))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layer_ranges_match_the_reference(rng, dtype):
+    sizes = [7, 5, 3, 4]
+    net = ufldl.Network(sizes, ["sigmoid", "tanh", "relu"], dtype=dtype, seed=2)
+    X = rng.normal(size=(11, 7)).astype(dtype)
+    full = net.layer_activations(X)
+    tol = tolerance(dtype).act
+    for start in (1, 2, 3):
+        for stop in range(start, 4):
+            inputs = X if start == 1 else full[start - 2]
+            part = net.layer_activations(inputs, start=start, stop=stop)
+            assert len(part) == stop - start + 1
+            for got, want in zip(part, full[start - 1:stop]):
+                assert_close(got, want, tol, what=f"A (start={start}, stop={stop})")
+    np.testing.assert_array_equal(net.forward(full[0], start=2, stop=2), net.layer_activations(full[0], start=2, stop=2)[0])
+    with pytest.raises(ValueError, match=r"layers must satisfy 1 <= start <= stop <= 3; got start=2, stop=1"):
+        net.layer_activations(X, start=2, stop=1)
+    with pytest.raises(ValueError, match=r"X must have 5 columns, shape \(m, 5\); got shape \(11, 7\)"):
+        net.forward(X, start=2)
+    with pytest.raises(TypeError, match="start must be a layer number"):
+        net.forward(X, start=1.0)
+
+
+def test_mean_activations_in_blocks_equal_one_pass(rng, monkeypatch):
+    from ufldl import network as network_module
+
+    net = ufldl.Network([6, 5, 4, 6], seed=0)
+    X = rng.normal(size=(103, 6))
+    want = [A.mean(axis=0) for A in net.layer_activations(X)[:-1]]
+    monkeypatch.setattr(network_module, "_MEAN_BLOCK_ELEMENTS", 50)  # blocks of 10 rows
+    for got, expected in zip(net.mean_activations(X), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
+    assert ufldl.Network([6, 6], seed=0).mean_activations(X) == []
+
+
+def test_pickle_rebuilds_the_engine(rng):
+    import copy
+    import pickle
+
+    net = ufldl.Network([6, 4, 6], weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.1, 2.0), dtype="float32", seed=0)
+    X = rng.uniform(size=(9, 6)).astype(np.float32)
+    for again in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        assert repr(again) == repr(net) and np.array_equal(again.theta, net.theta)
+        assert again.cost(X, X) == net.cost(X, X)
+        again.theta[0] += 1  # its own parameters
+        assert again.theta[0] != net.theta[0]

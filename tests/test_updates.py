@@ -66,10 +66,15 @@ def test_update_buffers_are_never_converted(rng):
 
 
 def run_epoch(net, X, Y, order, batch_size, rule, state1, state2, step, lr=0.05, momentum=0.9, nesterov=False):
+    """One C++ epoch; returns (batch costs, updates made, step after) like a Python loop would."""
     sparsity = net.sparsity or ufldl.KLSparsity()
-    return net._engine.minibatch_epoch(
+    order = np.asarray(order, dtype=np.int64)
+    step = np.array([step], dtype=np.int64)
+    costs = np.full(-(-len(order) // batch_size) if batch_size > 0 else 1, np.nan)
+    updates = net._engine.minibatch_epoch(
         net.theta, X, Y, order, batch_size, net.weight_decay, net._sparse_flags, sparsity.rho, sparsity.beta,
-        rule, lr, momentum, nesterov, 0.9, 0.999, 1e-8, state1, state2, step)
+        rule, lr, momentum, nesterov, 0.9, 0.999, 1e-8, state1, state2, step, costs)
+    return costs, updates, int(step[0])
 
 
 CASES = {

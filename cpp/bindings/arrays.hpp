@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include <climits>
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -24,10 +25,23 @@ inline std::string shape_str(const py::array& a) {
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
+// True when a's elements are T's in this machine's byte order. Not dtype identity: an equal dtype can be a
+// different object (arrays from a memory map or unpickled carry their own descriptor).
+template <class T>
+bool has_dtype(const py::array& a) {
+    const py::dtype want = py::dtype::of<T>(), got = a.dtype();
+    if (got.is(want)) return true;
+    const std::uint16_t probe = 1;
+    const char native = *reinterpret_cast<const unsigned char*>(&probe) == 1 ? '<' : '>';
+    const char order = got.byteorder();
+    return (order == '=' || order == '|' || order == native) && got.kind() == want.kind() &&
+           got.itemsize() == want.itemsize();
+}
+
 // Checks dtype T, C-contiguity and shape; a negative entry in `shape` matches any extent.
 template <class T>
 void check_array(const py::array& a, const char* name, const std::vector<py::ssize_t>& shape) {
-    if (!a.dtype().is(py::dtype::of<T>()))
+    if (!has_dtype<T>(a))
         throw py::type_error(std::string(name) + " must have dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
                              ", got " + dtype_str(a));
     bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());

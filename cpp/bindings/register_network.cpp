@@ -52,28 +52,45 @@ public:
         return py::make_tuple(terms.data, terms.decay, terms.sparsity);
     }
 
-    // Runs one epoch of mini-batch updates in C++ (see Network::minibatch_epoch); theta and the optimiser's state
-    // are updated in place and must have the network's dtype exactly. Returns (batch costs, updates made, step).
-    py::tuple minibatch_epoch(py::array& theta, const py::array& X, const py::array& Y, const py::array& order,
-                              py::ssize_t batch_size, double weight_decay, const std::vector<bool>& sparse_layers,
-                              double rho, double beta, int rule, double learning_rate, double momentum,
-                              bool nesterov, double beta1, double beta2, double epsilon, py::array& state1,
-                              py::array& state2, std::int64_t step) {
+    // Runs mini-batch updates in C++ over the rows `order` of X (see Network::minibatch_epoch): theta, the
+    // optimiser's state, step (int64, shape (1,)), batch_costs (float64, one entry per batch) and the running
+    // rho_hat estimate (float64, n_1 + ... + n_L entries, or None for the batch's rho_hat) are updated in place
+    // and must have their dtypes exactly. Returns the number of updates made.
+    index_t minibatch_epoch(py::array& theta, const py::array& X, const py::array& Y, const py::array& order,
+                            py::ssize_t batch_size, double weight_decay, const std::vector<bool>& sparse_layers,
+                            double rho, double beta, int rule, double learning_rate, double momentum, bool nesterov,
+                            double beta1, double beta2, double epsilon, py::array& state1, py::array& state2,
+                            py::array& step, py::array& batch_costs, std::optional<py::array> running_rho_hat,
+                            double rho_hat_decay) {
         const index_t n = net_.n_params();
         check_array<T>(theta, "theta", {n});
         check_array<T>(state1, "state1", {n});
         check_array<T>(state2, "state2", {n});
+        check_array<std::int64_t>(step, "step", {1});
         const py::ssize_t m = check_inputs(X);
         const auto [y, labels] = check_targets(Y, m);
-        check_array<std::int64_t>(order, "order", {m});
+        check_array<std::int64_t>(order, "order", {-1});
+        const py::ssize_t n_order = order.shape(0);
+        if (n_order < 1) throw py::value_error("order must hold at least one row index, got 0");
         const auto* ord = static_cast<const std::int64_t*>(order.data());
-        for (py::ssize_t i = 0; i < m; ++i)
+        for (py::ssize_t i = 0; i < n_order; ++i)
             if (ord[i] < 0 || ord[i] >= m)
                 throw py::value_error("order must hold row indices in [0, " + std::to_string(m) + "), got " +
                                       std::to_string(ord[i]) + " at index " + std::to_string(i));
         if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
         if (rule != 0 && rule != 1) throw py::value_error("rule must be 0 (sgd) or 1 (adam)");
-        const CostParams params = cost_params(weight_decay, sparse_layers, rho, beta);
+        const py::ssize_t batches = (n_order + batch_size - 1) / batch_size;
+        check_array<double>(batch_costs, "batch_costs", {batches});
+        CostParams params = cost_params(weight_decay, sparse_layers, rho, beta);
+        if (running_rho_hat) {
+            index_t units = 0;
+            for (int l = 1; l <= net_.n_layers(); ++l) units += net_.sizes()[l];
+            check_array<double>(*running_rho_hat, "running_rho_hat", {units});
+            if (!(rho_hat_decay >= 0.0 && rho_hat_decay < 1.0))
+                throw py::value_error("rho_hat_decay must lie in [0, 1), got " + std::to_string(rho_hat_decay));
+            params.running_rho_hat = writable_data<double>(*running_rho_hat, "running_rho_hat");
+            params.rho_hat_decay = rho_hat_decay;
+        }
         UpdateParams update;
         update.rule = static_cast<UpdateRule>(rule);
         update.learning_rate = learning_rate;
@@ -82,33 +99,36 @@ public:
         update.beta1 = beta1;
         update.beta2 = beta2;
         update.epsilon = epsilon;
-        const index_t batches = (m + std::min<py::ssize_t>(batch_size, m) - 1) / std::min<py::ssize_t>(batch_size, m);
-        py::array_t<double> costs(batches);
         T* th = writable_data<T>(theta, "theta");
         T* s1 = writable_data<T>(state1, "state1");
         T* s2 = writable_data<T>(state2, "state2");
+        auto* t = writable_data<std::int64_t>(step, "step");
+        double* c = writable_data<double>(batch_costs, "batch_costs");
         const T* x = static_cast<const T*>(X.data());
-        double* c = costs.mutable_data();
-        std::fill(c, c + batches, std::numeric_limits<double>::quiet_NaN());  // batches not reached stay NaN
         index_t updates = 0;
         {
             py::gil_scoped_release release;  // raw pointers into arrays this frame keeps alive
             std::lock_guard<std::mutex> lock(mutex_);
-            updates = net_.minibatch_epoch(th, x, y, labels, m, ord, batch_size, params, update, s1, s2, step, c,
-                                           workspace_);
+            updates = net_.minibatch_epoch(th, x, y, labels, m, ord, n_order, batch_size, params, update, s1, s2,
+                                           *t, c, workspace_);
         }
-        return py::make_tuple(costs, updates, step);
+        return updates;
     }
 
-    py::list forward(const py::array& theta, const py::array& X) {
+    // Activations of layers first..last for X, the input of layer first (shape (m, n_{first-1})).
+    py::list forward(const py::array& theta, const py::array& X, int first, int last) {
         const auto& sizes = net_.sizes();
+        const int L = net_.n_layers();
+        if (first < 1 || last > L || first > last)
+            throw py::value_error("layers must satisfy 1 <= first <= last <= " + std::to_string(L) + ", got first " +
+                                  std::to_string(first) + " and last " + std::to_string(last));
         check_array<T>(theta, "theta", {net_.n_params()});
-        check_array<T>(X, "X", {-1, sizes[0]});
+        check_array<T>(X, "X", {-1, sizes[first - 1]});
         const py::ssize_t m = X.shape(0);
         if (m < 1) throw py::value_error("X must hold at least one example (row), got 0");
         py::list out;
         std::vector<T*> ptrs;
-        for (int l = 1; l <= net_.n_layers(); ++l) {
+        for (int l = first; l <= last; ++l) {
             py::array_t<T> a({m, static_cast<py::ssize_t>(sizes[l])});
             ptrs.push_back(a.mutable_data());
             out.append(a);
@@ -117,7 +137,7 @@ public:
         const T* x = static_cast<const T*>(X.data());
         {
             py::gil_scoped_release release;
-            net_.forward(th, x, m, ptrs);
+            net_.forward(th, x, m, first, last, ptrs);
         }
         return out;
     }
@@ -189,10 +209,11 @@ void bind_engine(py::module_& m, const char* name) {
              py::arg("order"), py::arg("batch_size"), py::arg("weight_decay"), py::arg("sparse_layers"),
              py::arg("rho"), py::arg("beta"), py::arg("rule"), py::arg("learning_rate"), py::arg("momentum"),
              py::arg("nesterov"), py::arg("beta1"), py::arg("beta2"), py::arg("epsilon"), py::arg("state1"),
-             py::arg("state2"), py::arg("step"),
-             "One epoch of mini-batch updates in C++; returns (batch_costs, updates_made, step).")
-        .def("forward", &Engine<T>::forward, py::arg("theta"), py::arg("X"),
-             "Returns [A_1, ..., A_L], the activations of every layer.")
+             py::arg("state2"), py::arg("step"), py::arg("batch_costs"), py::arg("running_rho_hat") = py::none(),
+             py::arg("rho_hat_decay") = 0.0,
+             "Mini-batch updates over the rows `order` in C++, in place; returns the number of updates made.")
+        .def("forward", &Engine<T>::forward, py::arg("theta"), py::arg("X"), py::arg("first"), py::arg("last"),
+             "Returns [A_first, ..., A_last] for X, the input of layer first.")
         .def_property_readonly("n_params", [](const Engine<T>& e) { return e.network().n_params(); })
         .def("weight_offset", [](const Engine<T>& e, int l) { return e.network().weight_offset(l); })
         .def("bias_offset", [](const Engine<T>& e, int l) { return e.network().bias_offset(l); });

@@ -44,8 +44,8 @@ void adam(py::array& theta, const py::array& grad, py::array& m1, py::array& m2,
 }
 
 bool is_float32(const py::array& theta) {
-    if (theta.dtype().is(py::dtype::of<float>())) return true;
-    if (theta.dtype().is(py::dtype::of<double>())) return false;
+    if (has_dtype<float>(theta)) return true;
+    if (has_dtype<double>(theta)) return false;
     throw py::type_error("theta must have dtype float64 or float32, got " + dtype_str(theta));
 }
 

@@ -167,6 +167,13 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
             std::fill(t, t + n(l), 0.0);
             for (int s = 0; s < shards; ++s)
                 for (int j = 0; j < n(l); ++j) t[j] += ws.shards[s].act_sum[unit_offset_[l] + j];
+            if (const double* running = pb.params->running_rho_hat) {
+                // The running estimate, mixed with this batch, as column sums of m rows (what kl_sparsity
+                // takes). It is written back after every shard has read it (see cost_and_grad).
+                const double decay = pb.params->rho_hat_decay, md = static_cast<double>(m);
+                for (int j = 0; j < n(l); ++j)
+                    t[j] = md * (decay * running[unit_offset_[l] + j] + (1.0 - decay) * (t[j] / md));
+            }
             // rho_hat is written by shard 0 only; the others compute the same numbers into a scratch copy.
             double* rho_hat = shard == 0 ? ws.rho_hat.data() + unit_offset_[l] : t;
             sh.sparsity += kl_sparsity<T>(t, n(l), m, pb.params->rho, pb.params->beta, rho_hat,
@@ -299,6 +306,11 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, cons
         for (index_t k = 0; k < n_weights; ++k) grad[k] += g[k];
     }
     terms.data /= static_cast<double>(m);
+    if (double* running = params.running_rho_hat) {
+        for (int l = 1; l < L; ++l)
+            if (static_cast<std::size_t>(l) < params.sparse_layer.size() && params.sparse_layer[l])
+                std::copy_n(ws.rho_hat.data() + unit_offset_[l], sizes_[l], running + unit_offset_[l]);
+    }
     for (int l = 1; l <= L; ++l) {
         T* gb = grad + b_offset_[l];
         for (index_t j = 0; j < sizes_[l]; ++j) {
@@ -311,16 +323,17 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, cons
 }
 
 template <class T>
-void Network<T>::forward(const T* theta, const T* X, index_t m, const std::vector<T*>& outputs) const {
+void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int last,
+                         const std::vector<T*>& outputs) const {
     const auto& ew = elementwise<T>();
     const int mi = static_cast<int>(m);
-    for (int l = 1; l <= n_layers(); ++l) {
+    for (int l = first; l <= last; ++l) {
         const int n_in = static_cast<int>(sizes_[l - 1]);
         const int n_out = static_cast<int>(sizes_[l]);
-        const T* in = l == 1 ? X : outputs[l - 2];
-        blas::gemm(false, true, mi, n_out, n_in, T(1), in, n_in, theta + w_offset_[l], n_in, T(0), outputs[l - 1],
-                   n_out);
-        ew.bias_activate(outputs[l - 1], m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr);
+        const T* in = l == first ? X : outputs[l - first - 1];
+        T* out = outputs[l - first];
+        blas::gemm(false, true, mi, n_out, n_in, T(1), in, n_in, theta + w_offset_[l], n_in, T(0), out, n_out);
+        ew.bias_activate(out, m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr);
     }
 }
 

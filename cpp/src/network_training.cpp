@@ -9,11 +9,12 @@ namespace ufldl {
 
 template <class T>
 index_t Network<T>::minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
-                                    const std::int64_t* order, index_t batch_size, const CostParams& params,
-                                    const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
+                                    const std::int64_t* order, index_t n_order, index_t batch_size,
+                                    const CostParams& params, const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
                                     double* batch_costs, Workspace<T>& ws) const {
     const index_t n_in = sizes_.front(), n_out = sizes_.back();
-    const index_t b = std::min(batch_size, m);
+    (void)m;  // the caller checked that every order[i] lies in [0, m)
+    const index_t b = std::min(batch_size, n_order);
     const auto grow = [](auto& v, index_t n) {
         if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
     };
@@ -21,8 +22,8 @@ index_t Network<T>::minibatch_epoch(T* theta, const T* X, const T* Y, const std:
     grow(ws.batch_grad, n_params_);
     if (labels) grow(ws.batch_labels, b); else grow(ws.batch_Y, b * n_out);
     index_t updates = 0;
-    for (index_t start = 0, k = 0; start < m; start += b, ++k) {
-        const index_t rows = std::min(b, m - start);
+    for (index_t start = 0, k = 0; start < n_order; start += b, ++k) {
+        const index_t rows = std::min(b, n_order - start);
         for (index_t i = 0; i < rows; ++i) {
             const index_t r = static_cast<index_t>(order[start + i]);
             std::memcpy(ws.batch_X.data() + i * n_in, X + r * n_in, sizeof(T) * n_in);
@@ -46,11 +47,12 @@ index_t Network<T>::minibatch_epoch(T* theta, const T* X, const T* Y, const std:
 }
 
 template index_t Network<float>::minibatch_epoch(float*, const float*, const float*, const std::int64_t*, index_t,
-                                                 const std::int64_t*, index_t, const CostParams&,
+                                                 const std::int64_t*, index_t, index_t, const CostParams&,
                                                  const UpdateParams&, float*, float*, std::int64_t&, double*,
                                                  Workspace<float>&) const;
 template index_t Network<double>::minibatch_epoch(double*, const double*, const double*, const std::int64_t*,
-                                                  index_t, const std::int64_t*, index_t, const CostParams&,
+                                                  index_t, const std::int64_t*, index_t, index_t,
+                                                  const CostParams&,
                                                   const UpdateParams&, double*, double*, std::int64_t&, double*,
                                                   Workspace<double>&) const;
 

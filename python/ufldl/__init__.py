@@ -17,9 +17,18 @@ from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
 from ufldl import io, optimize  # noqa: E402
 from ufldl.io import load, save  # noqa: E402
 from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, minimize  # noqa: E402
+from ufldl.minibatch import SGD, Adam, MinibatchResult, train_minibatch  # noqa: E402
+from ufldl.training import train  # noqa: E402
+from ufldl.autoencoder import SparseAutoencoder  # noqa: E402
 
 __all__ = [
     "ACTIVATIONS",
+    "Adam",
+    "MinibatchResult",
+    "SGD",
+    "SparseAutoencoder",
+    "train",
+    "train_minibatch",
     "LOSSES",
     "KLSparsity",
     "NonFiniteError",

@@ -22,6 +22,8 @@ __all__ = ["Network", "KLSparsity", "ACTIVATIONS", "LOSSES"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
 LOSSES = ("squared", "cross_entropy")
+# mean_activations works through blocks of rows whose widest hidden layer holds about this many numbers.
+_MEAN_BLOCK_ELEMENTS = 1 << 20
 _DTYPES = {np.dtype(np.float64): _core.NetworkF64, np.dtype(np.float32): _core.NetworkF32}
 
 
@@ -333,6 +335,12 @@ class Network:
         other.theta = self._theta
         return other
 
+    def __reduce__(self):
+        # Pickling (joblib, multiprocessing, copy.deepcopy): the compiled engine is rebuilt from the
+        # architecture. For files, prefer save(): portable, and loading it runs no code.
+        return (_rebuild, (self._sizes, self._activations, self._loss, self._weight_decay, self._sparsity,
+                           str(self._dtype), self._theta.copy()))
+
     def save(self, path, *, compress=False):
         """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
 
@@ -412,7 +420,7 @@ class Network:
 
     # ------------------------------------------------------------------ evaluation
 
-    def _evaluate(self, X, Y, theta, grad):
+    def _evaluate(self, X, Y, theta, grad, warn=True):
         X = self._as_inputs(X)
         Y = self._as_targets(Y, X.shape[0])
         theta = self._as_theta(theta)
@@ -430,9 +438,10 @@ class Network:
             # the inputs are only scanned when something is wrong.
             require_finite(X, "X")
             require_finite(Y, "Y")
-            warnings.warn(
-                f"the cost or gradient is not finite at this theta (cost = {cost}): the computation overflowed",
-                RuntimeWarning, stacklevel=3)
+            if warn:  # (the optimisers report non-finite values themselves)
+                warnings.warn(
+                    f"the cost or gradient is not finite at this theta (cost = {cost}): the computation "
+                    "overflowed", RuntimeWarning, stacklevel=3)
         return cost, grad, terms
 
     def cost_and_grad(self, X, Y, theta=None, *, grad=None):
@@ -467,31 +476,64 @@ class Network:
         """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J)."""
         return self._evaluate(X, Y, theta, None)[2]
 
-    def layer_activations(self, X, theta=None):
-        """Every layer's activations.
+    def layer_activations(self, X, theta=None, *, start=1, stop=None):
+        """The activations of every layer, or of the layers ``start..stop`` only.
 
         Parameters
         ----------
-        X : array_like, shape (m, n_0)
+        X : array_like, shape (m, n_{start-1})
+            The input of layer ``start``: the network's input for ``start=1``, hidden activations ``A_{start-1}``
+            otherwise (for instance the codes of an autoencoder, to decode them with ``start=2``).
         theta : array_like, shape (n_params,), optional
+        start, stop : int, default 1 and L
+            The first and last layer to compute, ``1 <= start <= stop <= L``. Layers after ``stop`` are not
+            computed (``stop=1`` encodes without decoding).
 
         Returns
         -------
         activations : list of ndarray
-            ``[A_1, ..., A_L]``, ``A_l`` of shape ``(m, n_l)``; ``A_L`` is the output.
+            ``[A_start, ..., A_stop]``, ``A_l`` of shape ``(m, n_l)``; with the defaults ``[A_1, ..., A_L]``
+            whose last entry is the output.
         """
-        X = self._as_inputs(X)
+        start, stop = self._layer_range(start, stop)
+        X = as_matrix(X, "X", self._sizes[start - 1], self._dtype)
         require_finite(X, "X")
         theta = self._as_theta(theta)
-        return self._engine.forward(theta, X)
+        return self._engine.forward(theta, X, start, stop)
 
-    def forward(self, X, theta=None):
-        """The network's output ``A_L``, shape (m, n_L), for inputs ``X`` of shape (m, n_0)."""
-        return self.layer_activations(X, theta)[-1]
+    def _layer_range(self, start, stop):
+        L = self.n_layers
+        stop = L if stop is None else stop
+        for name, value in (("start", start), ("stop", stop)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be a layer number (int) in 1..{L}; got {value!r}")
+        if not 1 <= start <= stop <= L:
+            raise ValueError(f"layers must satisfy 1 <= start <= stop <= {L}; got start={start}, stop={stop}")
+        return int(start), int(stop)
+
+    def forward(self, X, theta=None, *, start=1, stop=None):
+        """The output of layer ``stop`` (default: the network's output ``A_L``), shape ``(m, n_stop)``, for the
+        input ``X`` of layer ``start`` (default: the network's input), shape ``(m, n_{start-1})``."""
+        return self.layer_activations(X, theta, start=start, stop=stop)[-1]
 
     def mean_activations(self, X, theta=None):
-        """``rho_hat`` of every hidden layer: list of arrays, entry l-1 of shape (n_l,), for l = 1..L-1."""
-        return [A.mean(axis=0, dtype=np.float64) for A in self.layer_activations(X, theta)[:-1]]
+        """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1.
+
+        The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
+        for any number of examples.
+        """
+        if self.n_layers == 1:
+            return []
+        X = as_matrix(X, "X", self._sizes[0], self._dtype)
+        theta = self._as_theta(theta)
+        sums = [np.zeros(n, dtype=np.float64) for n in self._sizes[1:-1]]
+        block = max(1, _MEAN_BLOCK_ELEMENTS // max(self._sizes[1:-1]))
+        for start in range(0, X.shape[0], block):
+            part = X[start:start + block]
+            require_finite(part, "X")
+            for total, A in zip(sums, self._engine.forward(theta, part, 1, self.n_layers - 1)):
+                total += A.sum(axis=0, dtype=np.float64)
+        return [total / X.shape[0] for total in sums]
 
     # ------------------------------------------------------------------ gradient checking
 
@@ -529,3 +571,9 @@ class Network:
             for name, sl in ((f"W{layer}", slice(w0, w0 + n_in * n_out)), (f"b{layer}", slice(b0, b0 + n_out))):
                 diffs[name] = relative_difference(numeric[sl], analytic[sl])
         return diffs
+
+
+def _rebuild(layer_sizes, activations, loss, weight_decay, sparsity, dtype, theta):
+    net = Network(layer_sizes, activations, loss, weight_decay, sparsity, dtype, seed=0)
+    net._theta[...] = theta  # as it was, without the setter's finiteness check
+    return net

@@ -25,6 +25,13 @@ struct CostParams {
     std::vector<char> sparse_layer;  // size L + 1; sparse_layer[l] != 0 puts the KL penalty on hidden layer l
     double rho = 0.01;
     double beta = 3.0;
+    // Mini-batch option: a running estimate of rho_hat across batches (an exponential moving average). When
+    // non-null, each evaluation first sets r_j <- decay * r_j + (1 - decay) * rho_hat_j(batch) for the units
+    // of the sparse layers (indexed like Workspace::rho_hat: layer l starts at n_1 + ... + n_{l-1}), and the
+    // KL cost and its gradient term s_j use r_j in place of the batch's own rho_hat_j. r is an estimate of
+    // the whole training set's rho_hat, so the gradient is the full-batch KL gradient at that estimate.
+    double* running_rho_hat = nullptr;
+    double rho_hat_decay = 0.0;
 };
 
 // The cost's three terms; the cost is their sum.
@@ -77,22 +84,25 @@ public:
 
     // Cost and the whole gradient at theta for the m examples X (m x n_0). Targets are Y (m x n_L) or, for
     // cross-entropy, labels (length m, each in [0, n_L)); exactly one is non-null. grad has n_params entries.
-    // After the call ws.rho_hat holds the (unclipped) rho_hat of every sparse layer.
+    // After the call ws.rho_hat holds the (unclipped) rho_hat of every sparse layer that the cost used: the
+    // batch's own, or the updated running estimate (which is also written back to params.running_rho_hat).
     CostTerms cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                             const CostParams& params, T* grad, Workspace<T>& ws) const;
 
-    // One epoch of mini-batch training. Batch k is the rows order[k*b : (k+1)*b] (the last may be smaller): they
-    // are gathered, evaluated (rho_hat from the batch) and followed by one update of theta and the optimiser's
-    // state (see optim.hpp). batch_costs[k] receives batch k's cost. On a batch whose cost or gradient is not
-    // finite the epoch stops before updating, so theta keeps its last finite value. Returns the number of
-    // updates made (the number of batches unless it stopped).
+    // Mini-batch training over the rows order[0 .. n_order) of X (m rows; an epoch, or a run of batches of
+    // one). Batch k is the rows order[k*b : (k+1)*b] (the last may be smaller): they are gathered, evaluated
+    // (rho_hat from the batch, or the running estimate of params) and followed by one update of theta and
+    // the optimiser's state (see optim.hpp). batch_costs[k] receives batch k's cost. On a batch whose cost
+    // or gradient is not finite the run stops before updating, so theta keeps its last value. Returns the
+    // number of updates made (the number of batches unless it stopped).
     index_t minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
-                            const std::int64_t* order, index_t batch_size, const CostParams& params,
+                            const std::int64_t* order, index_t n_order, index_t batch_size, const CostParams& params,
                             const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
                             double* batch_costs, Workspace<T>& ws) const;
 
-    // Activations of every layer: outputs[l - 1] receives A_l (m x n_l), l = 1..L.
-    void forward(const T* theta, const T* X, index_t m, const std::vector<T*>& outputs) const;
+    // Activations of layers first..last (1 <= first <= last <= L) for X, the m x n_{first-1} input of layer
+    // first (the network's input when first = 1): outputs[l - first] receives A_l (m x n_l).
+    void forward(const T* theta, const T* X, index_t m, int first, int last, const std::vector<T*>& outputs) const;
 
 private:
     struct Problem {

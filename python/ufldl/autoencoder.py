@@ -1,0 +1,521 @@
+"""``SparseAutoencoder``: the tutorial's sparse autoencoder as a scikit-learn transformer."""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ufldl import io
+from ufldl.minibatch import SGD, Adam, _MinibatchOptimizer
+from ufldl.network import KLSparsity, Network
+from ufldl.optimize import NonFiniteError, TrainingInterrupted
+from ufldl.training import SOLVERS, train
+
+__all__ = ["SparseAutoencoder"]
+
+_HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+_DECODERS = {"sigmoid": "sigmoid", "linear": "identity"}
+_DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
+
+
+def _is_minibatch(estimator):
+    return estimator.solver in ("sgd", "adam")
+
+
+def _rng_from(random_state):
+    """A numpy Generator from scikit-learn's random_state conventions (None, int, RandomState, Generator)."""
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
+        if random_state < 0:
+            raise ValueError(f"random_state must be >= 0; got {random_state}")
+        return np.random.default_rng(int(random_state))
+    raise TypeError(f"random_state must be None, an int, a numpy.random.RandomState or a numpy.random.Generator; "
+                    f"got {type(random_state).__name__} {random_state!r}")
+
+
+class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Sparse autoencoder (UFLDL): learns ``n_hidden`` features whose average activation is ``rho``.
+
+    A network ``n_features - n_hidden - n_features`` is trained to reconstruct its input, minimising
+
+        J = (1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2 + (lambda/2) (||W1||^2 + ||W2||^2)
+            + beta sum_j KL(rho || rho_hat_j),
+
+    ``rho_hat_j`` the mean activation of hidden unit j (the tutorial's cost; see ``shared/spec/math.md``).
+    ``transform`` gives the hidden activations (the learned features), ``inverse_transform`` decodes them.
+
+    Parameters
+    ----------
+    n_hidden : int, default 25
+        Hidden units (features), >= 1.
+    rho : float, default 0.01
+        Target mean activation of each hidden unit, in (0, 1).
+    beta : float, default 3.0
+        Weight of the sparsity penalty, >= 0 (0 switches it off).
+    weight_decay : float, default 1e-4
+        The tutorial's lambda, >= 0: ``(lambda / 2) sum ||W||_F^2``, not divided by m, biases excluded.
+        scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``.
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default "sigmoid"
+        The hidden layer's activation. The KL penalty needs sigmoid units: others need ``beta=0``.
+    decoder : {"sigmoid", "linear"}, default "sigmoid"
+        The output layer. ``"sigmoid"`` reconstructs inputs in [0, 1] (the tutorial scales its patches to
+        [0.1, 0.9]); ``"linear"`` is the tutorial's linear decoder, for inputs of any range (whitened data,
+        colour patches).
+    solver : {"lbfgs", "cg", "gd", "sgd", "adam"}, default "lbfgs"
+        ``"lbfgs"`` (the tutorial's), ``"cg"`` and ``"gd"`` work on the whole training set per iteration
+        (SciPy's L-BFGS-B and CG; batch gradient descent). ``"sgd"`` and ``"adam"`` train on mini-batches,
+        with epochs run in the compiled core, and offer ``partial_fit``.
+    max_iter : int, default 400
+        Iterations (full-batch solvers) or epochs (mini-batch solvers).
+    tol : float or None, default None
+        None: 1e-9 for the full-batch solvers (relative decrease of the cost per iteration, minFunc's
+        ``progTol``), 1e-4 for the mini-batch ones (decrease of the epoch loss, or rise of the validation
+        score, over ``n_iter_no_change`` epochs, as in scikit-learn's MLP).
+    batch_size : int or "auto", default "auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate : float or None, default None
+        Step size for ``"gd"``, ``"sgd"`` and ``"adam"``. None: 0.1, 0.01 and 0.001 respectively.
+    momentum : float, default 0.9
+        ``"sgd"``: momentum in [0, 1).
+    nesterov : bool, default True
+        ``"sgd"``: Nesterov's momentum.
+    beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
+        ``"adam"``'s parameters.
+    lr_schedule : {"constant", "invscaling", "adaptive"}, default "constant"
+        Mini-batch solvers: how the learning rate changes between epochs (scikit-learn's MLP's
+        ``learning_rate`` choices; see ``ufldl.SGD``).
+    power_t : float, default 0.5
+        Exponent of ``"invscaling"``.
+    shuffle : bool, default True
+        Mini-batch solvers: reshuffle the examples every epoch.
+    early_stopping : bool, default False
+        Mini-batch solvers: hold out ``validation_fraction`` of the data, stop when its score (minus the
+        cost) stops improving and keep the best epoch's parameters.
+    validation_fraction : float, default 0.1
+        In (0, 1).
+    n_iter_no_change : int, default 10
+        Epochs (or gradient-descent iterations) without improvement by ``tol`` that end training.
+    rho_hat_decay : float or None, default None
+        Mini-batch solvers: None estimates rho_hat from each batch; a float in [0, 1) uses an exponential
+        moving average across batches (see ``ufldl.train_minibatch``).
+    max_corrections : int, default 100
+        ``"lbfgs"``: correction pairs kept (the tutorial's minFunc used 100).
+    warm_start : bool, default False
+        Start ``fit`` from the previous solution (and mini-batch optimiser state) instead of a new
+        initialisation.
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the parameters and of the computations; ``transform`` returns this dtype.
+    random_state : int, RandomState, Generator or None, default None
+        Initial weights (the tutorial's uniform scheme), shuffles and the validation split.
+    verbose : int, default 0
+        Progress lines on standard output: 1 for every 10th iteration or every epoch, 2 for every iteration.
+
+    Attributes
+    ----------
+    network_ : ufldl.Network
+        The trained network ``[n_features, n_hidden, n_features]``.
+    components_ : ndarray, shape (n_hidden, n_features)
+        W1: row j holds hidden unit j's incoming weights (read-only view into ``network_``). Tile the rows
+        with ``ufldl.viz.tile_features`` to see the features.
+    intercept_hidden_ : ndarray, shape (n_hidden,)
+        b1 (read-only view).
+    intercept_visible_ : ndarray, shape (n_features,)
+        b2 (read-only view).
+    decoder_weights_ : ndarray, shape (n_features, n_hidden)
+        W2 (read-only view).
+    loss_curve_ : list of float
+        The cost after each iteration (full-batch) or the loss of each epoch (mini-batch).
+    n_iter_ : int
+        Iterations or epochs run (over all ``partial_fit`` calls).
+    converged_ : bool
+        Whether the solver's convergence test (not ``max_iter``) ended the last fit.
+    rho_hat_ : ndarray, shape (n_hidden,)
+        Mean activation of each hidden unit on the training data, with the final parameters.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: the score on the held-out data after each epoch.
+    best_validation_score_ : float or None
+        With ``early_stopping``: the best of them (its parameters are the ones kept).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had feature names (a DataFrame).
+
+    Examples
+    --------
+    >>> import numpy as np, ufldl
+    >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(500, 16))
+    >>> ae = ufldl.SparseAutoencoder(n_hidden=5, rho=0.05, max_iter=100, random_state=0).fit(X)
+    >>> ae.transform(X).shape, ae.components_.shape
+    ((500, 5), (5, 16))
+    >>> bool(ae.score(X) > -np.var(X, axis=0).sum())  # better than predicting the mean
+    True
+    """
+
+    def __init__(self, n_hidden=25, *, rho=0.01, beta=3.0, weight_decay=1e-4, activation="sigmoid",
+                 decoder="sigmoid", solver="lbfgs", max_iter=400, tol=None, batch_size="auto",
+                 learning_rate=None, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 lr_schedule="constant", power_t=0.5, shuffle=True, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, rho_hat_decay=None, max_corrections=100, warm_start=False,
+                 dtype="float64", random_state=None, verbose=0):
+        self.n_hidden = n_hidden
+        self.rho = rho
+        self.beta = beta
+        self.weight_decay = weight_decay
+        self.activation = activation
+        self.decoder = decoder
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.lr_schedule = lr_schedule
+        self.power_t = power_t
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.rho_hat_decay = rho_hat_decay
+        self.max_corrections = max_corrections
+        self.warm_start = warm_start
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ scikit-learn plumbing
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            tags.transformer_tags.preserves_dtype = [np.dtype(self.dtype).name]
+        except TypeError:
+            pass  # an invalid dtype is reported by fit
+        return tags
+
+    @property
+    def _n_features_out(self):
+        return self.network_.layer_sizes[1]
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_params(self):
+        """Validate the hyperparameters (at fit time, as scikit-learn requires) and return the network's
+        architecture arguments."""
+        if isinstance(self.n_hidden, (bool, np.bool_)) or not isinstance(self.n_hidden, numbers.Integral):
+            raise TypeError(f"n_hidden must be an int >= 1; got {type(self.n_hidden).__name__} {self.n_hidden!r}")
+        if self.n_hidden < 1:
+            raise ValueError(f"n_hidden must be >= 1; got {self.n_hidden}")
+        if self.activation not in _HIDDEN_ACTIVATIONS:
+            raise ValueError(f"activation must be one of {_HIDDEN_ACTIVATIONS}; got {self.activation!r}")
+        if self.decoder not in _DECODERS:
+            raise ValueError(f"decoder must be one of {tuple(_DECODERS)}; got {self.decoder!r}")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
+        sparsity = KLSparsity(self.rho, self.beta)  # validates rho in (0, 1) and beta >= 0
+        if sparsity.beta > 0 and self.activation != "sigmoid":
+            raise ValueError(f"the KL sparsity penalty needs sigmoid hidden units; got activation="
+                             f"{self.activation!r} with beta={self.beta} (use beta=0 for other activations)")
+        for name in ("shuffle", "early_stopping", "nesterov", "warm_start"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+        return sparsity
+
+    def _solver_options(self):
+        """Keyword arguments of ufldl.train for this estimator's solver."""
+        lr = self.learning_rate
+        if self.solver in ("lbfgs", "cg"):
+            options = {"max_corrections": self.max_corrections} if self.solver == "lbfgs" else {}
+        elif self.solver == "gd":
+            options = {"learning_rate": _DEFAULT_LEARNING_RATE["gd"] if lr is None else lr,
+                       "n_iter_no_change": self.n_iter_no_change}
+        else:
+            options = {"batch_size": self.batch_size, "shuffle": self.shuffle,
+                       "n_iter_no_change": self.n_iter_no_change, "early_stopping": self.early_stopping,
+                       "validation_fraction": self.validation_fraction, "rho_hat_decay": self.rho_hat_decay}
+        return options
+
+    def _new_optimizer(self):
+        lr = _DEFAULT_LEARNING_RATE[self.solver] if self.learning_rate is None else self.learning_rate
+        if self.solver == "sgd":
+            return SGD(lr, self.momentum, self.nesterov, self.lr_schedule, self.power_t)
+        return Adam(lr, self.beta_1, self.beta_2, self.epsilon, self.lr_schedule, self.power_t)
+
+    def _validate_input(self, X, reset):
+        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1)
+
+    # ------------------------------------------------------------------ fitting
+
+    def _initialize(self, n_features, sparsity, rng):
+        dtype = np.dtype(self.dtype) if self.dtype in ("float64", "float32", np.float64, np.float32) else None
+        if dtype is None:
+            raise ValueError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}")
+        self.network_ = Network([n_features, self.n_hidden, n_features],
+                                [self.activation, _DECODERS[self.decoder]], "squared",
+                                weight_decay=self.weight_decay, sparsity=sparsity if sparsity.beta > 0 else None,
+                                dtype=dtype, seed=rng)
+        self._optimizer = self._new_optimizer() if _is_minibatch(self) else None
+        self.loss_curve_ = []
+        self.n_iter_ = 0
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+
+    def _same_architecture(self, n_features, sparsity):
+        net = getattr(self, "network_", None)
+        return (net is not None and net.layer_sizes == (n_features, self.n_hidden, n_features)
+                and net.activations == (self.activation, _DECODERS[self.decoder])
+                and net.dtype == np.dtype(self.dtype))
+
+    def _train(self, X, rng, max_iter, **overrides):
+        net = self.network_
+        net.weight_decay = self.weight_decay
+        options = self._solver_options()
+        options.update(overrides)
+        if _is_minibatch(self):
+            options["optimizer"] = self._optimizer
+            options["random_state"] = rng
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", TrainingInterrupted)
+                result = train(net, X, X, self.solver, max_iter=max_iter, tol=self.tol, verbose=self.verbose,
+                               **options)
+        except NonFiniteError as err:
+            self._record(err.result, X)  # the last finite parameters and the history stay inspectable
+            raise
+        for w in caught:  # re-issued from here, so that the warning points at the caller's fit
+            warnings.warn(w.message, w.category, stacklevel=3)
+        self._record(result, X)
+        return self
+
+    def _record(self, result, X):
+        self.loss_curve_ = self.loss_curve_ + list(result.loss_curve)
+        self.n_iter_ += result.n_iter
+        self.converged_ = bool(result.converged)
+        scores = getattr(result, "validation_scores", None)
+        if scores is not None and self.early_stopping:
+            self.validation_scores_ = list(scores)
+            self.best_validation_score_ = max(scores) if scores else None
+        self.rho_hat_ = self.network_.mean_activations(X)[0]
+
+    def fit(self, X, y=None):
+        """Train on X.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            One example per row, finite. With ``decoder="sigmoid"`` the reconstruction lies in (0, 1), so
+            scale the data into it (the tutorial maps its patches to [0.1, 0.9]).
+        y : ignored
+
+        Returns
+        -------
+        self : SparseAutoencoder
+
+        Raises
+        ------
+        ufldl.NonFiniteError
+            Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
+        """
+        sparsity = self._check_params()
+        X = self._validate_input(X, reset=True)
+        rng = _rng_from(self.random_state)
+        if not (self.warm_start and self._same_architecture(X.shape[1], sparsity)):
+            self._initialize(X.shape[1], sparsity, rng)
+        else:
+            self.network_.sparsity = sparsity if sparsity.beta > 0 else None
+            if _is_minibatch(self) and not isinstance(getattr(self, "_optimizer", None), _MinibatchOptimizer):
+                self._optimizer = self._new_optimizer()
+        return self._train(X, rng, self.max_iter)
+
+    @available_if(_is_minibatch)
+    def partial_fit(self, X, y=None):
+        """One epoch of the mini-batch solver over X (``solver="sgd"`` or ``"adam"`` only).
+
+        The first call initialises the network; later calls continue from it, with the optimiser's state.
+        Early stopping and ``max_iter`` do not apply.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : SparseAutoencoder
+        """
+        sparsity = self._check_params()
+        first = not hasattr(self, "network_")
+        X = self._validate_input(X, reset=first)
+        rng = _rng_from(self.random_state) if first else getattr(self, "_rng", None) or _rng_from(None)
+        if first:
+            self._initialize(X.shape[1], sparsity, rng)
+        self._rng = rng
+        return self._train(X, rng, 1, early_stopping=False, n_iter_no_change=1 << 30)
+
+    # ------------------------------------------------------------------ using the model
+
+    def transform(self, X):
+        """The hidden activations (the learned features).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+
+        Returns
+        -------
+        H : ndarray, shape (n_samples, n_hidden), of ``dtype``
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self.network_.forward(X, stop=1)
+
+    def inverse_transform(self, H):
+        """Decode hidden activations into input space.
+
+        Parameters
+        ----------
+        H : array_like, shape (n_samples, n_hidden)
+
+        Returns
+        -------
+        X_hat : ndarray, shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        H = check_array(H, dtype=[np.float64, np.float32], input_name="H")
+        n_hidden = self.network_.layer_sizes[1]
+        if H.shape[1] != n_hidden:
+            raise ValueError(f"H must have shape (n_samples, {n_hidden}), one column per hidden unit; got shape "
+                             f"{H.shape}")
+        return self.network_.forward(H, start=2)
+
+    def predict(self, X):
+        """The reconstruction of X (encode, then decode): ndarray of shape (n_samples, n_features)."""
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self.network_.forward(X)
+
+    def score(self, X, y=None):
+        """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better).
+
+        The data term of the training cost only (no weight decay, no sparsity penalty), so that scores of
+        different hyperparameters compare (as in ``GridSearchCV``).
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        residual = self.network_.forward(X).astype(np.float64) - X
+        return -0.5 * float(np.einsum("ij,ij->", residual, residual)) / X.shape[0]
+
+    # ------------------------------------------------------------------ fitted views
+
+    def _view(self, array):
+        view = array.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def components_(self):
+        """ndarray, shape (n_hidden, n_features): W1, read-only."""
+        check_is_fitted(self)
+        return self._view(self.network_.weights[0])
+
+    @property
+    def decoder_weights_(self):
+        """ndarray, shape (n_features, n_hidden): W2, read-only."""
+        check_is_fitted(self)
+        return self._view(self.network_.weights[1])
+
+    @property
+    def intercept_hidden_(self):
+        """ndarray, shape (n_hidden,): b1, read-only."""
+        check_is_fitted(self)
+        return self._view(self.network_.biases[0])
+
+    @property
+    def intercept_visible_(self):
+        """ndarray, shape (n_features,): b2, read-only."""
+        check_is_fitted(self)
+        return self._view(self.network_.biases[1])
+
+    def save(self, path, *, compress=False):
+        """Write the estimator (hyperparameters, fitted state, optimiser state) to a portable ``.npz``.
+
+        Read it back with ``ufldl.load(path)``. See ``ufldl.io`` for the format; writing is atomic.
+        """
+        io.save(self, path, compress=compress)
+
+
+# ----------------------------------------------------------------------------------------------- saving
+
+_STATE_VERSION = 1
+_FITTED_META = ("n_features_in_", "loss_curve_", "n_iter_", "converged_", "validation_scores_",
+                "best_validation_score_")
+
+
+def _json_param(name, value):
+    if name == "dtype":
+        return np.dtype(value).name
+    if name == "random_state" and not (value is None or isinstance(value, numbers.Integral)):
+        return None  # a RandomState or Generator is not stored: the loaded estimator has random_state=None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _autoencoder_to_state(est):
+    params = {name: _json_param(name, value) for name, value in est.get_params(deep=False).items()}
+    meta = {"version": _STATE_VERSION, "params": params, "fitted": hasattr(est, "network_")}
+    arrays = {}
+    if meta["fitted"]:
+        for name in _FITTED_META:
+            meta[name] = getattr(est, name)
+        names = getattr(est, "feature_names_in_", None)
+        meta["feature_names_in_"] = None if names is None else [str(n) for n in names]
+        net_meta, net_arrays = io._network_to_state(est.network_)
+        meta["network"] = net_meta
+        arrays["theta"] = net_arrays["theta"]
+        arrays["rho_hat_"] = est.rho_hat_
+        optimizer = getattr(est, "_optimizer", None)
+        meta["optimizer"] = None
+        if optimizer is not None:
+            opt_meta, opt_arrays = optimizer.state_dict()
+            meta["optimizer"] = {"name": optimizer.name, **opt_meta}
+            arrays.update({f"optimizer.{key}": value for key, value in opt_arrays.items()})
+    return meta, arrays
+
+
+def _autoencoder_from_state(meta, arrays):
+    if meta.get("version") != _STATE_VERSION:
+        raise ValueError(f"unknown SparseAutoencoder state version {meta.get('version')!r} (this ufldl reads "
+                         f"{_STATE_VERSION})")
+    est = SparseAutoencoder(**meta["params"])
+    if not meta["fitted"]:
+        return est
+    est.network_ = io._network_from_state(meta["network"], {"theta": arrays["theta"]})
+    for name in _FITTED_META:
+        setattr(est, name, meta[name])
+    if meta["feature_names_in_"] is not None:
+        est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+    est.rho_hat_ = arrays["rho_hat_"]
+    est._optimizer = None
+    if meta["optimizer"] is not None:
+        opt_meta = meta["optimizer"]
+        est._optimizer = est._new_optimizer()
+        if est._optimizer.name != opt_meta["name"]:
+            raise ValueError(f"optimizer state of {opt_meta['name']!r} for solver {est.solver!r}")
+        est._optimizer.load_state_dict(opt_meta, {key.split(".", 1)[1]: value for key, value in arrays.items()
+                                                  if key.startswith("optimizer.")})
+    return est
+
+
+io.register("ufldl.SparseAutoencoder", SparseAutoencoder, _autoencoder_to_state, _autoencoder_from_state)
