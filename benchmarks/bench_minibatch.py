@@ -5,6 +5,12 @@ momentum 0.9, float32, lambda 1e-4), m = 10,240 examples (40 steps).
     The whole epoch in C++ (gather, forward, backward, fused update), one call with the GIL released.
 ``numpy-reference``
     The same loop in Python: ``ufldl.reference.cost_and_grad`` on each batch and the update in NumPy.
+``ufldl-train_minibatch``
+    The public API, ``ufldl.train_minibatch(..., max_epochs=1)``: the same epoch plus its bookkeeping (the
+    shuffle, the runs of batches between Python checks, the finiteness checks and the loss history).
+``products-floor`` / ``torch-products-floor``
+    Only the eight matrix products of each step (forward and backward), with NumPy's OpenBLAS and with
+    PyTorch's MKL: what no implementation built on that library can beat.
 ``torch-eager``
     The same maths in a PyTorch eager loop on the CPU (2 threads): forward, ``loss.backward()``, and
     ``torch.optim.SGD(momentum=0.9)``; skipped when torch is not installed.
@@ -117,3 +123,59 @@ def test_torch_eager(benchmark):
         assert loss_of(Xt, yt).item() < before
     benchmark.extra_info["implementation"] = "torch-eager"
     benchmark.pedantic(epoch, rounds=5, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_ufldl_train_minibatch(benchmark):
+    X, y = data()
+    net = network()
+    opt = ufldl.SGD(LR, momentum=MOMENTUM, nesterov=False)
+    gen = np.random.default_rng(2)
+    before = net.cost(X, y)
+
+    def epoch():
+        return ufldl.train_minibatch(net, X, y, opt, batch_size=BATCH, max_epochs=1, random_state=gen)
+
+    assert epoch().n_updates == M // BATCH and net.cost(X, y) < before
+    benchmark.extra_info["implementation"] = "ufldl-train_minibatch"
+    benchmark.pedantic(epoch, rounds=5, warmup_rounds=1)
+
+
+def products(matmul, X, weights):
+    """The eight products of one step per batch: forward Z_l = A_{l-1} W_l^T, backward gW_l = D_l^T A_{l-1}
+    and D_{l-1} = D_l W_l (none for the input)."""
+    W1, W2, W3 = weights
+
+    def epoch():
+        for start in range(0, M, BATCH):
+            xb = X[start:start + BATCH]
+            A1 = matmul(xb, W1.T)
+            A2 = matmul(A1, W2.T)
+            Z3 = matmul(A2, W3.T)
+            matmul(Z3.T, A2)
+            D2 = matmul(Z3, W3)
+            matmul(D2.T, A1)
+            D1 = matmul(D2, W2)
+            matmul(D1.T, xb)
+
+    return epoch
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_products_floor(benchmark):
+    X, _ = data()
+    weights, _ = reference.init_params(SIZES, np.random.default_rng(1), dtype=DTYPE)
+    benchmark.extra_info["implementation"] = "products-floor"
+    benchmark.pedantic(products(np.matmul, X, weights), rounds=5, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_torch_products_floor(benchmark):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    X, _ = data()
+    weights, _ = reference.init_params(SIZES, np.random.default_rng(1), dtype=DTYPE)
+    benchmark.extra_info["implementation"] = "torch-products-floor"
+    with torch.no_grad():
+        benchmark.pedantic(products(torch.matmul, torch.from_numpy(X), [torch.from_numpy(W) for W in weights]),
+                           rounds=5, warmup_rounds=1)

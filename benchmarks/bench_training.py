@@ -9,6 +9,10 @@ pytest-benchmark group, each row one whole training (a few seconds), 3 rounds:
 ``ufldl``
     ``ufldl.optimize.minimize(lambda t: net.cost_and_grad(X, X, t), theta0)``: SciPy's L-BFGS-B on the compiled
     core, with the default ``blas_isolation=True`` (every BLAS pool but ufldl's limited to 1 thread).
+``ufldl-SparseAutoencoder.fit``
+    The same training through the scikit-learn estimator, ``SparseAutoencoder(25, rho, beta, weight_decay,
+    max_iter=400, random_state=1).fit(X)``: the same initial parameters and solver, so the same result; the
+    row measures the estimator's overhead (validation, copies, rho_hat_ at the end).
 ``ufldl-no-isolation``
     The same with ``blas_isolation=False``: NumPy's, SciPy's and ufldl's OpenBLAS pools all at their default
     (2 threads). The ratio of the two rows measures what the isolation buys.
@@ -165,6 +169,22 @@ def setup_ufldl(blas_isolation):
     return setup
 
 
+def setup_sparse_autoencoder():
+    X = patches()
+    net = network()
+
+    def fun(theta):  # for the warm-up calls
+        return net.cost_and_grad(X, X, theta)
+
+    def run():
+        est = ufldl.SparseAutoencoder(SIZES[1], rho=RHO, beta=BETA, weight_decay=LAMBDA, max_iter=MAX_ITER,
+                                      max_corrections=MAX_CORRECTIONS, random_state=NET_SEED).fit(X)
+        theta = est.network_.theta.copy()
+        return Outcome(theta, est.network_.cost(X, X), est.n_iter_, -1, "SparseAutoencoder.fit")
+
+    return run, fun
+
+
 def scipy_lbfgs(fun):
     result = scipy.optimize.minimize(fun, theta0(), jac=True, method="L-BFGS-B",
                                      options={"maxiter": MAX_ITER, "maxcor": MAX_CORRECTIONS})
@@ -239,6 +259,7 @@ def setup_torch_lbfgs():
 
 IMPLEMENTATIONS = {
     "ufldl": setup_ufldl(blas_isolation=True),
+    "ufldl-SparseAutoencoder.fit": setup_sparse_autoencoder,
     "ufldl-no-isolation": setup_ufldl(blas_isolation=False),
     "scipy+numpy-reference": setup_scipy_reference,
     "scipy+numpy-reference-isolated": setup_scipy_reference_isolated,

@@ -400,6 +400,22 @@ def test_a_second_epoch_overflow_keeps_the_first_epoch():
     assert len(info.value.result.loss_curve) == 1 and info.value.result.n_updates == 2
 
 
+def test_an_overflow_inside_a_run_of_batches_is_replayed_exactly(rng, monkeypatch):
+    """The replay: back to the epoch's start, the earlier batches again in one call, then one at a time.
+    The detector is replaced so that the 6th update "overflows", inside the third run of batches (1, 2, 4)."""
+    X = patches(rng, m=80)
+    monkeypatch.setattr(minibatch, "_CHUNK_SECONDS", 1e9)  # runs of 1, 2, 4, ... batches
+    monkeypatch.setattr(minibatch._Run, "_state_is_finite", lambda self: self.opt.n_updates < 6)
+    net = autoencoder()
+    opt = ufldl.Adam(0.01)
+    with pytest.raises(ufldl.NonFiniteError, match=r"epoch 1, batch 6 \(update 6 of this run"):
+        ufldl.train_minibatch(net, X, X, opt, batch_size=10, max_epochs=2, shuffle=False)
+    assert opt.n_updates == 5
+    ref = autoencoder()
+    ufldl.train_minibatch(ref, X[:50], X[:50], ufldl.Adam(0.01), batch_size=10, max_epochs=1, shuffle=False)
+    assert np.array_equal(net.theta, ref.theta)
+
+
 # ---------------------------------------------------------------------------- bad input
 
 

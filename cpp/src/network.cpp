@@ -188,14 +188,12 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
     //    the others start from zero. Every product below accumulates onto it.
     T* grad = shard == 0 ? pb.grad : sh.grad.data();
     const double lambda = pb.params->weight_decay;
-    for (int l = 1; l <= L; ++l) {
+    // (The other shards' first product into each of their gW_l overwrites it, beta = 0: no zeroing pass.)
+    const T first_beta = shard == 0 ? T(1) : T(0);
+    for (int l = 1; l <= L && shard == 0; ++l) {
         const T* W = theta + w_offset_[l];
         T* gW = grad + w_offset_[l];
         const index_t count = static_cast<index_t>(n(l)) * n(l - 1);
-        if (shard != 0) {
-            std::fill(gW, gW + count, T(0));
-            continue;
-        }
         const T lam = static_cast<T>(lambda);
         double sq = 0.0;
 #pragma omp simd reduction(+ : sq)
@@ -230,7 +228,8 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
                 return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
                                             pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
             });
-            blas::gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, T(1), gW, n_in);
+            blas::gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? first_beta : T(1), gW,
+                       n_in);
             if (L > 1) {
                 T* P = ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see below)
                 blas::gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
@@ -242,7 +241,7 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
     // 5. The remaining layers: gW_l += D_l^T A_{l-1}; D_{l-1} = (D_l W_l + s_{l-1}/m) * f'(A_{l-1}).
     for (int l = L - 1; l >= 1; --l) {
         blas::gemm(true, false, n(l), n(l - 1), rows, T(1), act(l) + r0 * n(l), n(l), input(l - 1) + r0 * n(l - 1),
-                   n(l - 1), T(1), grad + w_offset_[l], n(l - 1));
+                   n(l - 1), first_beta, grad + w_offset_[l], n(l - 1));
         if (l == 1) break;
         const int h = l - 1;
         // The shard's rows of the product buffer, addressed with the widest hidden layer's row size so that
@@ -301,9 +300,10 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, cons
             continue;
         }
         const T* g = sh.grad.data();
-        const index_t n_weights = b_offset_[1];
+        parallel_ranges(b_offset_[1], 1, [&](index_t k0, index_t k1) {
 #pragma omp simd
-        for (index_t k = 0; k < n_weights; ++k) grad[k] += g[k];
+            for (index_t k = k0; k < k1; ++k) grad[k] += g[k];
+        });
     }
     terms.data /= static_cast<double>(m);
     if (double* running = params.running_rho_hat) {

@@ -3,10 +3,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "ufldl/checks.hpp"
 #include "ufldl/network.hpp"
+#include "ufldl/parallel.hpp"
 
 namespace ufldl {
-
 template <class T>
 index_t Network<T>::minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                                     const std::int64_t* order, index_t n_order, index_t batch_size,
@@ -24,23 +25,28 @@ index_t Network<T>::minibatch_epoch(T* theta, const T* X, const T* Y, const std:
     index_t updates = 0;
     for (index_t start = 0, k = 0; start < n_order; start += b, ++k) {
         const index_t rows = std::min(b, n_order - start);
-        for (index_t i = 0; i < rows; ++i) {
-            const index_t r = static_cast<index_t>(order[start + i]);
-            std::memcpy(ws.batch_X.data() + i * n_in, X + r * n_in, sizeof(T) * n_in);
-            if (labels)
-                ws.batch_labels[i] = labels[r];
-            else
-                std::memcpy(ws.batch_Y.data() + i * n_out, Y + r * n_out, sizeof(T) * n_out);
-        }
+        // Gather the batch's rows (in parts on the pool: a batch of 256 MNIST rows is 800 KB).
+        parallel_ranges(rows, n_in + (labels ? 1 : n_out), [&](index_t i0, index_t i1) {
+            for (index_t i = i0; i < i1; ++i) {
+                const index_t r = static_cast<index_t>(order[start + i]);
+                std::memcpy(ws.batch_X.data() + i * n_in, X + r * n_in, sizeof(T) * n_in);
+                if (labels)
+                    ws.batch_labels[i] = labels[r];
+                else
+                    std::memcpy(ws.batch_Y.data() + i * n_out, Y + r * n_out, sizeof(T) * n_out);
+            }
+        });
         T* grad = ws.batch_grad.data();
         const CostTerms terms = cost_and_grad(theta, ws.batch_X.data(), labels ? nullptr : ws.batch_Y.data(),
                                               labels ? ws.batch_labels.data() : nullptr, rows, params, grad, ws);
         const double cost = terms.total();
         batch_costs[k] = cost;
-        bool finite = std::isfinite(cost);
-        for (index_t i = 0; finite && i < n_params_; ++i) finite = std::isfinite(grad[i]);
-        if (!finite) break;
-        apply_update(update, theta, grad, state1, state2, n_params_, step);
+        if (!std::isfinite(cost) || !all_finite(grad, n_params_)) break;
+        // The update, one fused pass over theta and the state, in parts on the pool.
+        ++step;
+        parallel_ranges(n_params_, 1, [&](index_t i0, index_t i1) {
+            apply_update_range(update, theta + i0, grad + i0, state1 + i0, state2 + i0, i1 - i0, step);
+        });
         ++updates;
     }
     return updates;

@@ -51,12 +51,18 @@ void adam_update(T* __restrict__ theta, const T* __restrict__ grad, T* __restric
 }
 
 template <class T>
-void apply_update(const UpdateParams& p, T* theta, const T* grad, T* state1, T* state2, index_t n, std::int64_t& step) {
-    ++step;
+void apply_update_range(const UpdateParams& p, T* theta, const T* grad, T* state1, T* state2, index_t n,
+                        std::int64_t step) {
     if (p.rule == UpdateRule::Adam)
         adam_update(theta, grad, state1, state2, n, step, p.learning_rate, p.beta1, p.beta2, p.epsilon);
     else
         sgd_update(theta, grad, state1, n, p.learning_rate, p.momentum, p.nesterov);
+}
+
+template <class T>
+void apply_update(const UpdateParams& p, T* theta, const T* grad, T* state1, T* state2, index_t n, std::int64_t& step) {
+    ++step;
+    apply_update_range(p, theta, grad, state1, state2, n, step);
 }
 
 template void sgd_update<float>(float*, const float*, float*, index_t, double, double, bool);
@@ -65,6 +71,10 @@ template void adam_update<float>(float*, const float*, float*, float*, index_t, 
                                  double);
 template void adam_update<double>(double*, const double*, double*, double*, index_t, std::int64_t, double, double,
                                   double, double);
+template void apply_update_range<float>(const UpdateParams&, float*, const float*, float*, float*, index_t,
+                                       std::int64_t);
+template void apply_update_range<double>(const UpdateParams&, double*, const double*, double*, double*, index_t,
+                                        std::int64_t);
 template void apply_update<float>(const UpdateParams&, float*, const float*, float*, float*, index_t, std::int64_t&);
 template void apply_update<double>(const UpdateParams&, double*, const double*, double*, double*, index_t,
                                    std::int64_t&);

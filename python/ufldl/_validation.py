@@ -72,6 +72,12 @@ def convert(arr, name, dtype):
 
 def first_non_finite(arr):
     """Index of the first NaN/inf in ``arr`` as a tuple, or None if all values are finite."""
+    if arr.dtype.kind in "iub":
+        return None
+    from ufldl import _core  # (imported here: this module is imported before the core is loaded)
+
+    if _core.all_finite(arr):  # one pass without a temporary for contiguous float arrays; None otherwise
+        return None
     bad = ~np.isfinite(arr)
     if not bad.any():
         return None

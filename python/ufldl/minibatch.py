@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ufldl._validation import real_scalar, require_finite
+from ufldl._validation import first_non_finite, real_scalar, require_finite
 from ufldl.network import Network
 from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, _integer, _isolated_blas
 
@@ -312,12 +312,12 @@ class _Run:
         n_batches = -(-order.size // b)
         costs = np.full(n_batches, np.nan)
         self.batch_costs.append(costs)  # filled in place: an interrupted epoch keeps what it did
+        start = self._snapshot()  # to replay the epoch up to an overflow, should one happen
         done = self.partial = 0
         while done < n_batches:
             k = min(self.batches_per_call, n_batches - done)
-            rows = order[done * b:(done + k) * b]
             tick = time.perf_counter()
-            self.run_batches(rows, costs[done:done + k], epoch_batch=done)
+            self.run_batches(order, done, k, costs, start)
             if time.perf_counter() - tick < _CHUNK_SECONDS / 2:
                 self.batches_per_call *= 2
             done += k
@@ -328,28 +328,34 @@ class _Run:
         self.opt.samples_seen += order.size
         return float(costs @ sizes / order.size)
 
-    def run_batches(self, rows, costs, epoch_batch):
-        opt = self.opt
-        saved = (self.net.theta.copy(), opt.state1.copy(), opt.state2.copy(), opt.step.copy(),
-                 None if opt.running_rho_hat is None else opt.running_rho_hat.copy())
-        updates = self._call(rows, costs)
+    def run_batches(self, order, first, count, costs, start):
+        """Batches first .. first + count - 1 of the epoch in one call into the core."""
+        b = self.batch_size
+        updates = self._call(order[first * b:(first + count) * b], costs[first:first + count])
         if not self._state_is_finite():
-            # An update overflowed (finite gradient, infinite step) or the optimiser's state did: go back to
-            # the start of this run and replay it one batch at a time to keep the last finite parameters.
-            self._restore(saved)
-            costs[:] = np.nan
-            for i in range(costs.size):
-                before = (self.net.theta.copy(), opt.state1.copy(), opt.state2.copy(), opt.step.copy(),
-                          None if opt.running_rho_hat is None else opt.running_rho_hat.copy())
-                if self._call(rows[i * self.batch_size:(i + 1) * self.batch_size], costs[i:i + 1]) == 0:
-                    self._non_finite(costs[i], epoch_batch + i, "the cost or gradient")
+            # An update overflowed (a finite gradient, an infinite step) or the optimiser's state did. The
+            # core is deterministic: go back to the start of the epoch, redo the batches before this run in
+            # one call, then this run's one at a time, to keep the parameters before the overflowing update.
+            self._restore(start)
+            costs[first:first + count] = np.nan
+            if first:
+                self._call(order[:first * b], costs[:first])
+            for i in range(first, first + count):
+                before = self._snapshot()
+                if self._call(order[i * b:(i + 1) * b], costs[i:i + 1]) == 0:
+                    self._non_finite(costs[i], i, "the cost or gradient")
                 if not self._state_is_finite():
                     self._restore(before)
-                    self._non_finite(costs[i], epoch_batch + i, "the update (the parameters or the optimiser's "
-                                     "state overflowed)")
-            return
-        if updates < costs.size:
-            self._non_finite(costs[updates], epoch_batch + updates, "the cost or gradient")
+                    self._non_finite(costs[i], i, "the update (the parameters or the optimiser's state "
+                                     "overflowed)")
+            return  # (a replay that did not overflow, as with a different number of threads, carries on)
+        if updates < count:
+            self._non_finite(costs[first + updates], first + updates, "the cost or gradient")
+
+    def _snapshot(self):
+        opt = self.opt
+        return (self.net.theta.copy(), opt.state1.copy(), opt.state2.copy(), opt.step.copy(),
+                None if opt.running_rho_hat is None else opt.running_rho_hat.copy())
 
     def _call(self, rows, costs):
         opt = self.opt
@@ -365,8 +371,7 @@ class _Run:
 
     def _state_is_finite(self):
         opt = self.opt
-        return bool(np.isfinite(self.net.theta).all() and np.isfinite(opt.state1).all()
-                    and np.isfinite(opt.state2).all())
+        return all(first_non_finite(a) is None for a in (self.net.theta, opt.state1, opt.state2))
 
     def _restore(self, saved):
         theta, s1, s2, step, running = saved

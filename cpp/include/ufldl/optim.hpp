@@ -35,4 +35,9 @@ template <class T>
 void apply_update(const UpdateParams& p, T* theta, const T* grad, T* state1, T* state2, index_t n,
                   std::int64_t& step);
 
+// The update numbered step (>= 1, already counted) on a range of the vectors: apply_update split into parts.
+template <class T>
+void apply_update_range(const UpdateParams& p, T* theta, const T* grad, T* state1, T* state2, index_t n,
+                        std::int64_t step);
+
 }  // namespace ufldl

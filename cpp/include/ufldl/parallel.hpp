@@ -45,6 +45,20 @@ bool run_concurrently(int parts, PartTask task, bool single_threaded_blas);
 // than it saves) and inside a pool job, else the BLAS thread count (capped at max_parts).
 int parts_for(long long elements);
 
+// Runs fn(begin, end) over [0, n) split into parts_for(n * cost_per_item) contiguous ranges on the pool (range
+// boundaries at multiples of 16 items, so vectorised loops keep their alignment).
+template <class F>
+void parallel_ranges(long long n, long long cost_per_item, F fn) {
+    const int parts = parts_for(n * cost_per_item);
+    if (parts == 1) {
+        fn(0LL, n);
+        return;
+    }
+    auto bound = [&](int p) { return p == parts ? n : (n * p / parts) / 16 * 16; };
+    auto task = [&](int p) { fn(bound(p), bound(p + 1)); };
+    parallel_parts(parts, task);
+}
+
 // All parts of a run_concurrently job wait at arrive_and_wait() until every part has arrived (spinning: the
 // parts run at the same time, one per thread, and the waits are short).
 class Barrier {
