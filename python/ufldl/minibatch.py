@@ -297,7 +297,9 @@ class _Run:
         self.validation_scores = None
         self.best = None  # (score, epoch, theta copy) with validation
         self.start = time.perf_counter()
-        self.batches_per_call = 1
+        # Batches per call into the core: grown until a call takes about _CHUNK_SECONDS; kept in the
+        # optimiser so that a run of one epoch at a time (partial_fit) does not start from 1 each time.
+        self.batches_per_call = getattr(optimizer, "_batches_per_call", 1)
         self.partial = None  # batches of the epoch under way whose costs are recorded
 
     def elapsed(self):
@@ -318,8 +320,12 @@ class _Run:
             k = min(self.batches_per_call, n_batches - done)
             tick = time.perf_counter()
             self.run_batches(order, done, k, costs, start)
-            if time.perf_counter() - tick < _CHUNK_SECONDS / 2:
+            seconds = time.perf_counter() - tick
+            if seconds < _CHUNK_SECONDS / 2 and k == self.batches_per_call:
                 self.batches_per_call *= 2
+            elif seconds > 2 * _CHUNK_SECONDS and self.batches_per_call > 1:
+                self.batches_per_call //= 2
+            self.opt._batches_per_call = self.batches_per_call
             done += k
             self.partial = done
         self.partial = None

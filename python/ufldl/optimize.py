@@ -154,15 +154,30 @@ def _as_theta0(theta0):
 # ----------------------------------------------------------------------------------------------- threads
 
 
+_POOLS_CACHE = {}  # len(sys.modules) -> the other pools' controller, found when that many modules were loaded
+
+
+def _other_pools():
+    """threadpoolctl's controller of every BLAS/OpenMP pool except ufldl's own OpenBLAS.
+
+    Finding the pools walks every loaded shared library (about 2 ms with PyTorch loaded), so the result is kept
+    until the set of imported modules changes (a new import is what loads a new library)."""
+    key = len(sys.modules)
+    if key not in _POOLS_CACHE:
+        controller = ThreadpoolController()
+        ours = os.path.realpath(load_openblas())
+        others = [lib.filepath for lib in controller.lib_controllers if os.path.realpath(lib.filepath) != ours]
+        _POOLS_CACHE.clear()
+        _POOLS_CACHE[key] = controller.select(filepath=others)
+    return _POOLS_CACHE[key]
+
+
 @contextlib.contextmanager
 def _isolated_blas():
     """Limit every BLAS/OpenMP pool of the process but ufldl's own OpenBLAS to 1 thread inside the block, and
     restore each pool's previous limit on the way out (also on an exception or Ctrl-C). The pools are told
     apart by file path."""
-    controller = ThreadpoolController()
-    ours = os.path.realpath(load_openblas())
-    others = [lib.filepath for lib in controller.lib_controllers if os.path.realpath(lib.filepath) != ours]
-    selected = controller.select(filepath=others)
+    selected = _other_pools()
     original = [info["num_threads"] for info in selected.info()]
     # Not ``with selected.limit(...)``: a Ctrl-C while the limiter is being built would leave the pools it had
     # already limited unrestored. Here every pool is restored, even if a second Ctrl-C comes during restoring.
