@@ -14,7 +14,7 @@ from ufldl import _core, datasets, reference, viz  # noqa: E402
 from ufldl._threads import blas_info, blas_threads  # noqa: E402
 from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
 from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
-from ufldl import io, optimize  # noqa: E402
+from ufldl import diagnostics, io, optimize  # noqa: E402
 from ufldl.io import load, save  # noqa: E402
 from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, minimize  # noqa: E402
 from ufldl.minibatch import SGD, Adam, MinibatchResult, train_minibatch  # noqa: E402
@@ -39,6 +39,7 @@ __all__ = [
     "blas_threads",
     "check_gradient",
     "datasets",
+    "diagnostics",
     "io",
     "load",
     "minimize",

@@ -1,0 +1,65 @@
+"""Argument types shared by the subcommands: each refuses a bad value with a message saying what was wanted."""
+
+import argparse
+import math
+
+
+def int_at_least(low):
+    """An argparse type: an integer >= low."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"  # argparse names the type in some messages
+    return parse
+
+
+def float_in(low, high=None, *, low_open=False, high_open=True):
+    """An argparse type: a finite number >= low (> low with low_open), and < high (<= with high_open=False)."""
+    if high is None:
+        wanted = f"a number {'>' if low_open else '>='} {low}"
+    else:
+        wanted = f"a number in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}") from None
+        ok = math.isfinite(value) and (value > low if low_open else value >= low)
+        if ok and high is not None:
+            ok = value < high if high_open else value <= high
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text}")
+        return value
+
+    parse.__name__ = wanted
+    return parse
+
+
+def int_list(text):
+    """An argparse type: comma-separated integers >= 1, such as ``4,3,5,2``."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated integers such as 64,25,64; got {text!r}") from None
+    if len(values) < 2 or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"must hold at least two sizes, each >= 1; got {text!r}")
+    return values
+
+
+def shape_2d(text):
+    """An argparse type: ``HxW`` (e.g. ``8x8``)."""
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be HEIGHTxWIDTH such as 8x8; got {text!r}") from None
+    if height < 1 or width < 1:
+        raise argparse.ArgumentTypeError(f"must be HEIGHTxWIDTH with both >= 1; got {text!r}")
+    return height, width

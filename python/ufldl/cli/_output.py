@@ -1,0 +1,80 @@
+"""Where a subcommand writes: the checks made before any work, so that a bad --out fails at once and a file
+the command did not write is never overwritten."""
+
+import json
+import os
+import platform
+from pathlib import Path
+
+
+def output_paths(out, parser, marker):
+    """Check --out (a .png) and its siblings before any work; return the (features, loss, record) paths.
+
+    ``record`` (run.json) is only overwritten when it was written by the program named ``marker``.
+    """
+    features = Path(out)
+    if features.suffix.lower() != ".png":
+        parser.error(f"--out must name a .png file (the features picture); got {out!r}")
+    if features.is_dir():
+        parser.error(f"--out {out!r} is a directory; give a file name such as {str(features / 'features.png')!r}")
+    if features.name.lower() == "loss.png":
+        parser.error("--out must not be named loss.png: the loss curve is written to loss.png beside it")
+    loss = features.with_name("loss.png")
+    record = features.with_name("run.json")
+    for path in (features, loss):
+        if path.exists() and not path.is_file():
+            parser.error(f"cannot write {str(path)!r}: it exists and is not a regular file")
+    check_record(record, parser, marker)
+    parent = features.parent
+    if parent.exists() and not parent.is_dir():
+        parser.error(f"cannot create the output directory {str(parent)!r}: a file of that name exists")
+    return features, loss, record
+
+
+def check_record(record, parser, marker):
+    """Refuse (a usage error) to overwrite a run.json that the program ``marker`` did not write."""
+    if not record.exists():
+        return
+    try:
+        previous = json.loads(record.read_text(encoding="utf-8"))
+        ours = isinstance(previous, dict) and previous.get("program") == marker
+    except (OSError, UnicodeDecodeError, ValueError):
+        ours = False
+    if not ours:
+        parser.error(
+            f"refusing to overwrite {str(record)!r}: it exists and is not a run.json written by '{marker}'; "
+            "move it away or choose another --out directory"
+        )
+
+
+def make_directory(path, parser):
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"cannot create the output directory {str(path)!r}: {exc.strerror or exc}")
+
+
+def versions():
+    import numpy
+    import scipy
+
+    import ufldl
+
+    versions = {"ufldl": ufldl.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
+                "python": platform.python_version()}
+    for name, module in (("scikit-learn", "sklearn"), ("pillow", "PIL")):
+        try:
+            versions[name] = __import__(module).__version__
+        except ImportError:
+            versions[name] = None
+    return versions
+
+
+
+def machine():
+    """The platform facts a run record keeps."""
+    return {"system": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count()}
+
+
+def write_record(path, record):
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

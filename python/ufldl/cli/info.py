@@ -1,0 +1,18 @@
+"""``ufldl info``: versions, the BLAS in use and its threads, the kernels' instruction set."""
+
+import json
+
+
+def add_parser(commands):
+    info = commands.add_parser("info", help="print versions, the BLAS library, threads and instruction set",
+                               description="Print what ufldl runs on, as JSON (for bug reports).")
+    info.set_defaults(handler=run, command_parser=info)
+    return info
+
+
+def run(args, parser):
+    import ufldl
+    from ufldl.cli._output import machine, versions
+
+    print(json.dumps({"versions": versions(), "blas": ufldl.blas_info(), "platform": machine()}, indent=2))
+    return 0
