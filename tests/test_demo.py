@@ -317,3 +317,13 @@ def test_demo_refuses_a_patch_larger_than_the_images(tmp_path):
                    cwd=tmp_path)
     assert proc.returncode == 2
     assert "smaller than patch_size 200" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_load_digits():
+    X, y = datasets.load_digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,) and X.dtype == np.float64 and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0 and set(np.unique(y)) == set(range(10))
+    X5, y5 = datasets.load_digits(n_class=5)
+    assert set(np.unique(y5)) == set(range(5)) and len(X5) < len(X)
+    with pytest.raises(ValueError, match=r"n_class must be an integer in \[2, 10\]; got 11"):
+        datasets.load_digits(11)

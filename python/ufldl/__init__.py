@@ -14,7 +14,8 @@ from ufldl import _core, datasets, reference, viz  # noqa: E402
 from ufldl._threads import blas_info, blas_threads  # noqa: E402
 from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
 from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
-from ufldl import diagnostics, io, optimize  # noqa: E402
+from ufldl import diagnostics, io, optimize, preprocessing  # noqa: E402
+from ufldl.preprocessing import PCA, PatchNormalizer, ZCAWhitening  # noqa: E402
 from ufldl.io import load, save  # noqa: E402
 from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, minimize  # noqa: E402
 from ufldl.minibatch import SGD, Adam, MinibatchResult, train_minibatch  # noqa: E402
@@ -35,6 +36,9 @@ __all__ = [
     "OptimizeResult",
     "TrainingInterrupted",
     "Network",
+    "PCA",
+    "PatchNormalizer",
+    "ZCAWhitening",
     "blas_info",
     "blas_threads",
     "check_gradient",
@@ -44,6 +48,7 @@ __all__ = [
     "load",
     "minimize",
     "optimize",
+    "preprocessing",
     "numerical_gradient",
     "reference",
     "relative_difference",

@@ -19,13 +19,14 @@ import numbers
 
 import numpy as np
 
-__all__ = ["load_natural_images", "downsample_images", "whiten_images", "sample_patches", "normalize_patches"]
+__all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_images", "sample_patches",
+           "normalize_patches"]
 
 # ITU-R BT.601 luma, as Pillow's convert("L") uses.
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-def _require(*modules):
+def _require(*modules, needed_by="ufldl.datasets.load_natural_images"):
     """Import each ``(module, pip_name)`` pair; raise one ImportError naming everything that is missing."""
     missing = []
     for module, pip_name in modules:
@@ -35,7 +36,7 @@ def _require(*modules):
             missing.append(pip_name)
     if missing:
         raise ImportError(
-            f"ufldl.datasets.load_natural_images needs {' and '.join(missing)}, which "
+            f"{needed_by} needs {' and '.join(missing)}, which "
             f"{'is' if len(missing) == 1 else 'are'} not installed: pip install {' '.join(missing)}"
         )
 
@@ -66,6 +67,35 @@ def load_natural_images():
         gray = np.asarray(rgb, dtype=np.float64)[..., :3] @ _LUMA / 255.0
         images.append(np.clip(gray, 0.0, 1.0))
     return images
+
+
+def load_digits(n_class=10):
+    """The 8x8 handwritten digits shipped with scikit-learn, scaled into [0, 1]: the supervised data.
+
+    1,797 images of 8x8 pixels (``sklearn.datasets.load_digits``, the UCI optical digits test set), read from
+    inside the installed scikit-learn package: nothing is downloaded. They stand in for the tutorial's MNIST
+    (28x28, 70,000 images), which is not shipped by any package.
+
+    Parameters
+    ----------
+    n_class : int, default 10
+        Keep the digits 0 .. n_class - 1 (2 to 10).
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, 64), float64
+        One image per row in row-major order, pixel intensities 0..16 divided by 16.
+    y : ndarray, shape (n_samples,), int64
+        The digit of each row.
+    """
+    _require(("sklearn", "scikit-learn"), needed_by="ufldl.datasets.load_digits")
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    n_class = _positive_int(n_class, "n_class", low=2)
+    if n_class > 10:
+        raise ValueError(f"n_class must be an integer in [2, 10]; got {n_class}")
+    X, y = sklearn_digits(n_class=n_class, return_X_y=True)
+    return X.astype(np.float64) / 16.0, y.astype(np.int64)
 
 
 def _check_images(images, name="images"):
