@@ -230,3 +230,31 @@ def test_wrong_network_gradient_is_caught(rng, corruption):
         return cost, grad
 
     assert ufldl.check_gradient(fun, net.theta) > 1e-3
+
+
+@pytest.mark.parametrize("decays", [(0.0, 0.0, LAMBDA), (LAMBDA, 0.0, 2 * LAMBDA), (1e-3, 2e-2, 0.1)])
+def test_per_layer_decay(rng, decays):
+    """One lambda per weight layer (the tutorial's fine-tuning decays only the softmax layer)."""
+    net = ufldl.Network(SIZES[3], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=decays,
+                        sparsity=SPARSITY, seed=3)
+    assert net.weight_decay == decays
+    X, Y = _problem(rng, net)
+    _assert_gradient_ok(net, X, Y)
+    terms = net.cost_terms(X, Y)
+    want = sum(0.5 * lam * np.sum(W ** 2) for lam, W in zip(decays, net.weights))
+    assert_close(terms["decay"], want, tolerance(np.float64).cost, what="per-layer decay term")
+    from .helpers import assert_matches_reference
+
+    assert_matches_reference(net, X, Y)
+    # Equal lambdas are the scalar setting exactly.
+    same = ufldl.Network(SIZES[3], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=[LAMBDA] * 3,
+                         seed=3)
+    scalar = ufldl.Network(SIZES[3], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=LAMBDA, seed=3)
+    assert same.cost_and_grad(X, Y)[0] == scalar.cost_and_grad(X, Y)[0]
+
+
+def test_per_layer_decay_is_validated():
+    with pytest.raises(ValueError, match=r"weight_decay must be one number or one per weight layer \(2\); got 3"):
+        ufldl.Network([3, 4, 2], weight_decay=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=r"weight_decay\[1\] must be >= 0.0; got -1.0"):
+        ufldl.Network([3, 4, 2], weight_decay=[0.1, -1.0])

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "arrays.hpp"
 #include "ufldl/network.hpp"
@@ -21,6 +22,9 @@ namespace {
 // A network's architecture plus the workspace its evaluations reuse. One evaluation at a time uses the kept
 // workspace; a call that finds it busy (another Python thread is inside) works in a private one instead, so
 // concurrent calls are correct and never wait on each other.
+// weight_decay as the bindings take it: one lambda for every weight layer, or a list of one per layer.
+using Decay = std::variant<double, std::vector<double>>;
+
 template <class T>
 class Engine {
 public:
@@ -28,7 +32,8 @@ public:
         : net_(std::move(sizes), to_activations(activations), static_cast<Loss>(loss)) {}
 
     py::tuple cost_and_grad(const py::array& theta, const py::array& X, const py::array& Y, py::array& grad,
-                            double weight_decay, const std::vector<bool>& sparse_layers, double rho, double beta) {
+                            const Decay& weight_decay, const std::vector<bool>& sparse_layers, double rho,
+                            double beta) {
         check_array<T>(theta, "theta", {net_.n_params()});
         check_array<T>(grad, "grad", {net_.n_params()});
         const py::ssize_t m = check_inputs(X);
@@ -57,7 +62,7 @@ public:
     // rho_hat estimate (float64, n_1 + ... + n_L entries, or None for the batch's rho_hat) are updated in place
     // and must have their dtypes exactly. Returns the number of updates made.
     index_t minibatch_epoch(py::array& theta, const py::array& X, const py::array& Y, const py::array& order,
-                            py::ssize_t batch_size, double weight_decay, const std::vector<bool>& sparse_layers,
+                            py::ssize_t batch_size, const Decay& weight_decay, const std::vector<bool>& sparse_layers,
                             double rho, double beta, int rule, double learning_rate, double momentum, bool nesterov,
                             double beta1, double beta2, double epsilon, py::array& state1, py::array& state2,
                             py::array& step, py::array& batch_costs, std::optional<py::array> running_rho_hat,
@@ -170,12 +175,23 @@ private:
         return {nullptr, labels};
     }
 
-    CostParams cost_params(double weight_decay, const std::vector<bool>& sparse_layers, double rho, double beta) const {
+    CostParams cost_params(const Decay& weight_decay, const std::vector<bool>& sparse_layers, double rho,
+                           double beta) const {
         const int L = net_.n_layers();
         if (static_cast<int>(sparse_layers.size()) != L + 1)
             throw py::value_error("sparse_layers must have one flag per layer (L + 1 = " + std::to_string(L + 1) + ")");
         CostParams params;
-        params.weight_decay = weight_decay;
+        // One lambda for every weight layer, or one per layer (L values).
+        params.weight_decay.assign(static_cast<std::size_t>(L) + 1, 0.0);
+        if (const double* all = std::get_if<double>(&weight_decay)) {
+            std::fill(params.weight_decay.begin() + 1, params.weight_decay.end(), *all);
+        } else {
+            const auto& per_layer = std::get<std::vector<double>>(weight_decay);
+            if (static_cast<int>(per_layer.size()) != L)
+                throw py::value_error("weight_decay must be one number or one per weight layer (L = " +
+                                      std::to_string(L) + "), got " + std::to_string(per_layer.size()));
+            std::copy(per_layer.begin(), per_layer.end(), params.weight_decay.begin() + 1);
+        }
         params.rho = rho;
         params.beta = beta;
         params.sparse_layer.assign(sparse_layers.begin(), sparse_layers.end());

@@ -184,16 +184,16 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
         return sparse(l) ? sh.sparse_term.data() + unit_offset_[l] : nullptr;
     };
 
-    // 3. The shard's gradient buffer: shard 0 writes the caller's, starting from the decay term lambda W_l;
+    // 3. The shard's gradient buffer: shard 0 writes the caller's, starting from the decay term lambda_l W_l;
     //    the others start from zero. Every product below accumulates onto it.
     T* grad = shard == 0 ? pb.grad : sh.grad.data();
-    const double lambda = pb.params->weight_decay;
     // (The other shards' first product into each of their gW_l overwrites it, beta = 0: no zeroing pass.)
     const T first_beta = shard == 0 ? T(1) : T(0);
     for (int l = 1; l <= L && shard == 0; ++l) {
         const T* W = theta + w_offset_[l];
         T* gW = grad + w_offset_[l];
         const index_t count = static_cast<index_t>(n(l)) * n(l - 1);
+        const double lambda = pb.params->decay(l);
         const T lam = static_cast<T>(lambda);
         double sq = 0.0;
 #pragma omp simd reduction(+ : sq)

@@ -567,7 +567,8 @@ def _network_to_state(net):
         "layer_sizes": list(net.layer_sizes),
         "activations": list(net.activations),
         "loss": net.loss,
-        "weight_decay": float(net.weight_decay),
+        "weight_decay": (float(net.weight_decay) if not isinstance(net.weight_decay, tuple)
+                         else [float(d) for d in net.weight_decay]),
         "sparsity": None if sparsity is None else {
             "rho": float(sparsity.rho),
             "beta": float(sparsity.beta),

@@ -288,7 +288,7 @@ class _Run:
         self.rho_hat_decay = rho_hat_decay
         self.verbose = verbose
         sparsity = net.sparsity
-        self.sparse_args = (net.weight_decay, net._sparse_flags, sparsity.rho if sparsity else 0.01,
+        self.sparse_args = (net._decay_arg(), net._sparse_flags, sparsity.rho if sparsity else 0.01,
                             sparsity.beta if sparsity else 0.0)
         self.n_epochs = 0
         self.n_evals = 0

@@ -149,9 +149,11 @@ class Network:
     loss : {"squared", "cross_entropy"}, default "squared"
         ``"squared"``: ``(1/m) sum_i 0.5 ||a_L(i) - y(i)||^2``. ``"cross_entropy"``: ``-(1/m) sum_ik y_ik
         log a_ik`` with a softmax output; targets are rows of probabilities or integer class labels.
-    weight_decay : float, default 0.0
+    weight_decay : float or sequence of float, default 0.0
         The tutorial's lambda: adds ``(lambda / 2) sum_l ||W_l||_F^2``, not divided by m and never applied to
-        the biases. scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``.
+        the biases. scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``. A sequence gives each
+        weight layer its own lambda_l (length L; the tutorial's fine-tuning decays only the softmax layer:
+        ``[0, ..., 0, lambda]``).
     sparsity : KLSparsity or None, default None
         The KL sparsity penalty on hidden (sigmoid) layers.
     dtype : {"float64", "float32"}, default "float64"
@@ -264,12 +266,19 @@ class Network:
 
     @property
     def weight_decay(self):
-        """float: lambda, >= 0."""
+        """float or tuple of float: lambda >= 0 for every weight layer, or one lambda_l per weight layer."""
         return self._weight_decay
 
     @weight_decay.setter
     def weight_decay(self, value):
-        self._weight_decay = real_scalar(value, "weight_decay", low=0.0)
+        if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+            self._weight_decay = real_scalar(value, "weight_decay", low=0.0)
+            return
+        values = tuple(value)
+        if len(values) != self.n_layers:
+            raise ValueError(f"weight_decay must be one number or one per weight layer ({self.n_layers}); got "
+                             f"{len(values)}: {list(values)!r}")
+        self._weight_decay = tuple(real_scalar(v, f"weight_decay[{i}]", low=0.0) for i, v in enumerate(values))
 
     @property
     def sparsity(self):
@@ -301,6 +310,10 @@ class Network:
                 flags[layer] = True
         self._sparsity = value
         self._sparse_flags = flags
+
+    def _decay_arg(self):
+        """weight_decay as the core takes it: a float, or a list of one per weight layer."""
+        return list(self._weight_decay) if isinstance(self._weight_decay, tuple) else self._weight_decay
 
     def initialize(self, seed=None):
         """Draw new initial weights (the tutorial's scheme) and zero the biases.
@@ -429,7 +442,7 @@ class Network:
         elif not isinstance(grad, np.ndarray):
             raise TypeError(f"grad must be a numpy array; got {type(grad).__name__}")
         sparsity = self._sparsity or KLSparsity()
-        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, self._weight_decay,
+        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, self._decay_arg(),
                                                          self._sparse_flags, sparsity.rho, sparsity.beta)
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse

@@ -338,9 +338,10 @@ def cost_and_grad(
         ``"cross_entropy"``: ``J_data = -(1/m) sum_i sum_k y_ik log a_ik``;
         the last activation must be ``"softmax"``, and ``log a`` is computed
         as a log-softmax of ``Z_L``.
-    weight_decay : float, default 0
+    weight_decay : float or sequence of float, default 0
         lambda in ``J_decay = (lambda / 2) sum_l ||W_l||_F^2`` (biases are not
-        decayed; not divided by m).
+        decayed; not divided by m), or one lambda_l per weight layer:
+        ``J_decay = sum_l (lambda_l / 2) ||W_l||_F^2``.
     sparsity_layers : sequence of int, default ()
         Hidden layers ``l`` in ``1..L-1`` whose outputs ``A_l`` carry the KL
         sparsity penalty ``beta sum_j KL(rho || rho_hat_j)``, with
@@ -370,8 +371,15 @@ def cost_and_grad(
             f"got {activations[-1]!r}"
         )
     # Python floats, so float32 arrays stay float32 (NumPy scalars would promote).
-    weight_decay, rho, beta = float(weight_decay), float(rho), float(beta)
+    rho, beta = float(rho), float(beta)
     n_layers = len(weights)
+    if np.ndim(weight_decay) == 0:
+        decays = [float(weight_decay)] * n_layers
+    else:
+        decays = [float(d) for d in weight_decay]
+        if len(decays) != n_layers:
+            raise ValueError(f"weight_decay must be one number or one per weight layer ({n_layers}); got "
+                             f"{len(decays)}")
     sparse = sorted({int(l) for l in sparsity_layers})
     if sparse and not (1 <= sparse[0] and sparse[-1] <= n_layers - 1):
         raise ValueError(
@@ -407,7 +415,7 @@ def cost_and_grad(
         data = -np.sum(Y * _log_softmax(Z_L)) / m
         D = (A_L - Y) / m
 
-    decay = 0.5 * weight_decay * sum(np.sum(W * W) for W in weights)
+    decay = sum(0.5 * lam * np.sum(W * W) for lam, W in zip(decays, weights))
 
     # rho_hat and the delta term s_l for each penalised layer.
     sparsity = 0.0
@@ -422,7 +430,7 @@ def cost_and_grad(
     grad_biases = [None] * n_layers
     for l in range(n_layers, 0, -1):
         W = weights[l - 1]
-        grad_weights[l - 1] = D.T @ A[l - 1] + weight_decay * W
+        grad_weights[l - 1] = D.T @ A[l - 1] + decays[l - 1] * W
         grad_biases[l - 1] = D.sum(axis=0)
         if l > 1:
             # D_{l-1} = (D_l W_l + s_{l-1} / m) * f'_{l-1}

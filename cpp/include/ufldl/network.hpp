@@ -21,7 +21,10 @@ class Barrier;  // ufldl/parallel.hpp
 
 // Hyperparameters of the cost, passed with every call so the caller may change them freely.
 struct CostParams {
-    double weight_decay = 0.0;       // lambda
+    std::vector<double> weight_decay;  // lambda_l of each weight layer l = 1..L at index l; empty: no decay
+    double decay(int l) const {
+        return static_cast<std::size_t>(l) < weight_decay.size() ? weight_decay[static_cast<std::size_t>(l)] : 0.0;
+    }
     std::vector<char> sparse_layer;  // size L + 1; sparse_layer[l] != 0 puts the KL penalty on hidden layer l
     double rho = 0.01;
     double beta = 3.0;
