@@ -20,14 +20,17 @@ from ufldl.io import load, save  # noqa: E402
 from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, minimize  # noqa: E402
 from ufldl.minibatch import SGD, Adam, MinibatchResult, train_minibatch  # noqa: E402
 from ufldl.training import train  # noqa: E402
-from ufldl.autoencoder import SparseAutoencoder  # noqa: E402
+from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder  # noqa: E402
+from ufldl.stacked import StackedAutoencoder  # noqa: E402
 
 __all__ = [
     "ACTIVATIONS",
     "Adam",
+    "AutoencoderCollapseWarning",
     "MinibatchResult",
     "SGD",
     "SparseAutoencoder",
+    "StackedAutoencoder",
     "train",
     "train_minibatch",
     "LOSSES",

@@ -14,7 +14,14 @@ from ufldl.network import KLSparsity, Network
 from ufldl.optimize import NonFiniteError, TrainingInterrupted
 from ufldl.training import SOLVERS, train
 
-__all__ = ["SparseAutoencoder"]
+__all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning"]
+
+
+class AutoencoderCollapseWarning(UserWarning):
+    """A sparse autoencoder learned the trivial solution: weights near zero, every hidden unit at rho, and a
+    reconstruction no better than predicting the mean example. Too much weight decay for the data (measured
+    on the 8x8 digits: lambda = 3e-3, the tutorial's value for MNIST, collapses the second autoencoder of a
+    stack; 1e-4 does not) is the usual cause."""
 
 _HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 _DECODERS = {"sigmoid": "sigmoid", "linear": "identity"}
@@ -296,7 +303,30 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         for w in caught:  # re-issued from here, so that the warning points at the caller's fit
             warnings.warn(w.message, w.category, stacklevel=3)
         self._record(result, X)
+        self._warn_if_collapsed(X)
         return self
+
+    def _warn_if_collapsed(self, X):
+        """Warn when the fit is the trivial solution (all three signs at once, so that a merely weak fit on
+        structureless data does not warn): weights below 1% of the initial scale, every rho_hat within 1% of
+        rho, and a reconstruction cost at least 99% of that of predicting the mean example."""
+        if self.beta == 0 or self.activation != "sigmoid":
+            return
+        n_features, n_hidden = X.shape[1], self.n_hidden
+        initial_scale = np.sqrt(6.0 / (n_features + n_hidden + 1))
+        if np.abs(self.network_.weights[0]).max() >= 0.01 * initial_scale:
+            return
+        if np.abs(self.rho_hat_ - self.rho).max() > 0.01 * self.rho:
+            return
+        mean_cost = 0.5 * float(np.var(X, axis=0, dtype=np.float64).sum())
+        cost = -self.score(X)
+        if cost >= 0.99 * mean_cost:
+            warnings.warn(
+                f"the sparse autoencoder collapsed to the trivial solution: max |W1| = "
+                f"{np.abs(self.network_.weights[0]).max():.2g} (initial scale {initial_scale:.2g}), every hidden "
+                f"unit's mean activation at rho = {self.rho}, reconstruction cost {cost:.4g} against {mean_cost:.4g} "
+                f"for predicting the mean example; lower weight_decay (now {self.weight_decay}) or beta",
+                AutoencoderCollapseWarning, stacklevel=4)
 
     def _record(self, result, X):
         self.loss_curve_ = self.loss_curve_ + list(result.loss_curve)
