@@ -22,6 +22,7 @@ from ufldl.minibatch import SGD, Adam, MinibatchResult, train_minibatch  # noqa:
 from ufldl.training import train  # noqa: E402
 from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder  # noqa: E402
 from ufldl.stacked import StackedAutoencoder  # noqa: E402
+from ufldl.classifiers import NeuralNetClassifier, NeuralNetRegressor, SoftmaxRegression  # noqa: E402
 
 __all__ = [
     "ACTIVATIONS",
@@ -29,6 +30,7 @@ __all__ = [
     "AutoencoderCollapseWarning",
     "MinibatchResult",
     "SGD",
+    "SoftmaxRegression",
     "SparseAutoencoder",
     "StackedAutoencoder",
     "train",
@@ -39,6 +41,8 @@ __all__ = [
     "OptimizeResult",
     "TrainingInterrupted",
     "Network",
+    "NeuralNetClassifier",
+    "NeuralNetRegressor",
     "PCA",
     "PatchNormalizer",
     "ZCAWhitening",

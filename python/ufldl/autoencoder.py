@@ -537,15 +537,20 @@ def _autoencoder_from_state(meta, arrays):
     if meta["feature_names_in_"] is not None:
         est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
     est.rho_hat_ = arrays["rho_hat_"]
-    est._optimizer = None
-    if meta["optimizer"] is not None:
-        opt_meta = meta["optimizer"]
-        est._optimizer = est._new_optimizer()
-        if est._optimizer.name != opt_meta["name"]:
-            raise ValueError(f"optimizer state of {opt_meta['name']!r} for solver {est.solver!r}")
-        est._optimizer.load_state_dict(opt_meta, {key.split(".", 1)[1]: value for key, value in arrays.items()
-                                                  if key.startswith("optimizer.")})
+    _load_optimizer(est, meta["optimizer"], arrays)
     return est
+
+
+def _load_optimizer(est, opt_meta, arrays):
+    """Give a loaded estimator its mini-batch optimiser back (``est._optimizer``; None if it had none)."""
+    est._optimizer = None
+    if opt_meta is None:
+        return
+    est._optimizer = est._new_optimizer()
+    if est._optimizer.name != opt_meta["name"]:
+        raise ValueError(f"optimizer state of {opt_meta['name']!r} for solver {est.solver!r}")
+    est._optimizer.load_state_dict(opt_meta, {key.split(".", 1)[1]: value for key, value in arrays.items()
+                                              if key.startswith("optimizer.")})
 
 
 io.register("ufldl.SparseAutoencoder", SparseAutoencoder, _autoencoder_to_state, _autoencoder_from_state)

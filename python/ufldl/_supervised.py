@@ -1,0 +1,401 @@
+"""What the supervised estimators of ``ufldl.classifiers`` share: hyperparameter validation, training through
+``ufldl.train`` (early stopping on a held-out split, partial_fit, warm start), the fitted counters, and
+saving with ``ufldl.io``.
+
+Private: the public classes are ``SoftmaxRegression``, ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ufldl import io
+from ufldl._validation import real_scalar
+from ufldl.autoencoder import _json_param, _load_optimizer, _rng_from
+from ufldl.minibatch import SCHEDULES, SGD, Adam
+from ufldl.network import Network
+from ufldl.optimize import NonFiniteError, TrainingInterrupted, _integer
+from ufldl.training import SOLVERS, train
+
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+FLOAT_DTYPES = [np.float64, np.float32]
+_DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
+# The values of the hyperparameters an estimator does not expose (SoftmaxRegression has no momentum, ...).
+_DEFAULTS = {"momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+             "lr_schedule": "constant", "power_t": 0.5, "shuffle": True, "max_corrections": 100}
+
+
+def _is_minibatch(estimator):
+    return estimator.solver in ("sgd", "adam")
+
+
+def _flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+
+
+def _read_only(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+class _SupervisedNet(BaseEstimator):
+    """Base of the supervised estimators: a ``ufldl.Network`` trained on (X, y) by ``ufldl.train``.
+
+    A subclass provides the output layer (``_OUTPUT = (activation, loss)``), ``_hidden_layers()``,
+    ``_validate_xy``, ``_targets`` (y into the network's targets), ``_validation_score`` and
+    ``_stratify``.
+    """
+
+    _OUTPUT = None  # (output activation, loss)
+    _stratify = False
+
+    # ------------------------------------------------------------------ hyperparameters
+
+    def _hyper(self, name):
+        return getattr(self, name, _DEFAULTS.get(name))
+
+    def _hidden_layers(self):
+        """``(sizes, activations)`` of the hidden layers, validated."""
+        return (), ()
+
+    def _check_params(self):
+        """Validate every hyperparameter (at fit time, as scikit-learn requires); returns the hidden layers."""
+        if not isinstance(self.solver, str) or self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
+        real_scalar(self.weight_decay, "weight_decay", low=0.0)
+        _integer(self.max_iter, "max_iter", 1)
+        if self.tol is not None:
+            real_scalar(self.tol, "tol", low=0.0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            if isinstance(self.batch_size, str):
+                raise ValueError(f"batch_size must be 'auto' or an integer >= 1; got {self.batch_size!r}")
+            _integer(self.batch_size, "batch_size", 1)
+        if self.learning_rate is not None:
+            real_scalar(self.learning_rate, "learning_rate", low=0.0, low_inclusive=False)
+        real_scalar(self.validation_fraction, "validation_fraction", low=0.0, low_inclusive=False, high=1.0,
+                    high_inclusive=False)
+        _integer(self.n_iter_no_change, "n_iter_no_change", 1)
+        verbose = self.verbose
+        _integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
+        _integer(self._hyper("max_corrections"), "max_corrections", 1)
+        for name in ("early_stopping", "warm_start", "shuffle", "nesterov"):
+            _flag(self._hyper(name), name)
+        if self._hyper("lr_schedule") not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {SCHEDULES}; got {self._hyper('lr_schedule')!r}")
+        if self.dtype not in ("float64", "float32", np.float64, np.float32):
+            raise ValueError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}")
+        if _is_minibatch(self):
+            self._new_optimizer()  # validates momentum, beta_1, beta_2, epsilon, power_t (named in the message)
+        return self._hidden_layers()
+
+    def _new_optimizer(self):
+        lr = _DEFAULT_LEARNING_RATE[self.solver] if self.learning_rate is None else self.learning_rate
+        schedule, power_t = self._hyper("lr_schedule"), self._hyper("power_t")
+        if self.solver == "sgd":
+            return SGD(lr, self._hyper("momentum"), self._hyper("nesterov"), schedule, power_t)
+        return Adam(lr, self._hyper("beta_1"), self._hyper("beta_2"), self._hyper("epsilon"), schedule, power_t)
+
+    def _solver_options(self):
+        """Keyword arguments of ``ufldl.train`` for the solver (early stopping is added by ``_train``)."""
+        if self.solver == "lbfgs":
+            return {"max_corrections": self._hyper("max_corrections")}
+        if self.solver == "cg":
+            return {}
+        if self.solver == "gd":
+            lr = _DEFAULT_LEARNING_RATE["gd"] if self.learning_rate is None else self.learning_rate
+            return {"learning_rate": lr, "n_iter_no_change": self.n_iter_no_change}
+        return {"batch_size": self.batch_size, "shuffle": self._hyper("shuffle"),
+                "n_iter_no_change": self.n_iter_no_change, "early_stopping": False}
+
+    # ------------------------------------------------------------------ fitting
+
+    def _fit(self, X, y, *, partial, classes=None):
+        hidden_sizes, hidden_activations = self._check_params()
+        first = not (partial and hasattr(self, "network_"))
+        X, y = self._validate_xy(X, y, reset=first)
+        Y, n_outputs, fitted = self._targets(y, first=first, partial=partial, classes=classes)
+        if partial:
+            rng = _rng_from(self.random_state) if first else getattr(self, "_rng", None) or _rng_from(None)
+        else:
+            rng = _rng_from(self.random_state)
+        sizes = (X.shape[1], *hidden_sizes, n_outputs)
+        activations = (*hidden_activations, self._OUTPUT[0])
+        if first and not (self.warm_start and not partial and self._reusable(sizes, activations, fitted)):
+            self._initialize(sizes, activations, rng)
+        elif _is_minibatch(self):
+            # Keep the optimiser's state unless the solver or its hyperparameters changed.
+            fresh = self._new_optimizer()
+            if repr(getattr(self, "_optimizer", None)) != repr(fresh):
+                self._optimizer = fresh
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self._rng = rng
+        return self._train(X, Y, rng, partial)
+
+    def _reusable(self, sizes, activations, fitted):
+        """warm_start: whether the fitted network can be trained further on data of this shape."""
+        net = getattr(self, "network_", None)
+        return (net is not None and net.layer_sizes == sizes and net.activations == activations
+                and net.dtype == np.dtype(self.dtype))
+
+    def _initialize(self, sizes, activations, rng):
+        self.network_ = Network(sizes, activations, self._OUTPUT[1], weight_decay=self.weight_decay,
+                                dtype=np.dtype(self.dtype), seed=0)
+        self._initial_parameters(self.network_, rng)
+        self._optimizer = self._new_optimizer() if _is_minibatch(self) else None
+        self.loss_curve_ = []
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.converged_ = False
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+
+    def _initial_parameters(self, net, rng):
+        net.initialize(rng)  # the tutorial's W ~ U(-r, r), r = sqrt(6 / (n_in + n_out + 1)); biases 0
+
+    def _split(self, X, Y, rng):
+        """Hold out ``validation_fraction`` of the examples (stratified by class for a classifier)."""
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        try:
+            X, X_val, Y, Y_val = train_test_split(X, Y, test_size=self.validation_fraction, random_state=seed,
+                                                  stratify=Y if self._stratify else None)
+        except ValueError as exc:
+            raise ValueError(f"early_stopping: cannot hold out validation_fraction={self.validation_fraction} "
+                             f"of the {X.shape[0]} examples{' stratified by class' if self._stratify else ''}: "
+                             f"{exc}") from None
+        return np.ascontiguousarray(X), np.ascontiguousarray(Y), X_val, Y_val
+
+    def _train(self, X, Y, rng, partial):
+        net = self.network_
+        net.weight_decay = self.weight_decay
+        options = self._solver_options()
+        early = False
+        seen = 0
+        if _is_minibatch(self):
+            options["optimizer"] = self._optimizer
+            options["random_state"] = rng
+            if partial:
+                options["n_iter_no_change"] = 1 << 30
+            elif self.early_stopping:
+                X, Y, X_val, Y_val = self._split(X, Y, rng)
+                options.update(early_stopping=True, validation_data=(X_val, Y_val),
+                               scoring=self._validation_score)
+                early = True
+            seen = self._optimizer.samples_seen
+        max_iter = 1 if partial else self.max_iter
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", TrainingInterrupted)
+                result = train(net, X, Y, self.solver, max_iter=max_iter, tol=self.tol, verbose=self.verbose,
+                               **options)
+        except NonFiniteError as err:
+            self._record(err.result, X.shape[0], early, partial, seen)  # the history stays inspectable
+            raise
+        for w in caught:  # re-issued from here, so that the warning points at the caller's fit
+            warnings.warn(w.message, w.category, stacklevel=4)
+        self._record(result, X.shape[0], early, partial, seen)
+        return self
+
+    def _record(self, result, m, early, partial, seen):
+        self.loss_curve_ = self.loss_curve_ + [float(v) for v in result.loss_curve]
+        self.n_iter_ += int(result.n_iter)
+        self.converged_ = bool(result.converged)
+        if _is_minibatch(self):
+            self.t_ += int(self._optimizer.samples_seen - seen)
+        else:
+            self.t_ += int(result.n_evals) * m
+        if early:
+            scores = [float(s) for s in (result.validation_scores or [])]
+            self.validation_scores_ = scores
+            self.best_validation_score_ = max(scores) if scores else None
+        elif not partial:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _validated_input(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+
+    def save(self, path, *, compress=False):
+        """Write the estimator (hyperparameters, fitted state, optimiser state) to a portable ``.npz``.
+
+        Read it back with ``ufldl.load(path)``; see ``ufldl.io`` for the format (no pickle; atomic).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        compress : bool, default False
+
+        Raises
+        ------
+        TypeError
+            A classifier's labels are not all ``int``, ``float``, ``bool`` or ``str`` (they are stored as
+            JSON).
+        """
+        io.save(self, path, compress=compress)
+
+
+class _MultiLayer(_SupervisedNet):
+    """The multi-layer estimators' hyperparameters and scikit-learn MLP style attributes."""
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, weight_decay=1e-4, solver="adam",
+                 max_iter=200, tol=None, batch_size="auto", learning_rate=None, lr_schedule="constant",
+                 power_t=0.5, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, shuffle=True,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, max_corrections=100,
+                 dtype="float64", random_state=None, verbose=0, warm_start=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.weight_decay = weight_decay
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.max_corrections = max_corrections
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _hidden_layers(self):
+        given = self.hidden_layer_sizes
+        if isinstance(given, str):
+            raise TypeError(f"hidden_layer_sizes must be an int or a sequence of ints >= 1; got str {given!r}")
+        sizes = (given,) if isinstance(given, numbers.Integral) else given
+        try:
+            sizes = tuple(sizes)
+        except TypeError:
+            raise TypeError(f"hidden_layer_sizes must be an int or a sequence of ints >= 1; got "
+                            f"{type(given).__name__} {given!r}") from None
+        for position, n in enumerate(sizes):
+            if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
+                raise TypeError(f"hidden_layer_sizes must hold integers >= 1; got {type(n).__name__} {n!r} at "
+                                f"position {position} of {given!r}")
+            if n < 1:
+                raise ValueError(f"hidden_layer_sizes must hold integers >= 1; got {n} at position {position} "
+                                 f"of {given!r}")
+        act = self.activation
+        if isinstance(act, str):
+            acts = (act,) * len(sizes)
+        else:
+            try:
+                acts = tuple(act)
+            except TypeError:
+                raise TypeError(f"activation must be a name or a sequence of names (one per hidden layer); got "
+                                f"{type(act).__name__} {act!r}") from None
+            if len(acts) != len(sizes):
+                raise ValueError(f"activation must be one name, or one name per hidden layer ({len(sizes)} for "
+                                 f"hidden_layer_sizes={given!r}); got {len(acts)}: {act!r}")
+        for name in acts or ((act,) if isinstance(act, str) else ()):  # (a name is checked without layers too)
+            if not isinstance(name, str) or name not in HIDDEN_ACTIVATIONS:
+                raise ValueError(f"activation must be one of {HIDDEN_ACTIVATIONS} (or a sequence of them, one per "
+                                 f"hidden layer); got {name!r}")
+        return tuple(int(n) for n in sizes), acts
+
+    @property
+    def coefs_(self):
+        """list of ndarray: ``coefs_[i]`` of shape (n_in, n_out), scikit-learn's orientation (read-only views of
+        ``network_.weights[i].T``)."""
+        check_is_fitted(self)
+        return [_read_only(W.T) for W in self.network_.weights]
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: ``intercepts_[i]`` of shape (n_out,) (read-only views of ``network_.biases``)."""
+        check_is_fitted(self)
+        return [_read_only(b) for b in self.network_.biases]
+
+    @property
+    def n_layers_(self):
+        """int: layers including the input and the output (scikit-learn's count): ``len(hidden) + 2``."""
+        check_is_fitted(self)
+        return self.network_.n_layers + 1
+
+    @property
+    def n_outputs_(self):
+        """int: output units (classes for a classifier, targets for a regressor)."""
+        check_is_fitted(self)
+        return self.network_.layer_sizes[-1]
+
+    @property
+    def out_activation_(self):
+        """str: the output layer's activation."""
+        check_is_fitted(self)
+        return self.network_.activations[-1]
+
+
+# ----------------------------------------------------------------------------------------------- saving
+
+_STATE_VERSION = 1
+_FITTED_META = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "converged_", "validation_scores_",
+                "best_validation_score_")
+
+
+def _param_to_json(name, value):
+    if isinstance(value, np.ndarray):
+        value = tuple(value.tolist())
+    return _json_param(name, value)
+
+
+def to_state(est, targets_to_meta):
+    """``(meta, arrays)`` of a supervised estimator; ``targets_to_meta(est)`` gives the target-side state."""
+    params = {name: _param_to_json(name, value) for name, value in est.get_params(deep=False).items()}
+    meta = {"version": _STATE_VERSION, "params": params,
+            "tuple_params": sorted(name for name, value in params.items() if isinstance(value, tuple)),
+            "fitted": hasattr(est, "network_")}
+    arrays = {}
+    if meta["fitted"]:
+        meta["targets"] = targets_to_meta(est)
+        for name in _FITTED_META:
+            meta[name] = getattr(est, name)
+        names = getattr(est, "feature_names_in_", None)
+        meta["feature_names_in_"] = None if names is None else [str(n) for n in names]
+        net_meta, net_arrays = io._network_to_state(est.network_)
+        meta["network"] = net_meta
+        arrays["theta"] = net_arrays["theta"]
+        optimizer = getattr(est, "_optimizer", None)
+        meta["optimizer"] = None
+        if optimizer is not None:
+            opt_meta, opt_arrays = optimizer.state_dict()
+            meta["optimizer"] = {"name": optimizer.name, **opt_meta}
+            arrays.update({f"optimizer.{key}": value for key, value in opt_arrays.items()})
+    return meta, arrays
+
+
+def from_state(cls, meta, arrays, targets_from_meta):
+    """The estimator ``to_state`` described; ``targets_from_meta(est, meta["targets"])`` restores the target
+    side."""
+    if meta.get("version") != _STATE_VERSION:
+        raise ValueError(f"unknown {cls.__name__} state version {meta.get('version')!r} (this ufldl reads "
+                         f"{_STATE_VERSION})")
+    params = dict(meta["params"])
+    for name in meta.get("tuple_params", []):
+        params[name] = tuple(params[name])
+    est = cls(**params)
+    if not meta["fitted"]:
+        return est
+    est.network_ = io._network_from_state(meta["network"], {"theta": arrays["theta"]})
+    for name in _FITTED_META:
+        setattr(est, name, meta[name])
+    if meta["feature_names_in_"] is not None:
+        est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+    targets_from_meta(est, meta["targets"])
+    _load_optimizer(est, meta["optimizer"], arrays)
+    return est
