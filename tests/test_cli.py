@@ -111,3 +111,13 @@ def test_info_prints_json(capsys):
     assert cli.main(["info"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["versions"]["ufldl"] == ufldl.__version__ and info["blas"]["num_threads"] >= 1
+
+
+def test_experiments_quick_prints_the_table(capsys):
+    assert cli.main(["experiments", "--quick"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| experiment | ufldl on the 8x8 digits | tutorial on MNIST |"
+    text = "\n".join(lines)
+    for words in ("softmax regression, raw pixels", "self-taught", "before fine-tuning", "after fine-tuning",
+                  "92.6%", "97.6%"):
+        assert words in text

@@ -137,3 +137,19 @@ def test_finetuning_cost_gradient_tutorial_case(decay):
     y = rng.integers(0, 2, size=5)
     diffs = net.check_gradient(X, y)
     assert max(diffs.values()) < 1e-9, diffs
+
+
+# ---------------------------------------------------------------------------- fine-tuning
+
+
+def test_finetuning_beats_pretraining_alone(digits):
+    """With compact features (64-32-16, a 4:1 compression like the tutorial's 784-200), the pretrained
+    network classifies 91% of the test digits and fine-tuning takes it to 97% (measured, seeds 0-2; decay on
+    all layers beat the softmax layer alone in each). With the tutorial's sizes (200, 200), overcomplete for
+    64 pixels, the pretrained features already give 98% and fine-tuning does not help (see the README)."""
+    X_train, X_test, y_train, y_test = digits
+    for seed in (0, 1):
+        clf = ufldl.StackedAutoencoder((32, 16), random_state=seed).fit(X_train, y_train)
+        before = np.mean(clf.predict(X_test, finetuned=False) == y_test)
+        after = clf.score(X_test, y_test)
+        assert after > before + 0.03 and after > 0.95, (seed, before, after)

@@ -1,18 +1,19 @@
 """The command line: ``ufldl COMMAND`` (also ``python -m ufldl COMMAND``).
 
 ``demo`` runs the UFLDL tutorial's sparse-autoencoder exercise end to end; ``train`` fits a sparse autoencoder
-to the rows of a ``.npy`` file and saves it; ``gradcheck`` checks a chosen network's gradient; ``info`` prints
-versions and the BLAS in use. Each lives in its own module here.
+to the rows of a ``.npy`` file and saves it; ``gradcheck`` checks a chosen network's gradient;
+``experiments`` reproduces the tutorial's supervised experiments on the digits; ``info`` prints versions and
+the BLAS in use. Each lives in its own module here.
 """
 
 import argparse
 import sys
 
-from ufldl.cli import demo, gradcheck, info, train
+from ufldl.cli import demo, experiments, gradcheck, info, train
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (demo, train, gradcheck, info)
+_COMMANDS = (demo, train, gradcheck, experiments, info)
 
 
 def build_parser():
