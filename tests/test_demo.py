@@ -195,7 +195,7 @@ def test_save_png_round_trip(tmp_path, rng):
     np.testing.assert_array_equal(back[::3, ::3], expected)
     np.testing.assert_array_equal(back, np.kron(expected, np.ones((3, 3), dtype=np.uint8)))
     assert back[0, 0] == 0 and back[0, 3] == 255
-    with pytest.raises(ValueError, match="image must be 2-D"):
+    with pytest.raises(ValueError, match=r"image must be \(height, width\) or \(height, width, 3\)"):
         viz.save_png(tmp_path / "y.png", np.zeros((2, 2, 2)))
 
 
@@ -327,3 +327,22 @@ def test_load_digits():
     assert set(np.unique(y5)) == set(range(5)) and len(X5) < len(X)
     with pytest.raises(ValueError, match=r"n_class must be an integer in \[2, 10\]; got 11"):
         datasets.load_digits(11)
+
+
+def test_tile_features_colour(tmp_path):
+    k, h, w = 5, 2, 3
+    W = np.zeros((k, h * w * 3))
+    W[0, 0::3] = 1.0  # tile 0: pure red at full scale (green and blue at 0, mid-grey)
+    W[1] = np.arange(h * w * 3) - 8.5
+    image = viz.tile_features(W, (h, w, 3), border=1)
+    assert image.shape == (2 * (h + 1) + 1, 3 * (w + 1) + 1, 3)  # 5 tiles: 3 columns, 2 rows
+    np.testing.assert_allclose(image[1:1 + h, 1:1 + w], [[[1.0, 0.5, 0.5]] * w] * h)
+    tile = image[1:1 + h, 1 + w + 1:1 + 2 * w + 1]
+    np.testing.assert_allclose(tile.reshape(-1), 0.5 + 0.5 * (np.arange(18) - 8.5) / 8.5)  # one scale, 3 channels
+    path = viz.save_png(tmp_path / "rgb.png", image, scale=2)
+    with Image.open(path) as png:
+        assert png.mode == "RGB" and png.size == (image.shape[1] * 2, image.shape[0] * 2)
+    with pytest.raises(ValueError, match=r"patch_shape\[2\] must be 3"):
+        viz.tile_features(np.zeros((2, 8)), (2, 2, 2))
+    with pytest.raises(ValueError, match=r"W must be 2-D with shape \(k, 12\) for patch_shape \(2, 2, 3\)"):
+        viz.tile_features(np.zeros((2, 8)), (2, 2, 3))

@@ -39,30 +39,41 @@ def tile_features(W, patch_shape=(8, 8), border=1):
 
     Parameters
     ----------
-    W : array_like, shape (k, patch_shape[0] * patch_shape[1])
+    W : array_like, shape (k, prod(patch_shape))
         One feature per row, e.g. ``net.weights[0]`` (W1) of an autoencoder on patches.
     patch_shape : tuple of int, default (8, 8)
-        (height, width) of one tile.
+        ``(height, width)`` of one grayscale tile, or ``(height, width, 3)`` for colour patches: each row
+        then reshapes (row-major) to ``(height, width, 3)``, RGB last, as ``image.reshape(-1)`` of an RGB
+        patch gives; the tutorial's colour patches store three planes instead (R, then G, then B), which is
+        ``W.reshape(k, 3, h, w).transpose(0, 2, 3, 1).reshape(k, -1)`` in this layout. A colour tile is scaled
+        by its own max |w| over all three channels, so its colours keep their balance.
     border : int, default 1
         Width in pixels of the black lines around and between tiles, >= 0.
 
     Returns
     -------
-    image : ndarray, shape (rows * (h + border) + border, cols * (w + border) + border), float64
-        Values in [0, 1]. A row of zeros gives a uniformly mid-grey tile.
+    image : ndarray, float64, values in [0, 1]
+        Shape ``(rows * (h + border) + border, cols * (w + border) + border)``, with a trailing axis of 3
+        for colour. A row of zeros gives a uniformly mid-grey tile.
     """
     arr = np.asarray(W)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"W must be a real numeric array; got dtype {arr.dtype}")
     try:
-        h, w = patch_shape
+        shape = tuple(patch_shape)
+        if len(shape) not in (2, 3):
+            raise ValueError
     except (TypeError, ValueError):
-        raise TypeError(f"patch_shape must be a pair of integers (height, width); got {patch_shape!r}") from None
-    h, w = _int(h, "patch_shape[0]", 1), _int(w, "patch_shape[1]", 1)
+        raise TypeError(f"patch_shape must be (height, width) or (height, width, 3); got {patch_shape!r}") from None
+    h, w = _int(shape[0], "patch_shape[0]", 1), _int(shape[1], "patch_shape[1]", 1)
+    channels = () if len(shape) == 2 else (_int(shape[2], "patch_shape[2]", 1),)
+    if channels and channels[0] != 3:
+        raise ValueError(f"patch_shape[2] must be 3 (RGB) for colour tiles; got {channels[0]}")
+    size = h * w * (channels[0] if channels else 1)
     border = _int(border, "border", 0)
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] != h * w:
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] != size:
         raise ValueError(
-            f"W must be 2-D with shape (k, {h * w}) for patch_shape {(h, w)}, k >= 1; got shape {arr.shape}"
+            f"W must be 2-D with shape (k, {size}) for patch_shape {tuple(shape)}, k >= 1; got shape {arr.shape}"
         )
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
@@ -73,9 +84,9 @@ def tile_features(W, patch_shape=(8, 8), border=1):
     rows = math.ceil(k / cols)
     scale = np.abs(arr).max(axis=1, keepdims=True)
     scale[scale == 0] = 1.0
-    tiles = np.clip(0.5 + 0.5 * arr / scale, 0.0, 1.0).reshape(k, h, w)
+    tiles = np.clip(0.5 + 0.5 * arr / scale, 0.0, 1.0).reshape(k, h, w, *channels)
 
-    image = np.zeros((rows * (h + border) + border, cols * (w + border) + border))
+    image = np.zeros((rows * (h + border) + border, cols * (w + border) + border, *channels))
     for i in range(k):
         r, c = divmod(i, cols)
         top, left = border + r * (h + border), border + c * (w + border)
@@ -84,14 +95,14 @@ def tile_features(W, patch_shape=(8, 8), border=1):
 
 
 def save_png(path, image, scale=8):
-    """Write a grayscale picture as a PNG, enlarged so that single pixels are visible.
+    """Write a grayscale or RGB picture as a PNG, enlarged so that single pixels are visible.
 
     Parameters
     ----------
     path : str or os.PathLike
         File to write (overwritten if it exists).
-    image : array_like, shape (height, width)
-        Values in [0, 1] (0 black, 1 white); values outside are clipped.
+    image : array_like, shape (height, width) or (height, width, 3)
+        Values in [0, 1] (0 black, 1 white); values outside are clipped. A trailing axis of 3 is RGB.
     scale : int, default 8
         Each pixel becomes a ``scale`` x ``scale`` block (nearest neighbour), >= 1.
 
@@ -104,14 +115,14 @@ def save_png(path, image, scale=8):
     arr = np.asarray(image)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"image must be a real numeric array; got dtype {arr.dtype}")
-    if arr.ndim != 2 or 0 in arr.shape:
-        raise ValueError(f"image must be 2-D (height, width) and not empty; got shape {arr.shape}")
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)) or 0 in arr.shape:
+        raise ValueError(f"image must be (height, width) or (height, width, 3) and not empty; got shape {arr.shape}")
     if not np.isfinite(arr).all():
         raise ValueError("image must hold finite values; got NaN or inf")
     scale = _int(scale, "scale", 1)
     pixels = np.rint(np.clip(arr.astype(np.float64), 0.0, 1.0) * 255.0).astype(np.uint8)
     pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
-    Image.fromarray(pixels).save(os.fspath(path), format="PNG")  # 2-D uint8: mode "L"
+    Image.fromarray(pixels).save(os.fspath(path), format="PNG")  # uint8: mode "L", or "RGB" with 3 channels
     return path
 
 
