@@ -153,3 +153,23 @@ def test_finetuning_beats_pretraining_alone(digits):
         before = np.mean(clf.predict(X_test, finetuned=False) == y_test)
         after = clf.score(X_test, y_test)
         assert after > before + 0.03 and after > 0.95, (seed, before, after)
+
+
+def test_linear_decoder_on_whitened_input(digits):
+    X_train, X_test, y_train, y_test = digits
+    zca = ufldl.ZCAWhitening(epsilon=0.1).fit(X_train)
+    clf = ufldl.StackedAutoencoder((32, 16), decoder=["linear", "sigmoid"], random_state=0, **FAST)
+    clf.fit(zca.transform(X_train), y_train)
+    assert [ae.decoder for ae in clf.autoencoders_] == ["linear", "sigmoid"]
+    assert clf.autoencoders_[0].network_.activations == ("sigmoid", "identity")
+    assert clf.score(zca.transform(X_test), y_test) > 0.9
+
+
+def test_list_parameters_survive_saving(digits, tmp_path):
+    X_train, _, y_train, _ = digits
+    clf = ufldl.StackedAutoencoder([8, 6], rho=[0.1, 0.2], pretrain_max_iter=3, softmax_max_iter=3,
+                                   finetune_max_iter=3, random_state=0).fit(X_train, y_train)
+    clf.save(tmp_path / "s.npz")
+    again = ufldl.load(tmp_path / "s.npz")
+    assert again.hidden_layer_sizes == [8, 6] and again.rho == [0.1, 0.2]
+    assert ufldl.load(tmp_path / "s.npz").get_params() == clf.get_params()

@@ -52,6 +52,10 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         per hidden layer. The tutorial used lambda = 3e-3 on MNIST; on the 8x8 digits that makes the second
         autoencoder collapse to the trivial solution (an :class:`AutoencoderCollapseWarning` says so), hence
         the default 1e-4.
+    decoder : {"sigmoid", "linear"} or sequence of them, default "sigmoid"
+        Each autoencoder's output layer (one for all, or one per hidden layer). ``"linear"`` is the tutorial's
+        linear decoder, for inputs outside [0, 1]: whitened or colour data in the first layer, say
+        ``decoder=["linear", "sigmoid"]`` (the later layers see sigmoid activations, inside (0, 1)).
     pretrain_max_iter : int, default 400
         L-BFGS iterations for each autoencoder.
     softmax_weight_decay : float, default 1e-4
@@ -111,7 +115,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, hidden_layer_sizes=(200, 200), *, rho=0.1, beta=3.0, weight_decay=1e-4,
+    def __init__(self, hidden_layer_sizes=(200, 200), *, rho=0.1, beta=3.0, weight_decay=1e-4, decoder="sigmoid",
                  pretrain_max_iter=400, softmax_weight_decay=1e-4, softmax_max_iter=400, finetune=True,
                  finetune_weight_decay="all", finetune_max_iter=400, max_corrections=100, dtype="float64",
                  random_state=None, verbose=0):
@@ -119,6 +123,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.rho = rho
         self.beta = beta
         self.weight_decay = weight_decay
+        self.decoder = decoder
         self.pretrain_max_iter = pretrain_max_iter
         self.softmax_weight_decay = softmax_weight_decay
         self.softmax_max_iter = softmax_max_iter
@@ -184,6 +189,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         rhos = _per_layer(self.rho, "rho", n_layers)
         betas = _per_layer(self.beta, "beta", n_layers)
         decays = _per_layer(self.weight_decay, "weight_decay", n_layers)
+        decoders = _per_layer(self.decoder, "decoder", n_layers)
         finetune_decays = self._finetune_decays(n_layers + 1)
         if not isinstance(self.finetune, (bool, np.bool_)):
             raise TypeError(f"finetune must be True or False; got {type(self.finetune).__name__} {self.finetune!r}")
@@ -198,9 +204,10 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         # 1. Greedy layer-wise pretraining.
         self.autoencoders_ = []
         features = X
-        for layer, (h, rho, beta, lam) in enumerate(zip(sizes, rhos, betas, decays), start=1):
+        for layer, (h, rho, beta, lam, decoder) in enumerate(zip(sizes, rhos, betas, decays, decoders), start=1):
             self._say(f"pretraining autoencoder {layer}: {features.shape[1]}-{h}-{features.shape[1]}")
-            ae = SparseAutoencoder(h, rho=rho, beta=beta, weight_decay=lam, max_iter=self.pretrain_max_iter,
+            ae = SparseAutoencoder(h, rho=rho, beta=beta, weight_decay=lam, decoder=decoder,
+                                   max_iter=self.pretrain_max_iter,
                                    max_corrections=self.max_corrections, dtype=self.dtype, random_state=rng,
                                    verbose=max(0, self.verbose - 1))
             with warnings.catch_warnings(record=True) as caught:  # re-issued below, naming the layer
@@ -306,7 +313,9 @@ def _stacked_to_state(est):
         params["random_state"] = None
     params["dtype"] = np.dtype(params["dtype"]).name
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
-    meta = {"version": _STATE_VERSION, "params": params, "fitted": hasattr(est, "network_")}
+    list_params = [k for k, v in params.items() if isinstance(v, list)]
+    meta_lists = {k: "tuple" if isinstance(est.get_params(deep=False)[k], tuple) else "list" for k in list_params}
+    meta = {"version": _STATE_VERSION, "params": params, "sequences": meta_lists, "fitted": hasattr(est, "network_")}
     arrays = {}
     if meta["fitted"]:
         classes = est.classes_
@@ -331,7 +340,8 @@ def _stacked_from_state(meta, arrays):
     if meta.get("version") != _STATE_VERSION:
         raise ValueError(f"unknown StackedAutoencoder state version {meta.get('version')!r}")
     params = dict(meta["params"])
-    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    for name, kind in meta.get("sequences", {}).items():  # tuples and lists come back as they were given
+        params[name] = tuple(params[name]) if kind == "tuple" else list(params[name])
     est = StackedAutoencoder(**params)
     if not meta["fitted"]:
         return est
