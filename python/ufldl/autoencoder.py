@@ -69,7 +69,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Weight of the sparsity penalty, >= 0 (0 switches it off).
     weight_decay : float, default 1e-4
         The tutorial's lambda, >= 0: ``(lambda / 2) sum ||W||_F^2``, not divided by m, biases excluded.
-        scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``.
+        scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (with its mini-batch
+        solvers, to ``alpha / batch_size``).
     activation : {"sigmoid", "tanh", "relu", "identity"}, default "sigmoid"
         The hidden layer's activation. The KL penalty needs sigmoid units: others need ``beta=0``.
     decoder : {"sigmoid", "linear"}, default "sigmoid"

@@ -9,7 +9,8 @@ with ``J_data = -(1/m) sum_i log p(y_i | x_i)`` (softmax output, cross-entropy) 
 ``J_data = (1/m) sum_i 0.5 ||yhat_i - y_i||^2`` (identity output) for the regressor. Two differences from
 scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` (``alpha``) and ``LogisticRegression`` (``C``):
 
-* the decay is not divided by m: ``alpha`` corresponds to ``lambda = alpha / m`` and ``C`` to
+* the decay is not divided by m: ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (scikit-learn's
+  mini-batch solvers scale it by the batch size instead: ``lambda = alpha / batch_size``) and ``C`` to
   ``lambda = 1 / (C m)``; the biases (intercepts) are never decayed;
 * the squared loss is summed over the outputs: scikit-learn's MLPRegressor also divides by the number of
   targets (its loss is ours divided by ``n_targets``).
@@ -105,7 +106,8 @@ _DOC_HIDDEN = """\
         name per hidden layer.
     weight_decay : float, default 1e-4
         The tutorial's lambda, >= 0: ``(lambda / 2) sum ||W||_F^2``, not divided by m, biases excluded.
-        scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``.
+        scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (with its mini-batch
+        solvers, to ``alpha / batch_size``).
 """
 _DOC_FIT_ATTRIBUTES = """\
     loss_curve_ : list of float

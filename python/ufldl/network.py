@@ -5,7 +5,8 @@ The maths is ``shared/spec/math.md`` (the UFLDL tutorial's): one example per row
 
     J = J_data + (lambda / 2) sum_l ||W_l||_F^2 + beta sum_j KL(rho || rho_hat_j).
 
-Weight decay is *not* divided by m: scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``.
+Weight decay is *not* divided by m: scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with
+L-BFGS (with its mini-batch solvers, which scale the penalty by each batch's size, to ``alpha / batch_size``).
 """
 
 from dataclasses import dataclass
@@ -151,9 +152,9 @@ class Network:
         log a_ik`` with a softmax output; targets are rows of probabilities or integer class labels.
     weight_decay : float or sequence of float, default 0.0
         The tutorial's lambda: adds ``(lambda / 2) sum_l ||W_l||_F^2``, not divided by m and never applied to
-        the biases. scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m``. A sequence gives each
-        weight layer its own lambda_l (length L; the tutorial's fine-tuning decays only the softmax layer:
-        ``[0, ..., 0, lambda]``).
+        the biases. scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (with its
+        mini-batch solvers, to ``alpha / batch_size``). A sequence gives each weight layer its own lambda_l
+        (length L; the tutorial's fine-tuning decays only the softmax layer: ``[0, ..., 0, lambda]``).
     sparsity : KLSparsity or None, default None
         The KL sparsity penalty on hidden (sigmoid) layers.
     dtype : {"float64", "float32"}, default "float64"

@@ -14,7 +14,8 @@ Conventions (the spec's):
 * ``weights[l - 1]`` is ``W_l``: Python lists are 0-based, layers are 1-based.
 
 Weight decay is ``(lambda / 2) * sum_l ||W_l||_F^2`` and is *not* divided by
-``m``; scikit-learn's ``alpha`` corresponds to ``lambda = alpha / m``.
+``m``; scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (``alpha / batch_size``
+with its mini-batch solvers).
 """
 
 import numpy as np

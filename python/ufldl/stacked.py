@@ -145,7 +145,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
             sizes = [int(h) if isinstance(h, numbers.Integral) and not isinstance(h, (bool, np.bool_)) else None
                      for h in sizes]
         except TypeError:
-            raise TypeError(f"hidden_layer_sizes must be a sequence of ints >= 1; got {self.hidden_layer_sizes!r}") from None
+            raise TypeError(f"hidden_layer_sizes must be a sequence of ints >= 1; got "
+                            f"{self.hidden_layer_sizes!r}") from None
         if not sizes or None in sizes or min(sizes) < 1:
             raise ValueError(f"hidden_layer_sizes must be a non-empty sequence of ints >= 1; got "
                              f"{self.hidden_layer_sizes!r}")

@@ -60,12 +60,13 @@ def run(args, parser):
         low = 0.0 if net.activations[-1] in ("sigmoid", "relu") else -1.0
         Y = rng.uniform(low, 1.0, size=(args.examples, args.layers[-1]))
     diffs = net.check_gradient(X, Y, eps=args.eps)
+    penalty = f"beta {args.beta} rho {args.rho}" if sparsity else "no sparsity"
     print(f"network {'-'.join(map(str, args.layers))}, activations {', '.join(net.activations)}, loss {args.loss}, "
-          f"lambda {args.weight_decay}, {'beta ' + str(args.beta) + ' rho ' + str(args.rho) if sparsity else 'no sparsity'}, "
-          f"{args.examples} examples, eps {args.eps}")
+          f"lambda {args.weight_decay}, {penalty}, {args.examples} examples, eps {args.eps}")
     worst = max(diffs.values())
     for name, value in diffs.items():
         print(f"  {name:>4}  {value:.3e}{'  FAIL' if value >= args.tol else ''}")
     ok = worst < args.tol
-    print(f"{'ok' if ok else 'FAILED'}: largest relative difference {worst:.3e} ({'<' if ok else '>='} tol {args.tol:g})")
+    relation = "<" if ok else ">="
+    print(f"{'ok' if ok else 'FAILED'}: largest relative difference {worst:.3e} ({relation} tol {args.tol:g})")
     return 0 if ok else 1
