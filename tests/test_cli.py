@@ -121,3 +121,24 @@ def test_experiments_quick_prints_the_table(capsys):
     for words in ("softmax regression, raw pixels", "self-taught", "before fine-tuning", "after fine-tuning",
                   "92.6%", "97.6%"):
         assert words in text
+
+
+def test_train_colour_patches_with_a_linear_decoder(tmp_path, rng):
+    path = tmp_path / "colour.npy"
+    np.save(path, rng.normal(size=(150, 4 * 4 * 3)))
+    out = tmp_path / "m.npz"
+    assert cli.main(["train", str(path), "--decoder", "linear", "--beta", "0.5", "--image-shape", "4x4x3",
+                     "--max-iter", "5", "--quiet", "--out", str(out)]) == 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "features.png") as png:
+        assert png.mode == "RGB"
+
+
+@pytest.mark.parametrize("shape", ["4x4x2", "4by4", "0x4"])
+def test_train_refuses_bad_image_shapes(tmp_path, capsys, shape):
+    path = tmp_path / "x.npy"
+    np.save(path, np.ones((5, 16)))
+    with pytest.raises(SystemExit):
+        cli.main(["train", str(path), "--image-shape", shape])
+    assert "must be HEIGHTxWIDTH or HEIGHTxWIDTHx3" in capsys.readouterr().err

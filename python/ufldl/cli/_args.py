@@ -54,12 +54,12 @@ def int_list(text):
     return values
 
 
-def shape_2d(text):
-    """An argparse type: ``HxW`` (e.g. ``8x8``)."""
+def image_shape(text):
+    """An argparse type: ``HxW`` (grayscale, e.g. ``8x8``) or ``HxWx3`` (colour, e.g. ``8x8x3``)."""
     try:
-        height, width = (int(part) for part in text.lower().split("x"))
+        parts = tuple(int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be HEIGHTxWIDTH such as 8x8; got {text!r}") from None
-    if height < 1 or width < 1:
-        raise argparse.ArgumentTypeError(f"must be HEIGHTxWIDTH with both >= 1; got {text!r}")
-    return height, width
+        raise argparse.ArgumentTypeError(f"must be HEIGHTxWIDTH or HEIGHTxWIDTHx3 such as 8x8; got {text!r}") from None
+    if len(parts) not in (2, 3) or min(parts) < 1 or (len(parts) == 3 and parts[2] != 3):
+        raise argparse.ArgumentTypeError(f"must be HEIGHTxWIDTH or HEIGHTxWIDTHx3 with sizes >= 1; got {text!r}")
+    return parts

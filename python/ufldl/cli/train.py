@@ -7,7 +7,7 @@ import time
 import warnings
 from pathlib import Path
 
-from ufldl.cli._args import float_in, int_at_least, shape_2d
+from ufldl.cli._args import float_in, image_shape, int_at_least
 from ufldl.cli._output import check_record, machine, make_directory, versions, write_record
 
 MARKER = "ufldl train"
@@ -60,9 +60,10 @@ def add_parser(commands):
     output.add_argument("--out", default="model.npz", metavar="PATH",
                         help="the model file; features.png, loss.png and run.json go beside it "
                              "(default: %(default)s)")
-    output.add_argument("--image-shape", type=shape_2d, default=None, metavar="HxW",
-                        help="shape of one example as an image, for the features picture (default: square if "
-                             "n_features is a perfect square, else no picture)")
+    output.add_argument("--image-shape", type=image_shape, default=None, metavar="HxW[x3]",
+                        help="shape of one example as an image, for the features picture: HxW, or HxWx3 for "
+                             "colour rows laid out (height, width, RGB) (default: square if n_features is a "
+                             "perfect square, else no picture)")
     output.add_argument("--quiet", action="store_true", help="print nothing but errors")
     train.set_defaults(handler=run, command_parser=train)
     return train
@@ -100,8 +101,8 @@ def run(args, parser):
     image_shape = args.image_shape
     if image_shape is None and math.isqrt(X.shape[1]) ** 2 == X.shape[1]:
         image_shape = (math.isqrt(X.shape[1]),) * 2
-    if image_shape is not None and image_shape[0] * image_shape[1] != X.shape[1]:
-        parser.error(f"--image-shape {image_shape[0]}x{image_shape[1]} does not match the {X.shape[1]} features "
+    if image_shape is not None and math.prod(image_shape) != X.shape[1]:
+        parser.error(f"--image-shape {'x'.join(map(str, image_shape))} does not match the {X.shape[1]} features "
                      "of DATA.npy")
 
     import numpy as np
