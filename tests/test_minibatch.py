@@ -24,8 +24,8 @@ def autoencoder(dtype="float64", **kwargs):
     return ufldl.Network([16, 5, 16], **config)
 
 
-def patches(rng, m=203, dtype=np.float64):
-    return rng.uniform(0.1, 0.9, size=(m, 16)).astype(dtype)
+def patches(rng, m=203, dtype=np.float64, n=16):
+    return rng.uniform(0.1, 0.9, size=(m, n)).astype(dtype)
 
 
 def python_loop(net, X, Y, rule, epochs, batch_size, seed, lr, momentum=0.9, nesterov=True, decay=None):
@@ -51,14 +51,15 @@ def python_loop(net, X, Y, rule, epochs, batch_size, seed, lr, momentum=0.9, nes
             else:
                 cost, grad = plain.cost_and_grad(X[rows], Y[rows], cur)
                 grad = grad.astype(np.float64)
-                W1 = cur[:16 * 5].reshape(5, 16).astype(np.float64)
-                A1 = 1 / (1 + np.exp(-(X[rows] @ W1.T + cur[2 * 16 * 5:2 * 16 * 5 + 5])))
+                n, h = net.layer_sizes[0], net.layer_sizes[1]
+                W1 = cur[:h * n].reshape(h, n).astype(np.float64)
+                A1 = 1 / (1 + np.exp(-(X[rows] @ W1.T + cur[2 * h * n:2 * h * n + h])))
                 running = decay * running + (1 - decay) * A1.mean(axis=0)
                 rho, beta = net.sparsity.rho, net.sparsity.beta
                 s = beta * (-rho / running + (1 - rho) / (1 - running)) / len(rows)
                 D1 = s * A1 * (1 - A1)
-                grad[:80] += (D1.T @ X[rows]).ravel()
-                grad[160:165] += D1.sum(axis=0)
+                grad[:h * n] += (D1.T @ X[rows]).ravel()
+                grad[2 * h * n:2 * h * n + h] += D1.sum(axis=0)
                 cost += beta * np.sum(rho * np.log(rho / running) + (1 - rho) * np.log((1 - rho) / (1 - running)))
             total += cost * len(rows)
             t += 1
@@ -100,12 +101,14 @@ def test_softmax_labels(rng):
     np.testing.assert_allclose(net.theta, want_theta, rtol=1e-10, atol=1e-12)
 
 
-def test_running_rho_hat_equals_a_python_loop(rng):
-    net = autoencoder()
-    X = patches(rng)
-    want_theta, want_losses = python_loop(net, X, X, "sgd", 2, 20, seed=3, lr=0.05, decay=0.9)
-    result = ufldl.train_minibatch(net, X, X, ufldl.SGD(0.05), batch_size=20, max_epochs=2, random_state=3,
-                                   rho_hat_decay=0.9)
+# 64-25-64 with 1,000-row batches: two shards on two threads, which must share the running estimate.
+@pytest.mark.parametrize("n, h, m, batch_size", [(16, 5, 203, 20), (64, 25, 2000, 1000)])
+def test_running_rho_hat_equals_a_python_loop(rng, n, h, m, batch_size):
+    net = ufldl.Network([n, h, n], weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.05, 3.0), seed=0)
+    X = patches(rng, m=m, n=n)
+    want_theta, want_losses = python_loop(net, X, X, "sgd", 2, batch_size, seed=3, lr=0.05, decay=0.9)
+    result = ufldl.train_minibatch(net, X, X, ufldl.SGD(0.05), batch_size=batch_size, max_epochs=2,
+                                   random_state=3, rho_hat_decay=0.9)
     np.testing.assert_allclose(result.loss_curve, want_losses, rtol=1e-10)
     np.testing.assert_allclose(net.theta, want_theta, rtol=1e-10, atol=1e-12)
 
