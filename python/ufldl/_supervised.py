@@ -6,7 +6,6 @@ Private: the public classes are ``SoftmaxRegression``, ``NeuralNetClassifier`` a
 """
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -14,34 +13,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ufldl import io
+from ufldl._estimator import (estimator_from_state, estimator_to_state, fit_network, hyper, is_minibatch,
+                              learning_rate, new_optimizer, read_only, rng_from)
 from ufldl._validation import real_scalar
-from ufldl.autoencoder import _json_param, _load_optimizer, _rng_from
-from ufldl.minibatch import SCHEDULES, SGD, Adam
+from ufldl.minibatch import SCHEDULES
 from ufldl.network import Network
-from ufldl.optimize import NonFiniteError, TrainingInterrupted, _integer
-from ufldl.training import SOLVERS, train
+from ufldl.optimize import _integer
+from ufldl.training import SOLVERS
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 FLOAT_DTYPES = [np.float64, np.float32]
-_DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
-# The values of the hyperparameters an estimator does not expose (SoftmaxRegression has no momentum, ...).
-_DEFAULTS = {"momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
-             "lr_schedule": "constant", "power_t": 0.5, "shuffle": True, "max_corrections": 100}
-
-
-def _is_minibatch(estimator):
-    return estimator.solver in ("sgd", "adam")
-
-
 def _flag(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
-
-
-def _read_only(array):
-    view = array.view()
-    view.flags.writeable = False
-    return view
 
 
 class _SupervisedNet(BaseEstimator):
@@ -56,9 +40,6 @@ class _SupervisedNet(BaseEstimator):
     _stratify = False
 
     # ------------------------------------------------------------------ hyperparameters
-
-    def _hyper(self, name):
-        return getattr(self, name, _DEFAULTS.get(name))
 
     def _hidden_layers(self):
         """``(sizes, activations)`` of the hidden layers, validated."""
@@ -83,34 +64,26 @@ class _SupervisedNet(BaseEstimator):
         _integer(self.n_iter_no_change, "n_iter_no_change", 1)
         verbose = self.verbose
         _integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
-        _integer(self._hyper("max_corrections"), "max_corrections", 1)
+        _integer(hyper(self, "max_corrections"), "max_corrections", 1)
         for name in ("early_stopping", "warm_start", "shuffle", "nesterov"):
-            _flag(self._hyper(name), name)
-        if self._hyper("lr_schedule") not in SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {SCHEDULES}; got {self._hyper('lr_schedule')!r}")
+            _flag(hyper(self, name), name)
+        if hyper(self, "lr_schedule") not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {SCHEDULES}; got {hyper(self, 'lr_schedule')!r}")
         if self.dtype not in ("float64", "float32", np.float64, np.float32):
             raise ValueError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}")
-        if _is_minibatch(self):
-            self._new_optimizer()  # validates momentum, beta_1, beta_2, epsilon, power_t (named in the message)
+        if is_minibatch(self):
+            new_optimizer(self)  # validates momentum, beta_1, beta_2, epsilon, power_t (named in the message)
         return self._hidden_layers()
-
-    def _new_optimizer(self):
-        lr = _DEFAULT_LEARNING_RATE[self.solver] if self.learning_rate is None else self.learning_rate
-        schedule, power_t = self._hyper("lr_schedule"), self._hyper("power_t")
-        if self.solver == "sgd":
-            return SGD(lr, self._hyper("momentum"), self._hyper("nesterov"), schedule, power_t)
-        return Adam(lr, self._hyper("beta_1"), self._hyper("beta_2"), self._hyper("epsilon"), schedule, power_t)
 
     def _solver_options(self):
         """Keyword arguments of ``ufldl.train`` for the solver (early stopping is added by ``_train``)."""
         if self.solver == "lbfgs":
-            return {"max_corrections": self._hyper("max_corrections")}
+            return {"max_corrections": hyper(self, "max_corrections")}
         if self.solver == "cg":
             return {}
         if self.solver == "gd":
-            lr = _DEFAULT_LEARNING_RATE["gd"] if self.learning_rate is None else self.learning_rate
-            return {"learning_rate": lr, "n_iter_no_change": self.n_iter_no_change}
-        return {"batch_size": self.batch_size, "shuffle": self._hyper("shuffle"),
+            return {"learning_rate": learning_rate(self), "n_iter_no_change": self.n_iter_no_change}
+        return {"batch_size": self.batch_size, "shuffle": hyper(self, "shuffle"),
                 "n_iter_no_change": self.n_iter_no_change, "early_stopping": False}
 
     # ------------------------------------------------------------------ fitting
@@ -121,16 +94,16 @@ class _SupervisedNet(BaseEstimator):
         X, y = self._validate_xy(X, y, reset=first)
         Y, n_outputs, fitted = self._targets(y, first=first, partial=partial, classes=classes)
         if partial:
-            rng = _rng_from(self.random_state) if first else getattr(self, "_rng", None) or _rng_from(None)
+            rng = rng_from(self.random_state) if first else getattr(self, "_rng", None) or rng_from(None)
         else:
-            rng = _rng_from(self.random_state)
+            rng = rng_from(self.random_state)
         sizes = (X.shape[1], *hidden_sizes, n_outputs)
         activations = (*hidden_activations, self._OUTPUT[0])
         if first and not (self.warm_start and not partial and self._reusable(sizes, activations, fitted)):
             self._initialize(sizes, activations, rng)
-        elif _is_minibatch(self):
+        elif is_minibatch(self):
             # Keep the optimiser's state unless the solver or its hyperparameters changed.
-            fresh = self._new_optimizer()
+            fresh = new_optimizer(self)
             if repr(getattr(self, "_optimizer", None)) != repr(fresh):
                 self._optimizer = fresh
         for name, value in fitted.items():
@@ -148,7 +121,7 @@ class _SupervisedNet(BaseEstimator):
         self.network_ = Network(sizes, activations, self._OUTPUT[1], weight_decay=self.weight_decay,
                                 dtype=np.dtype(self.dtype), seed=0)
         self._initial_parameters(self.network_, rng)
-        self._optimizer = self._new_optimizer() if _is_minibatch(self) else None
+        self._optimizer = new_optimizer(self) if is_minibatch(self) else None
         self.loss_curve_ = []
         self.n_iter_ = 0
         self.t_ = 0
@@ -177,7 +150,7 @@ class _SupervisedNet(BaseEstimator):
         options = self._solver_options()
         early = False
         seen = 0
-        if _is_minibatch(self):
+        if is_minibatch(self):
             options["optimizer"] = self._optimizer
             options["random_state"] = rng
             if partial:
@@ -188,25 +161,16 @@ class _SupervisedNet(BaseEstimator):
                                scoring=self._validation_score)
                 early = True
             seen = self._optimizer.samples_seen
-        max_iter = 1 if partial else self.max_iter
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", TrainingInterrupted)
-                result = train(net, X, Y, self.solver, max_iter=max_iter, tol=self.tol, verbose=self.verbose,
-                               **options)
-        except NonFiniteError as err:
-            self._record(err.result, X.shape[0], early, partial, seen)  # the history stays inspectable
-            raise
-        for w in caught:  # re-issued from here, so that the warning points at the caller's fit
-            warnings.warn(w.message, w.category, stacklevel=4)
-        self._record(result, X.shape[0], early, partial, seen)
+        fit_network(net, X, Y, self.solver, lambda result: self._record(result, X.shape[0], early, partial, seen),
+                    stacklevel=4, max_iter=1 if partial else self.max_iter, tol=self.tol, verbose=self.verbose,
+                    **options)
         return self
 
     def _record(self, result, m, early, partial, seen):
         self.loss_curve_ = self.loss_curve_ + [float(v) for v in result.loss_curve]
         self.n_iter_ += int(result.n_iter)
         self.converged_ = bool(result.converged)
-        if _is_minibatch(self):
+        if is_minibatch(self):
             self.t_ += int(self._optimizer.samples_seen - seen)
         else:
             self.t_ += int(result.n_evals) * m
@@ -314,13 +278,13 @@ class _MultiLayer(_SupervisedNet):
         """list of ndarray: ``coefs_[i]`` of shape (n_in, n_out), scikit-learn's orientation (read-only views of
         ``network_.weights[i].T``)."""
         check_is_fitted(self)
-        return [_read_only(W.T) for W in self.network_.weights]
+        return [read_only(W.T) for W in self.network_.weights]
 
     @property
     def intercepts_(self):
         """list of ndarray: ``intercepts_[i]`` of shape (n_out,) (read-only views of ``network_.biases``)."""
         check_is_fitted(self)
-        return [_read_only(b) for b in self.network_.biases]
+        return [read_only(b) for b in self.network_.biases]
 
     @property
     def n_layers_(self):
@@ -348,54 +312,18 @@ _FITTED_META = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "converged_", 
                 "best_validation_score_")
 
 
-def _param_to_json(name, value):
-    if isinstance(value, np.ndarray):
-        value = tuple(value.tolist())
-    return _json_param(name, value)
-
-
 def to_state(est, targets_to_meta):
     """``(meta, arrays)`` of a supervised estimator; ``targets_to_meta(est)`` gives the target-side state."""
-    params = {name: _param_to_json(name, value) for name, value in est.get_params(deep=False).items()}
-    meta = {"version": _STATE_VERSION, "params": params,
-            "tuple_params": sorted(name for name, value in params.items() if isinstance(value, tuple)),
-            "fitted": hasattr(est, "network_")}
-    arrays = {}
+    meta, arrays = estimator_to_state(est, _FITTED_META, _STATE_VERSION)
     if meta["fitted"]:
         meta["targets"] = targets_to_meta(est)
-        for name in _FITTED_META:
-            meta[name] = getattr(est, name)
-        names = getattr(est, "feature_names_in_", None)
-        meta["feature_names_in_"] = None if names is None else [str(n) for n in names]
-        net_meta, net_arrays = io._network_to_state(est.network_)
-        meta["network"] = net_meta
-        arrays["theta"] = net_arrays["theta"]
-        optimizer = getattr(est, "_optimizer", None)
-        meta["optimizer"] = None
-        if optimizer is not None:
-            opt_meta, opt_arrays = optimizer.state_dict()
-            meta["optimizer"] = {"name": optimizer.name, **opt_meta}
-            arrays.update({f"optimizer.{key}": value for key, value in opt_arrays.items()})
     return meta, arrays
 
 
 def from_state(cls, meta, arrays, targets_from_meta):
     """The estimator ``to_state`` described; ``targets_from_meta(est, meta["targets"])`` restores the target
     side."""
-    if meta.get("version") != _STATE_VERSION:
-        raise ValueError(f"unknown {cls.__name__} state version {meta.get('version')!r} (this ufldl reads "
-                         f"{_STATE_VERSION})")
-    params = dict(meta["params"])
-    for name in meta.get("tuple_params", []):
-        params[name] = tuple(params[name])
-    est = cls(**params)
-    if not meta["fitted"]:
-        return est
-    est.network_ = io._network_from_state(meta["network"], {"theta": arrays["theta"]})
-    for name in _FITTED_META:
-        setattr(est, name, meta[name])
-    if meta["feature_names_in_"] is not None:
-        est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
-    targets_from_meta(est, meta["targets"])
-    _load_optimizer(est, meta["optimizer"], arrays)
+    est = estimator_from_state(cls, meta, arrays, _FITTED_META, _STATE_VERSION)
+    if meta["fitted"]:
+        targets_from_meta(est, meta["targets"])
     return est

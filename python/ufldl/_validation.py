@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+from ufldl import _core  # (ufldl/__init__ has loaded its OpenBLAS before any submodule)
+
 
 def real_scalar(value, name, *, low=None, low_inclusive=True, high=None, high_inclusive=True):
     """Return ``value`` as a float after checking that it is a finite real number in the given range."""
@@ -74,8 +76,6 @@ def first_non_finite(arr):
     """Index of the first NaN/inf in ``arr`` as a tuple, or None if all values are finite."""
     if arr.dtype.kind in "iub":
         return None
-    from ufldl import _core  # (imported here: this module is imported before the core is loaded)
-
     if _core.all_finite(arr):  # one pass without a temporary for contiguous float arrays; None otherwise
         return None
     bad = ~np.isfinite(arr)

@@ -9,10 +9,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ufldl import io
-from ufldl.minibatch import SGD, Adam, _MinibatchOptimizer
+from ufldl._estimator import (estimator_from_state, estimator_to_state, fit_network, is_minibatch, learning_rate,
+                              new_optimizer, read_only, rng_from)
+from ufldl.minibatch import _MinibatchOptimizer
 from ufldl.network import KLSparsity, Network
-from ufldl.optimize import NonFiniteError, TrainingInterrupted
-from ufldl.training import SOLVERS, train
+from ufldl.training import SOLVERS
 
 __all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning"]
 
@@ -25,28 +26,6 @@ class AutoencoderCollapseWarning(UserWarning):
 
 _HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 _DECODERS = {"sigmoid": "sigmoid", "linear": "identity"}
-_DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
-
-
-def _is_minibatch(estimator):
-    return estimator.solver in ("sgd", "adam")
-
-
-def _rng_from(random_state):
-    """A numpy Generator from scikit-learn's random_state conventions (None, int, RandomState, Generator)."""
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
-        if random_state < 0:
-            raise ValueError(f"random_state must be >= 0; got {random_state}")
-        return np.random.default_rng(int(random_state))
-    raise TypeError(f"random_state must be None, an int, a numpy.random.RandomState or a numpy.random.Generator; "
-                    f"got {type(random_state).__name__} {random_state!r}")
-
 
 class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Sparse autoencoder (UFLDL): learns ``n_hidden`` features whose average activation is ``rho``.
@@ -242,23 +221,15 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     def _solver_options(self):
         """Keyword arguments of ufldl.train for this estimator's solver."""
-        lr = self.learning_rate
         if self.solver in ("lbfgs", "cg"):
             options = {"max_corrections": self.max_corrections} if self.solver == "lbfgs" else {}
         elif self.solver == "gd":
-            options = {"learning_rate": _DEFAULT_LEARNING_RATE["gd"] if lr is None else lr,
-                       "n_iter_no_change": self.n_iter_no_change}
+            options = {"learning_rate": learning_rate(self), "n_iter_no_change": self.n_iter_no_change}
         else:
             options = {"batch_size": self.batch_size, "shuffle": self.shuffle,
                        "n_iter_no_change": self.n_iter_no_change, "early_stopping": self.early_stopping,
                        "validation_fraction": self.validation_fraction, "rho_hat_decay": self.rho_hat_decay}
         return options
-
-    def _new_optimizer(self):
-        lr = _DEFAULT_LEARNING_RATE[self.solver] if self.learning_rate is None else self.learning_rate
-        if self.solver == "sgd":
-            return SGD(lr, self.momentum, self.nesterov, self.lr_schedule, self.power_t)
-        return Adam(lr, self.beta_1, self.beta_2, self.epsilon, self.lr_schedule, self.power_t)
 
     def _validate_input(self, X, reset):
         return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1)
@@ -273,7 +244,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                                 [self.activation, _DECODERS[self.decoder]], "squared",
                                 weight_decay=self.weight_decay, sparsity=sparsity if sparsity.beta > 0 else None,
                                 dtype=dtype, seed=rng)
-        self._optimizer = self._new_optimizer() if _is_minibatch(self) else None
+        self._optimizer = new_optimizer(self) if is_minibatch(self) else None
         self.loss_curve_ = []
         self.n_iter_ = 0
         self.validation_scores_ = None
@@ -286,24 +257,14 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 and net.dtype == np.dtype(self.dtype))
 
     def _train(self, X, rng, max_iter, **overrides):
-        net = self.network_
-        net.weight_decay = self.weight_decay
+        self.network_.weight_decay = self.weight_decay
         options = self._solver_options()
         options.update(overrides)
-        if _is_minibatch(self):
+        if is_minibatch(self):
             options["optimizer"] = self._optimizer
             options["random_state"] = rng
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", TrainingInterrupted)
-                result = train(net, X, X, self.solver, max_iter=max_iter, tol=self.tol, verbose=self.verbose,
-                               **options)
-        except NonFiniteError as err:
-            self._record(err.result, X)  # the last finite parameters and the history stay inspectable
-            raise
-        for w in caught:  # re-issued from here, so that the warning points at the caller's fit
-            warnings.warn(w.message, w.category, stacklevel=3)
-        self._record(result, X)
+        fit_network(self.network_, X, X, self.solver, lambda result: self._record(result, X), stacklevel=3,
+                    max_iter=max_iter, tol=self.tol, verbose=self.verbose, **options)
         self._warn_if_collapsed(X)
         return self
 
@@ -360,16 +321,16 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         sparsity = self._check_params()
         X = self._validate_input(X, reset=True)
-        rng = _rng_from(self.random_state)
+        rng = rng_from(self.random_state)
         if not (self.warm_start and self._same_architecture(X.shape[1], sparsity)):
             self._initialize(X.shape[1], sparsity, rng)
         else:
             self.network_.sparsity = sparsity if sparsity.beta > 0 else None
-            if _is_minibatch(self) and not isinstance(getattr(self, "_optimizer", None), _MinibatchOptimizer):
-                self._optimizer = self._new_optimizer()
+            if is_minibatch(self) and not isinstance(getattr(self, "_optimizer", None), _MinibatchOptimizer):
+                self._optimizer = new_optimizer(self)
         return self._train(X, rng, self.max_iter)
 
-    @available_if(_is_minibatch)
+    @available_if(is_minibatch)
     def partial_fit(self, X, y=None):
         """One epoch of the mini-batch solver over X (``solver="sgd"`` or ``"adam"`` only).
 
@@ -388,7 +349,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         sparsity = self._check_params()
         first = not hasattr(self, "network_")
         X = self._validate_input(X, reset=first)
-        rng = _rng_from(self.random_state) if first else getattr(self, "_rng", None) or _rng_from(None)
+        rng = rng_from(self.random_state) if first else getattr(self, "_rng", None) or rng_from(None)
         if first:
             self._initialize(X.shape[1], sparsity, rng)
         self._rng = rng
@@ -449,34 +410,29 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     # ------------------------------------------------------------------ fitted views
 
-    def _view(self, array):
-        view = array.view()
-        view.flags.writeable = False
-        return view
-
     @property
     def components_(self):
         """ndarray, shape (n_hidden, n_features): W1, read-only."""
         check_is_fitted(self)
-        return self._view(self.network_.weights[0])
+        return read_only(self.network_.weights[0])
 
     @property
     def decoder_weights_(self):
         """ndarray, shape (n_features, n_hidden): W2, read-only."""
         check_is_fitted(self)
-        return self._view(self.network_.weights[1])
+        return read_only(self.network_.weights[1])
 
     @property
     def intercept_hidden_(self):
         """ndarray, shape (n_hidden,): b1, read-only."""
         check_is_fitted(self)
-        return self._view(self.network_.biases[0])
+        return read_only(self.network_.biases[0])
 
     @property
     def intercept_visible_(self):
         """ndarray, shape (n_features,): b2, read-only."""
         check_is_fitted(self)
-        return self._view(self.network_.biases[1])
+        return read_only(self.network_.biases[1])
 
     def save(self, path, *, compress=False):
         """Write the estimator (hyperparameters, fitted state, optimiser state) to a portable ``.npz``.
@@ -493,65 +449,18 @@ _FITTED_META = ("n_features_in_", "loss_curve_", "n_iter_", "converged_", "valid
                 "best_validation_score_")
 
 
-def _json_param(name, value):
-    if name == "dtype":
-        return np.dtype(value).name
-    if name == "random_state" and not (value is None or isinstance(value, numbers.Integral)):
-        return None  # a RandomState or Generator is not stored: the loaded estimator has random_state=None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _autoencoder_to_state(est):
-    params = {name: _json_param(name, value) for name, value in est.get_params(deep=False).items()}
-    meta = {"version": _STATE_VERSION, "params": params, "fitted": hasattr(est, "network_")}
-    arrays = {}
+    meta, arrays = estimator_to_state(est, _FITTED_META, _STATE_VERSION)
     if meta["fitted"]:
-        for name in _FITTED_META:
-            meta[name] = getattr(est, name)
-        names = getattr(est, "feature_names_in_", None)
-        meta["feature_names_in_"] = None if names is None else [str(n) for n in names]
-        net_meta, net_arrays = io._network_to_state(est.network_)
-        meta["network"] = net_meta
-        arrays["theta"] = net_arrays["theta"]
         arrays["rho_hat_"] = est.rho_hat_
-        optimizer = getattr(est, "_optimizer", None)
-        meta["optimizer"] = None
-        if optimizer is not None:
-            opt_meta, opt_arrays = optimizer.state_dict()
-            meta["optimizer"] = {"name": optimizer.name, **opt_meta}
-            arrays.update({f"optimizer.{key}": value for key, value in opt_arrays.items()})
     return meta, arrays
 
 
 def _autoencoder_from_state(meta, arrays):
-    if meta.get("version") != _STATE_VERSION:
-        raise ValueError(f"unknown SparseAutoencoder state version {meta.get('version')!r} (this ufldl reads "
-                         f"{_STATE_VERSION})")
-    est = SparseAutoencoder(**meta["params"])
-    if not meta["fitted"]:
-        return est
-    est.network_ = io._network_from_state(meta["network"], {"theta": arrays["theta"]})
-    for name in _FITTED_META:
-        setattr(est, name, meta[name])
-    if meta["feature_names_in_"] is not None:
-        est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
-    est.rho_hat_ = arrays["rho_hat_"]
-    _load_optimizer(est, meta["optimizer"], arrays)
+    est = estimator_from_state(SparseAutoencoder, meta, arrays, _FITTED_META, _STATE_VERSION)
+    if meta["fitted"]:
+        est.rho_hat_ = arrays["rho_hat_"]
     return est
-
-
-def _load_optimizer(est, opt_meta, arrays):
-    """Give a loaded estimator its mini-batch optimiser back (``est._optimizer``; None if it had none)."""
-    est._optimizer = None
-    if opt_meta is None:
-        return
-    est._optimizer = est._new_optimizer()
-    if est._optimizer.name != opt_meta["name"]:
-        raise ValueError(f"optimizer state of {opt_meta['name']!r} for solver {est.solver!r}")
-    est._optimizer.load_state_dict(opt_meta, {key.split(".", 1)[1]: value for key, value in arrays.items()
-                                              if key.startswith("optimizer.")})
 
 
 io.register("ufldl.SparseAutoencoder", SparseAutoencoder, _autoencoder_to_state, _autoencoder_from_state)

@@ -31,8 +31,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ufldl import io
-from ufldl._supervised import (FLOAT_DTYPES, _is_minibatch, _MultiLayer, _read_only, _SupervisedNet, from_state,
-                               to_state)
+from ufldl._estimator import is_minibatch, read_only
+from ufldl._supervised import FLOAT_DTYPES, _MultiLayer, _SupervisedNet, from_state, to_state
 
 __all__ = ["SoftmaxRegression", "NeuralNetClassifier", "NeuralNetRegressor"]
 
@@ -211,7 +211,7 @@ class _NetClassifier(ClassifierMixin, _SupervisedNet):
         """
         return self._fit(X, y, partial=False)
 
-    @available_if(_is_minibatch)
+    @available_if(is_minibatch)
     def partial_fit(self, X, y, classes=None):
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
@@ -354,13 +354,13 @@ class SoftmaxRegression(_NetClassifier):
     def coef_(self):
         """ndarray, shape (n_classes, n_features): W, read-only."""
         check_is_fitted(self)
-        return _read_only(self.network_.weights[0])
+        return read_only(self.network_.weights[0])
 
     @property
     def intercept_(self):
         """ndarray, shape (n_classes,): b, read-only."""
         check_is_fitted(self)
-        return _read_only(self.network_.biases[0])
+        return read_only(self.network_.biases[0])
 
 
 _DOC_MLP_ATTRIBUTES = """\
@@ -495,7 +495,7 @@ class NeuralNetRegressor(RegressorMixin, _MultiLayer):
         """
         return self._fit(X, y, partial=False)
 
-    @available_if(_is_minibatch)
+    @available_if(is_minibatch)
     def partial_fit(self, X, y):
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 

@@ -10,10 +10,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ufldl import io
-from ufldl.autoencoder import SparseAutoencoder, _rng_from
+from ufldl._estimator import (fit_network, network_from_meta, network_to_meta, params_from_meta, params_to_meta,
+                              rng_from)
+from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder
 from ufldl.network import Network
-from ufldl.optimize import NonFiniteError, TrainingInterrupted
-from ufldl.training import train
 
 __all__ = ["StackedAutoencoder"]
 
@@ -200,7 +200,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least 2 classes; got only {self.classes_[0]!r}")
         labels = labels.astype(np.int64)
-        rng = _rng_from(self.random_state)
+        rng = rng_from(self.random_state)
 
         # 1. Greedy layer-wise pretraining.
         self.autoencoders_ = []
@@ -215,7 +215,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
                 warnings.simplefilter("always")
                 ae.fit(features)
             for w in caught:
-                prefix = f"autoencoder {layer} of the stack: " if issubclass(w.category, _collapse_warning()) else ""
+                collapsed = issubclass(w.category, AutoencoderCollapseWarning)
+                prefix = f"autoencoder {layer} of the stack: " if collapsed else ""
                 warnings.warn(f"{prefix}{w.message}", w.category, stacklevel=2)
             self.autoencoders_.append(ae)
             features = ae.transform(features)
@@ -227,8 +228,9 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         softmax = Network([features.shape[1], len(self.classes_)], "softmax", "cross_entropy",
                           weight_decay=self.softmax_weight_decay, dtype=self.dtype, seed=rng)
         softmax.theta *= 0.005 / np.abs(softmax.theta).max()  # small initial weights, as the tutorial's
-        train(softmax, features, labels, "lbfgs", max_iter=self.softmax_max_iter,
-              max_corrections=self.max_corrections, verbose=max(0, self.verbose - 1))
+        fit_network(softmax, features, labels, "lbfgs", lambda result: None, stacklevel=2,
+                    max_iter=self.softmax_max_iter, max_corrections=self.max_corrections,
+                    verbose=max(0, self.verbose - 1))
 
         # The whole network from the pieces.
         net = Network(layer_sizes, ["sigmoid"] * (n_weight_layers - 1) + ["softmax"], "cross_entropy",
@@ -241,17 +243,15 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.pretrained_network_ = net.copy()
 
         # 3. Fine-tuning.
-        self.loss_curve_, self.n_iter_ = [], 0
+        self.network_, self.loss_curve_, self.n_iter_ = net, [], 0
+
+        def record(result):
+            self.loss_curve_, self.n_iter_ = list(result.loss_curve), result.n_iter
+
         if self.finetune:
             self._say(f"fine-tuning the {'-'.join(map(str, layer_sizes))} network")
-            try:
-                result = train(net, X, labels, "lbfgs", max_iter=self.finetune_max_iter,
-                               max_corrections=self.max_corrections, verbose=max(0, self.verbose - 1))
-            except NonFiniteError:
-                self.network_ = net  # the last finite parameters
-                raise
-            self.loss_curve_, self.n_iter_ = list(result.loss_curve), result.n_iter
-        self.network_ = net
+            fit_network(net, X, labels, "lbfgs", record, stacklevel=2, max_iter=self.finetune_max_iter,
+                        max_corrections=self.max_corrections, verbose=max(0, self.verbose - 1))
         return self
 
     # ------------------------------------------------------------------ using the model
@@ -297,26 +297,13 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         io.save(self, path, compress=compress)
 
 
-def _collapse_warning():
-    from ufldl.autoencoder import AutoencoderCollapseWarning
-
-    return AutoencoderCollapseWarning
-
-
 # ----------------------------------------------------------------------------------------------- saving
 
 _STATE_VERSION = 1
 
 
 def _stacked_to_state(est):
-    params = est.get_params(deep=False)
-    if not (params["random_state"] is None or isinstance(params["random_state"], numbers.Integral)):
-        params["random_state"] = None
-    params["dtype"] = np.dtype(params["dtype"]).name
-    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
-    list_params = [k for k, v in params.items() if isinstance(v, list)]
-    meta_lists = {k: "tuple" if isinstance(est.get_params(deep=False)[k], tuple) else "list" for k in list_params}
-    meta = {"version": _STATE_VERSION, "params": params, "sequences": meta_lists, "fitted": hasattr(est, "network_")}
+    meta = {"version": _STATE_VERSION, **params_to_meta(est), "fitted": hasattr(est, "network_")}
     arrays = {}
     if meta["fitted"]:
         classes = est.classes_
@@ -326,9 +313,7 @@ def _stacked_to_state(est):
         meta["n_features_in_"] = est.n_features_in_
         meta["loss_curve_"], meta["n_iter_"] = est.loss_curve_, est.n_iter_
         for name in ("network_", "pretrained_network_"):
-            net_meta, net_arrays = io._network_to_state(getattr(est, name))
-            meta[name] = net_meta
-            arrays[name] = net_arrays["theta"]
+            meta[name] = network_to_meta(getattr(est, name), arrays, name)
         meta["autoencoders_"] = []
         for k, ae in enumerate(est.autoencoders_):
             ae_meta, ae_arrays = io._KINDS["ufldl.SparseAutoencoder"].to_state(ae)
@@ -340,17 +325,14 @@ def _stacked_to_state(est):
 def _stacked_from_state(meta, arrays):
     if meta.get("version") != _STATE_VERSION:
         raise ValueError(f"unknown StackedAutoencoder state version {meta.get('version')!r}")
-    params = dict(meta["params"])
-    for name, kind in meta.get("sequences", {}).items():  # tuples and lists come back as they were given
-        params[name] = tuple(params[name]) if kind == "tuple" else list(params[name])
-    est = StackedAutoencoder(**params)
+    est = StackedAutoencoder(**params_from_meta(meta))
     if not meta["fitted"]:
         return est
     est.classes_ = np.asarray(meta["classes_"])
     est.n_features_in_ = meta["n_features_in_"]
     est.loss_curve_, est.n_iter_ = meta["loss_curve_"], meta["n_iter_"]
     for name in ("network_", "pretrained_network_"):
-        setattr(est, name, io._network_from_state(meta[name], {"theta": arrays[name]}))
+        setattr(est, name, network_from_meta(meta[name], arrays, name))
     from_ae = io._KINDS["ufldl.SparseAutoencoder"].from_state
     est.autoencoders_ = []
     for k, ae_meta in enumerate(meta["autoencoders_"]):
