@@ -329,3 +329,105 @@ def test_gil_is_released_during_the_kernel():
     held_ticks, held_duration = _counter_progress_during(lambda: sum(range(n)))
     assert held_duration > 0.1
     assert held_ticks == 0, "the control that holds the GIL let the counter run: the measurement is broken"
+
+
+# ---------------------------------------------------------------------------- changing the pool's size
+
+
+# Run in a child process so that a deadlock fails the test (by the timeout) instead of hanging the suite.
+_STRESS = r"""
+import sys, threading, time
+import numpy as np
+import threadpoolctl
+import ufldl
+
+variant, seconds = sys.argv[1], float(sys.argv[2])
+net = ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+X = np.random.default_rng(0).uniform(0.1, 0.9, size=(2000, 64))
+expected = net.cost_and_grad(X, X)
+stop = time.monotonic() + seconds
+failures, calls = [], [0] * 4
+
+def evaluate(k):
+    while time.monotonic() < stop:
+        if variant == "each call in blas_threads(1 + k % 2)":
+            with ufldl.blas_threads(1 + calls[k] % 2):
+                cost, grad = net.cost_and_grad(X, X)
+        else:
+            cost, grad = net.cost_and_grad(X, X)
+        calls[k] += 1
+        if abs(cost - expected[0]) > 1e-12 * expected[0] or np.abs(grad - expected[1]).max() > 1e-12:
+            failures.append((k, cost))
+
+def toggle():
+    i = 0
+    while time.monotonic() < stop:
+        n = 1 + i % 2
+        limits = ufldl.blas_threads(n) if variant == "a thread toggling blas_threads" else \
+            threadpoolctl.threadpool_limits(n)
+        with limits:
+            time.sleep(0.0002)
+        i += 1
+
+threads = [threading.Thread(target=evaluate, args=(k,)) for k in range(4)]
+if variant != "each call in blas_threads(1 + k % 2)":
+    threads.append(threading.Thread(target=toggle))
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(min(calls), len(failures))
+"""
+
+
+@pytest.mark.parametrize("variant", ["each call in blas_threads(1 + k % 2)", "a thread toggling blas_threads",
+                                     "a thread toggling threadpool_limits"])
+def test_no_deadlock_while_the_pool_size_changes(variant):
+    # Before the fix every run of each variant hung within seconds: one thread held OpenBLAS's level-3 lock
+    # and waited for the core's pool, another held the pool and waited for that lock.
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-c", _STRESS, variant, "4.0"], capture_output=True, text=True,
+                              timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{variant}: the threads stopped making progress (deadlock)")
+    assert done.returncode == 0, done.stderr
+    min_calls, failures = map(int, done.stdout.split())
+    assert min_calls > 0, f"{variant}: a thread made no call"
+    assert failures == 0, f"{variant}: {failures} calls gave another cost or gradient than a serial call"
+
+
+def test_evaluations_never_change_the_thread_count():
+    # The core reads OpenBLAS's thread count and never writes it: a limit set by the user (or by threadpoolctl
+    # in another thread) is what every thread sees while sharded evaluations run, and stays after them.
+    # (The core used to lower the count to 1 during each sharded evaluation and restore it afterwards, which
+    # another thread could see, and which could restore over that thread's own change.)
+    from ufldl import _core
+
+    net = sparse_autoencoder()
+    X = patches(4000)
+    stop = threading.Event()
+    calls = [0, 0]
+
+    def evaluate(k):
+        while not stop.is_set():
+            net.cost_and_grad(X, X)
+            calls[k] += 1
+
+    with ufldl.blas_threads(2):
+        workers = [threading.Thread(target=evaluate, args=(k,)) for k in range(2)]
+        for w in workers:
+            w.start()
+        seen = set()
+        try:
+            end = time.monotonic() + 1.0
+            while time.monotonic() < end:
+                seen.add(_core.blas_num_threads())
+        finally:
+            stop.set()
+            for w in workers:
+                w.join()
+        assert min(calls) > 2, f"the evaluating threads made too few calls to test anything: {calls}"
+        assert seen == {2}, f"the thread count changed under the user's limit of 2: saw {sorted(seen)}"
+        assert _core.blas_num_threads() == 2

@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 
 #include <climits>
+#include <initializer_list>
+#include <utility>
 #include <cstdint>
 #include <sstream>
 #include <string>
@@ -66,6 +68,32 @@ void check_array(const py::array& a, const char* name, const std::vector<py::ssi
         if (a.shape(i) > INT_MAX)
             throw py::value_error(std::string(name) + " has a dimension of " + std::to_string(a.shape(i)) +
                                   ", more than BLAS's 32-bit limit " + std::to_string(INT_MAX));
+}
+
+// An array the core reads or writes, with the name the user knows it by.
+struct NamedArray {
+    const py::array* array;
+    const char* name;
+};
+
+// Refuses a buffer the core writes that shares memory with another argument: the kernels read their inputs
+// after writing parts of their outputs (and assume no aliasing), so an overlap gives a silently wrong result,
+// or overwrites the input (grad=net.theta would overwrite the parameters). Byte ranges of C-contiguous arrays.
+inline void check_no_overlap(const NamedArray& written, std::initializer_list<NamedArray> others) {
+    const auto range = [](const py::array& a) {
+        const auto* begin = static_cast<const char*>(a.data());
+        return std::pair<const char*, const char*>(begin, begin + a.nbytes());
+    };
+    const auto [w0, w1] = range(*written.array);
+    if (w0 == w1) return;
+    for (const NamedArray& other : others) {
+        if (!other.array) continue;
+        const auto [o0, o1] = range(*other.array);
+        if (o0 < w1 && w0 < o1)
+            throw py::value_error(std::string(written.name) + " must not share memory with " + other.name +
+                                  " (the core writes " + written.name + " while it reads " + other.name +
+                                  "); pass a separate array, e.g. numpy.empty_like(" + written.name + ")");
+    }
 }
 
 template <class T>

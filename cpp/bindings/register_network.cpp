@@ -38,6 +38,7 @@ public:
         check_array<T>(grad, "grad", {net_.n_params()});
         const py::ssize_t m = check_inputs(X);
         const auto [y, labels] = check_targets(Y, m);
+        check_no_overlap({&grad, "grad"}, {{&theta, "theta"}, {&X, "X"}, {&Y, "Y"}});
         const CostParams params = cost_params(weight_decay, sparse_layers, rho, beta);
         const T* th = static_cast<const T*>(theta.data());
         const T* x = static_cast<const T*>(X.data());
@@ -95,6 +96,16 @@ public:
                 throw py::value_error("rho_hat_decay must lie in [0, 1), got " + std::to_string(rho_hat_decay));
             params.running_rho_hat = writable_data<double>(*running_rho_hat, "running_rho_hat");
             params.rho_hat_decay = rho_hat_decay;
+        }
+        // Every buffer written in place, against every other argument.
+        const NamedArray rho_arg{running_rho_hat ? &*running_rho_hat : nullptr, "running_rho_hat"};
+        const NamedArray args[] = {{&theta, "theta"},       {&state1, "state1"}, {&state2, "state2"},
+                                   {&step, "step"},         {&batch_costs, "batch_costs"}, rho_arg,
+                                   {&X, "X"},               {&Y, "Y"},           {&order, "order"}};
+        for (int w = 0; w < 6; ++w) {
+            if (!args[w].array) continue;
+            for (const NamedArray& other : args)
+                if (&other != &args[w]) check_no_overlap(args[w], {other});
         }
         UpdateParams update;
         update.rule = static_cast<UpdateRule>(rule);

@@ -19,6 +19,8 @@ void sgd(py::array& theta, const py::array& grad, py::array& velocity, double lr
     check_array<T>(theta, "theta", {n});
     check_array<T>(grad, "grad", {n});
     check_array<T>(velocity, "velocity", {n});
+    check_no_overlap({&theta, "theta"}, {{&grad, "grad"}, {&velocity, "velocity"}});
+    check_no_overlap({&velocity, "velocity"}, {{&grad, "grad"}});
     T* th = writable_data<T>(theta, "theta");
     T* v = writable_data<T>(velocity, "velocity");
     const T* g = static_cast<const T*>(grad.data());
@@ -35,6 +37,9 @@ void adam(py::array& theta, const py::array& grad, py::array& m1, py::array& m2,
     check_array<T>(m1, "m1", {n});
     check_array<T>(m2, "m2", {n});
     if (t < 1) throw py::value_error("t (the step, counted from 1) must be >= 1, got " + std::to_string(t));
+    check_no_overlap({&theta, "theta"}, {{&grad, "grad"}, {&m1, "m1"}, {&m2, "m2"}});
+    check_no_overlap({&m1, "m1"}, {{&grad, "grad"}, {&m2, "m2"}});
+    check_no_overlap({&m2, "m2"}, {{&grad, "grad"}});
     T* th = writable_data<T>(theta, "theta");
     T* a = writable_data<T>(m1, "m1");
     T* b = writable_data<T>(m2, "m2");

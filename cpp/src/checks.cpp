@@ -17,6 +17,7 @@ bool all_finite(const T* values, index_t n) {
     // by itself.
     using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
     constexpr Bits exponent = sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
+    const CoreCall call;
     std::atomic<bool> bad{false};
     parallel_ranges(n, 1, [&](index_t i0, index_t i1) {
         Bits found = 0;

@@ -61,16 +61,24 @@ Network<T>::Network(std::vector<std::int64_t> sizes, std::vector<Activation> act
     w_offset_.assign(L + 1, 0);
     b_offset_.assign(L + 1, 0);
     unit_offset_.assign(L + 1, 0);
+    // Each size may be valid while their products and sums overflow 64 bits: add up with checks.
+    const auto add = [&](index_t total, index_t a, index_t b) {
+        index_t product = 0, sum = 0;
+        if (__builtin_mul_overflow(a, b, &product) || __builtin_add_overflow(total, product, &sum))
+            throw std::length_error("the layer sizes give more parameters (weights n_l * n_{l-1} plus biases) "
+                                    "than a 64-bit count holds");
+        return sum;
+    };
     index_t pos = 0;
     for (int l = 1; l <= L; ++l) {
         w_offset_[l] = pos;
-        pos += sizes_[l] * sizes_[l - 1];
+        pos = add(pos, sizes_[l], sizes_[l - 1]);
     }
     for (int l = 1; l <= L; ++l) {
         b_offset_[l] = pos;
-        pos += sizes_[l];
+        pos = add(pos, sizes_[l], 1);
         unit_offset_[l] = n_units_;
-        n_units_ += sizes_[l];
+        n_units_ = add(n_units_, sizes_[l], 1);
         if (l < L) max_hidden_ = std::max<index_t>(max_hidden_, sizes_[l]);
     }
     n_params_ = pos;
@@ -143,7 +151,7 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
     //    and, on sparse layers, sums each column for rho_hat.
     for (int l = 1; l < L; ++l) {
         T* A = act(l) + r0 * n(l);
-        blas::gemm(false, true, rows, n(l), n(l - 1), T(1), input(l - 1) + r0 * n(l - 1), n(l - 1),
+        gemm(false, true, rows, n(l), n(l - 1), T(1), input(l - 1) + r0 * n(l - 1), n(l - 1),
                    theta + w_offset_[l], n(l - 1), T(0), A, n(l));
         const T* b = theta + b_offset_[l];
         const int nl = n(l);
@@ -219,7 +227,7 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
             const int mbi = static_cast<int>(mb);
             T* Z = sh.output_block.data();
             const T* A_in = input(L - 1) + q * n_in;
-            blas::gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
+            gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
             sh.data += rows_in_parts(ws.part_sums, mb, n_out, delta_sum(L), [&](index_t q0, index_t q1, double* cs) {
                 const index_t row = q + q0;
                 if (loss_ == Loss::Squared)
@@ -228,11 +236,11 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
                 return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
                                             pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
             });
-            blas::gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? first_beta : T(1), gW,
+            gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? first_beta : T(1), gW,
                        n_in);
             if (L > 1) {
                 T* P = ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see below)
-                blas::gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
+                gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
                 hidden_delta_in_parts(ws, act(L - 1) + q * n_in, P, mb, L - 1, sparse_term(L - 1), delta_sum(L - 1));
             }
         }
@@ -240,14 +248,14 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
 
     // 5. The remaining layers: gW_l += D_l^T A_{l-1}; D_{l-1} = (D_l W_l + s_{l-1}/m) * f'(A_{l-1}).
     for (int l = L - 1; l >= 1; --l) {
-        blas::gemm(true, false, n(l), n(l - 1), rows, T(1), act(l) + r0 * n(l), n(l), input(l - 1) + r0 * n(l - 1),
+        gemm(true, false, n(l), n(l - 1), rows, T(1), act(l) + r0 * n(l), n(l), input(l - 1) + r0 * n(l - 1),
                    n(l - 1), first_beta, grad + w_offset_[l], n(l - 1));
         if (l == 1) break;
         const int h = l - 1;
         // The shard's rows of the product buffer, addressed with the widest hidden layer's row size so that
         // shards in different phases (different widths) never overlap.
         T* P = ws.product.data() + r0 * max_hidden_;
-        blas::gemm(false, false, rows, n(h), n(l), T(1), act(l) + r0 * n(l), n(l), theta + w_offset_[l], n(h), T(0),
+        gemm(false, false, rows, n(h), n(l), T(1), act(l) + r0 * n(l), n(l), theta + w_offset_[l], n(h), T(0),
                    P, n(h));
         hidden_delta_in_parts(ws, act(h) + r0 * n(h), P, rows, h, sparse_term(h), delta_sum(h));
     }
@@ -268,6 +276,7 @@ void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index
 template <class T>
 CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                                     const CostParams& params, T* grad, Workspace<T>& ws) const {
+    const CoreCall call;  // takes the pool for the whole evaluation if no other core call is running
     const Problem pb{theta, X, Y, labels, m, &params, grad, T(1) / static_cast<T>(m)};
     // The cost and gradient are sums over examples: with several threads, the batch is split into shards of
     // rows, each evaluated on a thread of its own with single-threaded BLAS (no hand-off per product, every
@@ -279,7 +288,7 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, cons
     if (shards > 1) {
         Barrier barrier(shards);
         auto task = [&](int s) { evaluate_shard(pb, ws, s, shards, &barrier); };
-        done = run_concurrently(shards, task, /*single_threaded_blas=*/true);
+        done = run_concurrently(shards, task);
     }
     if (!done) {
         shards = 1;
@@ -325,6 +334,7 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, cons
 template <class T>
 void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int last,
                          const std::vector<T*>& outputs) const {
+    const CoreCall call;
     const auto& ew = elementwise<T>();
     const int mi = static_cast<int>(m);
     for (int l = first; l <= last; ++l) {
@@ -332,7 +342,7 @@ void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int l
         const int n_out = static_cast<int>(sizes_[l]);
         const T* in = l == first ? X : outputs[l - first - 1];
         T* out = outputs[l - first];
-        blas::gemm(false, true, mi, n_out, n_in, T(1), in, n_in, theta + w_offset_[l], n_in, T(0), out, n_out);
+        gemm(false, true, mi, n_out, n_in, T(1), in, n_in, theta + w_offset_[l], n_in, T(0), out, n_out);
         ew.bias_activate(out, m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr);
     }
 }

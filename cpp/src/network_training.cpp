@@ -13,6 +13,7 @@ index_t Network<T>::minibatch_epoch(T* theta, const T* X, const T* Y, const std:
                                     const std::int64_t* order, index_t n_order, index_t batch_size,
                                     const CostParams& params, const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
                                     double* batch_costs, Workspace<T>& ws) const {
+    const CoreCall call;  // one owner of the pool for the whole run of batches
     const index_t n_in = sizes_.front(), n_out = sizes_.back();
     (void)m;  // the caller checked that every order[i] lies in [0, m)
     const index_t b = std::min(batch_size, n_order);

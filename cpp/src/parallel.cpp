@@ -27,9 +27,24 @@ constexpr long long min_elements_per_part = 16384;
 // How long an idle worker spins before it sleeps: longer than the gaps inside one evaluation, short enough
 // that the pool is quiet soon after the evaluation returns.
 constexpr auto spin_time = std::chrono::microseconds(300);
+// Pauses before a wait for another part starts yielding its core (about 0.1 ms): a partner that has no core
+// to run on (more runnable threads than cores) then gets one, instead of waiting out this thread's time slice.
+constexpr unsigned spins_before_yield = 2048;
 constexpr int max_workers = 63;
 
-thread_local bool in_pool_job = false;
+thread_local bool in_pool_job = false;  // this thread is running a part of a pool job
+thread_local int call_depth = 0;        // nesting of CoreCall on this thread
+thread_local bool pool_owner = false;   // this thread's outermost CoreCall took the pool
+
+template <class Done>
+void spin_until(Done done) {
+    for (unsigned spins = 0; !done(); ++spins) {
+        if (spins < spins_before_yield)
+            UFLDL_PAUSE();
+        else
+            std::this_thread::yield();
+    }
+}
 
 class Pool {
 public:
@@ -43,7 +58,7 @@ public:
         for (auto& t : threads_) t.join();
     }
 
-    // Runs task(0..parts-1) concurrently; the caller holds run_mutex. Every part is guaranteed a thread of its
+    // Runs task(0..parts-1) concurrently; only the owner calls it. Every part is guaranteed a thread of its
     // own (OpenBLAS's jobs wait for each other).
     void run(int parts, PartTask task) {
         grow(parts - 1);
@@ -58,10 +73,13 @@ public:
         in_pool_job = true;
         task(0);
         in_pool_job = false;
-        while (pending_.load(std::memory_order_acquire) != 0) UFLDL_PAUSE();
+        spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
     }
 
-    std::mutex run_mutex;
+    // Ownership: taken with try_lock only (never waited for; see parallel.hpp), released by the same thread.
+    std::mutex owner_mutex;
+    // Core calls running now, on any thread (the pool is taken only by a call that runs alone).
+    std::atomic<int> active_calls{0};
 
 private:
     void grow(int workers) {
@@ -107,7 +125,8 @@ private:
 };
 
 // The process's pool, created on first use, and anew in a forked child (which inherits no threads, and
-// perhaps a locked mutex: the parent's pool is abandoned there, never touched).
+// perhaps a locked mutex or a count of calls running on threads it does not have: the parent's pool is
+// abandoned there, never touched).
 Pool* pool() {
     static std::mutex create_mutex;
     static std::unique_ptr<Pool> instance;
@@ -121,7 +140,9 @@ Pool* pool() {
     return instance.get();
 }
 
-// Fallback when the pool cannot be used (a job started from inside a pool job): one thread per extra part.
+// Fallback for an OpenBLAS job on a thread that does not own the pool (nothing in the core does this: its
+// products there are serial; it covers code that reaches this OpenBLAS without going through ufldl::gemm):
+// one new thread per extra part, never a wait for the pool.
 void run_on_new_threads(int parts, PartTask task) {
     std::vector<std::thread> extra;
     for (int part = 1; part < parts; ++part) extra.emplace_back([&task, part] { task(part); });
@@ -130,6 +151,7 @@ void run_on_new_threads(int parts, PartTask task) {
 }
 
 // OpenBLAS's caller-managed threading: run its numjobs jobs, all at once, and return when they are done.
+// Called with OpenBLAS's level-3 lock held: it must never wait for the pool.
 extern "C" void openblas_pool_callback(int /*sync*/, openblas_dojob_callback dojob, int numjobs,
                                        std::size_t jobdata_elsize, void* jobdata, int dojob_data) {
     auto job = [&](int part) {
@@ -137,18 +159,37 @@ extern "C" void openblas_pool_callback(int /*sync*/, openblas_dojob_callback doj
     };
     if (numjobs <= 1) {
         for (int part = 0; part < numjobs; ++part) job(part);
-        return;
-    }
-    if (in_pool_job) {
+    } else if (owns_pool()) {
+        pool()->run(numjobs, job);
+    } else {
         run_on_new_threads(numjobs, job);
-        return;
     }
-    Pool* p = pool();
-    std::lock_guard<std::mutex> lock(p->run_mutex);  // a job of another thread is short: wait for it
-    p->run(numjobs, job);
 }
 
 }  // namespace
+
+CoreCall::CoreCall() {
+    if (call_depth++ > 0 || in_pool_job) return;
+    outermost_ = true;
+    Pool* p = pool();
+    const int others = p->active_calls.fetch_add(1, std::memory_order_acq_rel);
+    if (others == 0 && p->owner_mutex.try_lock()) {
+        pool_owner = true;
+    }
+}
+
+CoreCall::~CoreCall() {
+    --call_depth;
+    if (!outermost_) return;
+    Pool* p = pool();
+    if (pool_owner) {
+        pool_owner = false;
+        p->owner_mutex.unlock();
+    }
+    p->active_calls.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+bool owns_pool() { return pool_owner && !in_pool_job; }
 
 void Barrier::arrive_and_wait() {
     const int generation = generation_.load(std::memory_order_acquire);
@@ -157,38 +198,28 @@ void Barrier::arrive_and_wait() {
         generation_.fetch_add(1, std::memory_order_release);
         return;
     }
-    while (generation_.load(std::memory_order_acquire) == generation) UFLDL_PAUSE();
+    spin_until([&] { return generation_.load(std::memory_order_acquire) != generation; });
 }
 
 void install_blas_callback() { blas::set_threads_callback(&openblas_pool_callback); }
 
 int parts_for(long long elements) {
-    if (in_pool_job) return 1;
+    if (!owns_pool()) return 1;
     if (elements < 2 * min_elements_per_part) return 1;
     const long long by_size = elements / min_elements_per_part;
     return static_cast<int>(std::min<long long>({by_size, blas::num_threads(), max_parts}));
 }
 
-bool run_concurrently(int parts, PartTask task, bool single_threaded_blas) {
-    if (in_pool_job) return false;
-    Pool* p = pool();
-    std::unique_lock<std::mutex> lock(p->run_mutex, std::try_to_lock);
-    if (!lock.owns_lock()) return false;
-    const int blas_threads = blas::num_threads();
-    if (single_threaded_blas) blas::set_num_threads(1);
-    p->run(parts, task);
-    if (single_threaded_blas) blas::set_num_threads(blas_threads);
+bool run_concurrently(int parts, PartTask task) {
+    if (!owns_pool()) return false;
+    pool()->run(parts, task);
     return true;
 }
 
 void parallel_parts(int parts, PartTask task) {
-    if (parts > 1 && !in_pool_job) {
-        Pool* p = pool();
-        std::unique_lock<std::mutex> lock(p->run_mutex, std::try_to_lock);
-        if (lock.owns_lock()) {
-            p->run(parts, task);
-            return;
-        }
+    if (parts > 1 && owns_pool()) {
+        pool()->run(parts, task);
+        return;
     }
     for (int part = 0; part < parts; ++part) task(part);
 }
