@@ -656,3 +656,129 @@ def test_bad_theta_assignment_keeps_theta(kind, make_value, exc, received):
     assert net.theta is theta_view  # still the same buffer: weights/biases views stay valid
     for W, W0 in zip(net.weights, weights):
         np.testing.assert_array_equal(W, W0)
+
+
+# ---------------------------------------------------------------------------- buffers that share memory
+
+
+def _aliased_grad_cases():
+    """(id, net kind, make(net, X, Y) -> (X, Y, theta, grad), name of the argument grad overlaps)."""
+
+    def into_theta(net, X, Y):
+        return X, Y, None, net.theta                      # grad=net.theta would overwrite the parameters
+
+    def into_theta_argument(net, X, Y):
+        theta = net.theta.copy()
+        return X, Y, theta, theta
+
+    def partly_into_theta(net, X, Y):
+        buf = np.zeros(2 * net.n_params, dtype=net.dtype)
+        buf[5:5 + net.n_params] = net.theta
+        return X, Y, buf[5:5 + net.n_params], buf[:net.n_params]
+
+    def into_X(net, X, Y):
+        buf = np.zeros(X.size + net.n_params, dtype=net.dtype)
+        Xa = buf[:X.size].reshape(X.shape)
+        Xa[...] = X
+        return Xa, Y, None, buf[X.size - 3:X.size - 3 + net.n_params]
+
+    def into_Y(net, X, Y):
+        buf = np.zeros(Y.size + net.n_params, dtype=net.dtype)
+        Ya = buf[net.n_params - 1:net.n_params - 1 + Y.size].reshape(Y.shape)
+        Ya[...] = Y
+        return X, Ya, None, buf[:net.n_params]
+
+    return [("theta", "sigmoid", into_theta, "theta"), ("theta_arg", "float32", into_theta_argument, "theta"),
+            ("part_of_theta", "sparse", partly_into_theta, "theta"), ("X", "sigmoid", into_X, "X"),
+            ("Y", "sigmoid", into_Y, "Y")]
+
+
+@pytest.mark.parametrize(("kind", "make", "other"), [c[1:] for c in _aliased_grad_cases()],
+                         ids=[c[0] for c in _aliased_grad_cases()])
+def test_grad_sharing_memory_with_an_input_is_refused(kind, make, other):
+    # The core writes grad while it reads theta, X and Y: an overlap used to give a silently wrong cost and
+    # gradient (and grad=net.theta overwrote the parameters).
+    net = make_net(kind)
+    X, Y = inputs(net)
+    X, Y, theta, grad = make(net, X, Y)
+    theta_before = net.theta.copy()
+    arrays_before = [np.array(a, copy=True) for a in (X, Y, grad) + ((theta,) if theta is not None else ())]
+    with pytest.raises(ValueError, match=rf"grad must not share memory with {other}\b"):
+        net.cost_and_grad(X, Y, theta, grad=grad)
+    np.testing.assert_array_equal(net.theta, theta_before)
+    for a, before in zip((X, Y, grad) + ((theta,) if theta is not None else ()), arrays_before):
+        np.testing.assert_array_equal(a, before, err_msg="a refused call wrote to an argument")
+
+
+def test_grad_next_to_theta_in_one_buffer_is_accepted():
+    # Adjacent but disjoint slices of one buffer do not overlap.
+    net = make_net("sigmoid")
+    X, Y = inputs(net)
+    buf = np.zeros(2 * net.n_params)
+    buf[:net.n_params] = net.theta
+    cost, grad = net.cost_and_grad(X, Y, buf[:net.n_params], grad=buf[net.n_params:])
+    expected = net.cost_and_grad(X, Y)
+    assert cost == expected[0]
+    np.testing.assert_array_equal(grad, expected[1])
+
+
+@pytest.mark.parametrize("rule", ["sgd", "adam"])
+def test_update_kernels_refuse_aliased_buffers(rule):
+    from ufldl import _core
+
+    theta, grad, s1, s2 = (np.arange(8.0) + k for k in range(4))
+    if rule == "sgd":
+        update = lambda th, g, v: _core.sgd_update(th, g, v, 0.1, 0.9, False)  # noqa: E731
+        cases = [((theta, theta, s1), "theta", "grad"), ((theta, grad, theta), "theta", "velocity"),
+                 ((theta, grad, grad), "velocity", "grad")]
+    else:
+        update = lambda th, g, a: _core.adam_update(th, g, a, s2, 1, 1e-3, 0.9, 0.999, 1e-8)  # noqa: E731
+        cases = [((theta, theta, s1), "theta", "grad"), ((theta, grad, theta), "theta", "m1"),
+                 ((theta, grad, grad), "m1", "grad")]
+    for args, written, other in cases:
+        before = [a.copy() for a in args]
+        with pytest.raises(ValueError, match=rf"{written} must not share memory with {other}\b"):
+            update(*args)
+        for a, b in zip(args, before):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_minibatch_buffers_sharing_memory_are_refused():
+    net = make_net("sigmoid")
+    X, Y = inputs(net)
+    n = net.n_params
+    order = np.arange(M, dtype=np.int64)
+    state = np.zeros(n)
+    engine_args = dict(batch_size=2, weight_decay=0.0, sparse_layers=[False] * 3, rho=0.01, beta=3.0, rule=0,
+                       learning_rate=0.1, momentum=0.9, nesterov=False, beta1=0.9, beta2=0.999, epsilon=1e-8)
+
+    def run(theta, state1, state2):
+        return net._engine.minibatch_epoch(theta, X, Y, order, state1=state1, state2=state2,
+                                           step=np.zeros(1, np.int64), batch_costs=np.zeros(3), **engine_args)
+
+    theta = net.theta.copy()
+    with pytest.raises(ValueError, match=r"state1 must not share memory with state2|"
+                                         r"state2 must not share memory with state1"):
+        run(theta, state, state)
+    with pytest.raises(ValueError, match=r"must not share memory with"):
+        run(theta, theta, np.zeros(n))
+    np.testing.assert_array_equal(theta, net.theta)
+
+
+# ---------------------------------------------------------------------------- sizes too large to exist
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_parameter_count_overflowing_64_bits_is_refused_clearly(dtype):
+    # Each size is valid (fits a 32-bit int); their products overflow int64, which the core used to report
+    # confusingly. The count is checked with overflow-free arithmetic before anything is allocated.
+    A = 2**31 - 1
+    sizes = [48, 1, 2, A, A, A, A, A, 1]
+    with pytest.raises(ValueError, match=r"layer_sizes .* give 1\.845e\+19 parameters .* more than a "
+                                         rf"{dtype} array can hold"):
+        ufldl.Network(sizes, dtype=dtype)
+    from ufldl import _core
+
+    engine = _core.NetworkF64 if dtype == "float64" else _core.NetworkF32
+    with pytest.raises(ValueError, match=r"more parameters .* than a 64-bit count holds"):
+        engine(sizes, [0] * 8, 0)

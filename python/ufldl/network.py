@@ -91,6 +91,19 @@ def _parse_layer_sizes(layer_sizes):
     return tuple(int(n) for n in sizes)
 
 
+def _check_parameter_count(sizes, dtype):
+    """Refuse sizes whose parameter vector could not exist (each size may be valid while their products
+    overflow 64 bits), before anything is allocated. Python ints do not overflow."""
+    n_params = sum(n_out * n_in + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    itemsize = np.dtype(dtype).itemsize
+    limit = np.iinfo(np.intp).max // itemsize
+    if n_params > limit:
+        raise ValueError(
+            f"layer_sizes {list(sizes)} give {n_params:.3e} parameters (weights n_l * n_(l-1) plus biases), more "
+            f"than a {np.dtype(dtype).name} array can hold ({limit:.3e}, {itemsize} bytes each)"
+        )
+
+
 def _parse_activations(activations, n_layers, loss):
     if isinstance(activations, str):
         # One name for every layer; with cross-entropy the output layer is softmax.
@@ -198,6 +211,7 @@ class Network:
         self._loss = loss
         self._activations = _parse_activations(activations, len(self._sizes) - 1, loss)
         self._dtype = _parse_dtype(dtype)
+        _check_parameter_count(self._sizes, self._dtype)
         self.weight_decay = weight_decay
         self.sparsity = sparsity
         codes = [int(getattr(_core.Activation, name)) for name in self._activations]
