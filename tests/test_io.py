@@ -22,6 +22,8 @@ import ufldl
 from ufldl import io as uio
 
 HEADER = "__ufldl__"
+RECORD_START = b'"checksum":{"algorithm":"sha256","value":"'  # how a version-2 header ends
+RECORD_END = b'"}}'
 
 
 # ---------------------------------------------------------------------------- networks and data
@@ -84,9 +86,13 @@ def listing(directory):
 
 # ---------------------------------------------------------------------------- reading and forging files
 
-def reference_checksum(arrays):
-    """The checksum exactly as the module docstring specifies it, written independently of ufldl.io."""
+def reference_checksum(arrays, covered_header=None):
+    """The checksum exactly as the module docstring specifies it, written independently of ufldl.io: of
+    ``covered_header`` (a version-2 header's bytes before its checksum record; None for version 1, whose
+    checksum covers the arrays only), then of the arrays."""
     digest = hashlib.sha256()
+    if covered_header is not None:
+        digest.update(HEADER.encode() + b"\0" + covered_header + b"\0")
     for name in sorted(arrays):
         arr = arrays[name]
         digest.update(name.encode() + b"\0" + arr.dtype.str.encode() + b"\0"
@@ -107,15 +113,25 @@ def write_file(path, header, arrays, *, fix_manifest=False, fix_checksum=False, 
     """Write a consistent zip (valid CRCs) with the given header and arrays: a forged or edited file.
 
     ``fix_manifest`` / ``fix_checksum`` make the header describe the arrays given (as a careful forger
-    would); otherwise the header is written as passed (stale). ``raw_members`` adds members as raw bytes.
+    would); otherwise the header is written as passed (stale). With ``fix_checksum`` a version-2 header
+    gets the version-2 checksum (over its own bytes and the arrays), closed by the checksum record; a
+    version-1 header the version-1 checksum (over the arrays only). ``raw_members`` adds members as raw
+    bytes.
     """
     header = json.loads(json.dumps(header))
     if fix_manifest:
         header["arrays"] = {k: {"dtype": a.dtype.str, "shape": list(a.shape)} for k, a in arrays.items()}
-    if fix_checksum:
+    if fix_checksum and header["format_version"] == 1:
         header["checksum"]["value"] = reference_checksum(arrays)
+        header_bytes = json.dumps(header).encode()
+    elif fix_checksum:  # forges a version-2 checksum: over the header's bytes up to the record, then the arrays
+        del header["checksum"]
+        covered = json.dumps(header).encode()[:-1] + b","
+        header_bytes = covered + RECORD_START + reference_checksum(arrays, covered).encode() + RECORD_END
+    else:
+        header_bytes = json.dumps(header).encode()
     with zipfile.ZipFile(path, "w") as zf:
-        members = {HEADER: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays}
+        members = {HEADER: np.frombuffer(header_bytes, dtype=np.uint8), **arrays}
         for name, arr in members.items():
             buf = _stdlib_io.BytesIO()
             np.lib.format.write_array(buf, arr, allow_pickle=arr.dtype.hasobject)
@@ -214,11 +230,12 @@ def test_numpy_alone_reads_the_file_as_documented(saved):
         assert sorted(npz.files) == [HEADER, "theta"]
         raw = npz[HEADER]
         assert raw.dtype == np.uint8 and raw.ndim == 1
-        header = json.loads(raw.tobytes().decode("utf-8"))
+        raw = raw.tobytes()
+        header = json.loads(raw.decode("utf-8"))
         theta = npz["theta"]
     assert bits(theta) == bits(net.theta) and theta.dtype == net.dtype
     assert header["format"] == "ufldl"
-    assert header["format_version"] == 1 == uio.FORMAT_VERSION
+    assert header["format_version"] == 2 == uio.FORMAT_VERSION
     assert header["kind"] == "ufldl.Network"
     assert header["ufldl_version"] == ufldl.__version__
     assert header["meta"] == {
@@ -226,7 +243,13 @@ def test_numpy_alone_reads_the_file_as_documented(saved):
         "weight_decay": 1e-4, "sparsity": {"rho": 0.05, "beta": 3.0, "layers": None}, "dtype": "float64",
     }
     assert header["arrays"] == {"theta": {"dtype": "<f8", "shape": [net.n_params]}}
-    assert header["checksum"] == {"algorithm": "sha256", "value": reference_checksum({"theta": theta})}
+    # Version 2: the header's text ends with the checksum record, and the checksum covers the bytes before it.
+    record_len = len(RECORD_START) + 64 + len(RECORD_END)
+    covered, record = raw[:-record_len], raw[-record_len:]
+    assert covered.startswith(b"{") and covered.endswith(b",")
+    checksum = reference_checksum({"theta": theta}, covered)
+    assert record == RECORD_START + checksum.encode() + RECORD_END
+    assert header["checksum"] == {"algorithm": "sha256", "value": checksum}
 
 
 def test_the_file_is_a_plain_zip_of_npy_members_and_never_pickles(saved):
@@ -406,6 +429,7 @@ def test_array_shape_differs_from_header(saved):
     _, path = saved
     header, arrays = read_file(path)
     arrays["theta"] = arrays["theta"].reshape(-1, 1)
+    # a v2 checksum forged over the edited header and arrays
     write_file(path, header, arrays, fix_checksum=True)
     pattern = r"array 'theta' should have dtype <f8 and shape \(45,\) \(header\); got dtype <f8 and shape \(45, 1\)"
     with raises_for(path, pattern):
@@ -416,33 +440,43 @@ def test_array_dtype_differs_from_header(saved):
     _, path = saved
     header, arrays = read_file(path)
     arrays["theta"] = arrays["theta"].astype(np.float32)
+    # a v2 checksum forged over the edited header and arrays
     write_file(path, header, arrays, fix_checksum=True)
     with raises_for(path, "should have dtype <f8.*got dtype <f4"):
         uio.load(path)
 
 
-def test_consistent_file_with_theta_too_short_for_layer_sizes(saved):
+@pytest.mark.parametrize("version", [1, 2], ids=["v1", "v2"])
+def test_consistent_file_with_theta_too_short_for_layer_sizes(saved, version):
     _, path = saved
     header, arrays = read_file(path)
+    header["format_version"] = version
     arrays["theta"] = arrays["theta"][:-1]
+    # version 2 forges a v2 checksum over the header too; version 1 the arrays-only one
     write_file(path, header, arrays, fix_manifest=True, fix_checksum=True)
     with raises_for(path, r"invalid 'ufldl.Network' state: theta must have shape \(45,\).*got shape \(44,\)"):
         uio.load(path)
 
 
-def test_consistent_file_with_theta_of_another_dtype(saved):
+@pytest.mark.parametrize("version", [1, 2], ids=["v1", "v2"])
+def test_consistent_file_with_theta_of_another_dtype(saved, version):
     _, path = saved
     header, arrays = read_file(path)
+    header["format_version"] = version
     arrays["theta"] = arrays["theta"].astype(np.float32)
+    # version 2 forges a v2 checksum over the header too; version 1 the arrays-only one
     write_file(path, header, arrays, fix_manifest=True, fix_checksum=True)
     with raises_for(path, "dtype float64.*got shape .* and dtype float32"):
         uio.load(path)
 
 
-def test_big_endian_theta_loads_to_the_same_values(saved):
+@pytest.mark.parametrize("version", [1, 2], ids=["v1", "v2"])
+def test_big_endian_theta_loads_to_the_same_values(saved, version):
     net, path = saved
     header, arrays = read_file(path)
+    header["format_version"] = version
     arrays["theta"] = arrays["theta"].astype(">f8")
+    # version 2 forges a v2 checksum over the header too; version 1 the arrays-only one
     write_file(path, header, arrays, fix_manifest=True, fix_checksum=True)
     loaded = uio.load(path)
     assert loaded.theta.dtype == np.float64
@@ -473,23 +507,29 @@ def test_extra_non_npy_member(saved):
         uio.load(path)
 
 
-def test_network_state_with_an_extra_listed_array(saved):
+@pytest.mark.parametrize("version", [1, 2], ids=["v1", "v2"])
+def test_network_state_with_an_extra_listed_array(saved, version):
     _, path = saved
     header, arrays = read_file(path)
+    header["format_version"] = version
+    # version 2 forges a v2 checksum over the header too; version 1 the arrays-only one
     write_file(path, header, {**arrays, "extra": np.zeros(3)}, fix_manifest=True, fix_checksum=True)
     with raises_for(path, r"invalid 'ufldl.Network' state: .*exactly one array, 'theta'; got \['extra', 'theta'\]"):
         uio.load(path)
 
 
-def test_network_state_with_bad_hyperparameters(saved):
+@pytest.mark.parametrize("version", [1, 2], ids=["v1", "v2"])
+def test_network_state_with_bad_hyperparameters(saved, version):
     _, path = saved
     header, arrays = read_file(path)
+    header["format_version"] = version
     header["meta"]["activations"] = ["sigmoid", "swish"]
-    write_file(path, header, arrays)
+    # version 2 forges a v2 checksum over the header too; version 1 the arrays-only one
+    write_file(path, header, arrays, fix_checksum=True)
     with raises_for(path, "invalid 'ufldl.Network' state: activations must be names .* got 'swish'"):
         uio.load(path)
     del header["meta"]["loss"]
-    write_file(path, header, arrays)
+    write_file(path, header, arrays, fix_checksum=True)
     with raises_for(path, r"meta lacks \['loss'\]"):
         uio.load(path)
 
@@ -530,7 +570,7 @@ def test_header_of_the_wrong_type(tmp_path):
 
 @pytest.mark.parametrize("edit, pattern", [
     ({"format": "other"}, "not a ufldl file: header format is 'other'"),
-    ({"format_version": 2}, "format version 2 is newer than this ufldl .* reads \\(up to 1\\).*upgrade"),
+    ({"format_version": 3}, "format version 3 is newer than this ufldl .* reads \\(up to 2\\).*upgrade"),
     ({"format_version": 0}, "format_version must be an integer >= 1; got 0"),
     ({"format_version": "1"}, "format_version must be an integer >= 1; got '1'"),
     ({"format_version": True}, "format_version must be an integer >= 1; got True"),
