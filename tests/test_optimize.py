@@ -169,9 +169,11 @@ def test_softmax_regression_matches_scipy(rng):
     def fun(theta):
         return net.cost_and_grad(X, y, theta)
 
+    # gtol 1e-9: what the line search reaches in float64 on every CPU seen here (on an AMD Zen 4 both SciPy
+    # and ufldl stop with ABNORMAL at max |g| = 1.3e-10 when asked for 1e-11; on Intel they reached it).
     want = scipy.optimize.minimize(fun, net.theta.copy(), jac=True, method="L-BFGS-B",
-                                   options={"maxiter": 2000, "ftol": 0.0, "gtol": 1e-11, "maxcor": 100})
-    result = minimize(fun, net.theta, tol=0.0, gtol=1e-11, max_iter=2000)
+                                   options={"maxiter": 2000, "ftol": 0.0, "gtol": 1e-9, "maxcor": 100})
+    result = minimize(fun, net.theta, tol=0.0, gtol=1e-9, max_iter=2000)
     assert result.converged, result.message
     assert result.cost == pytest.approx(float(want.fun), rel=1e-12)
     assert np.linalg.norm(result.theta - want.x) <= 1e-6 * np.linalg.norm(want.x)
