@@ -91,7 +91,10 @@ class _SupervisedNet(BaseEstimator):
     def _fit(self, X, y, *, partial, classes=None):
         hidden_sizes, hidden_activations = self._check_params()
         first = not (partial and hasattr(self, "network_"))
-        X, y = self._validate_xy(X, y, reset=first)
+        # partial_fit after the first call, and fit with warm_start on a fitted estimator, continue from its
+        # network: X must have the features it was fitted on (scikit-learn's "X has N features, but ... is
+        # expecting M features as input"), not start afresh.
+        X, y = self._validate_xy(X, y, reset=not ((partial or self.warm_start) and hasattr(self, "network_")))
         Y, n_outputs, fitted = self._targets(y, first=first, partial=partial, classes=classes)
         if partial:
             rng = rng_from(self.random_state) if first else getattr(self, "_rng", None) or rng_from(None)

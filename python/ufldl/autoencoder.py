@@ -97,7 +97,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         ``"lbfgs"``: correction pairs kept (the tutorial's minFunc used 100).
     warm_start : bool, default False
         Start ``fit`` from the previous solution (and mini-batch optimiser state) instead of a new
-        initialisation.
+        initialisation. X must then have the number of features of the previous fit (ValueError otherwise,
+        as in scikit-learn); a changed ``n_hidden``, ``activation``, ``decoder`` or ``dtype`` starts afresh.
     dtype : {"float64", "float32"}, default "float64"
         Precision of the parameters and of the computations; ``transform`` returns this dtype.
     random_state : int, RandomState, Generator or None, default None
@@ -320,7 +321,9 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
         sparsity = self._check_params()
-        X = self._validate_input(X, reset=True)
+        # warm_start on a fitted estimator continues from its network: X must have the features it was fitted
+        # on (scikit-learn's "X has N features, but ... is expecting M features as input"), not start afresh.
+        X = self._validate_input(X, reset=not (self.warm_start and hasattr(self, "network_")))
         rng = rng_from(self.random_state)
         if not (self.warm_start and self._same_architecture(X.shape[1], sparsity)):
             self._initialize(X.shape[1], sparsity, rng)

@@ -96,7 +96,8 @@ _DOC_REST = """\
         Progress lines on standard output: 1 for every 10th iteration or every epoch, 2 for every iteration.
     warm_start : bool, default False
         ``fit`` continues from the previous solution (and mini-batch optimiser state, unless the solver or its
-        hyperparameters changed) when the architecture is the same, and starts afresh otherwise.{classes}
+        hyperparameters changed) when the architecture is the same, and starts afresh otherwise. X must have
+        the number of features of the previous fit (ValueError otherwise, as in scikit-learn).{classes}
 """
 _DOC_HIDDEN = """\
     hidden_layer_sizes : int or sequence of int, default (100,)

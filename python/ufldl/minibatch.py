@@ -424,6 +424,39 @@ class _Run:
             np.copyto(self.net.theta, self.best[2])
 
 
+# ----------------------------------------------------------------------------------------------- user code
+
+_READ_ONLY_NOTE = ("ufldl: net.theta, net.weights and net.biases are read-only while a training callback (or "
+                   "scoring function) runs: the solver owns them until training returns; change them between "
+                   "calls instead")
+
+
+def _read_only_view(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _call_with_parameters_read_only(net, function, *args):
+    """``function(*args)``, a user's callback or scoring function, with ``net.theta`` and the weight and bias
+    views into it read-only, so that every solver treats a write the same way: it raises ValueError (a note
+    on it says why) instead of being honoured by some solvers and overwritten by others. The flags are put
+    back afterwards, also after an exception."""
+    arrays = (net._theta, *net._weights, *net._biases)  # the base first: a view is writeable only if it is
+    flags = [array.flags.writeable for array in arrays]
+    for array in arrays:
+        array.flags.writeable = False
+    try:
+        return function(*args)
+    except ValueError as exc:
+        if "read-only" in str(exc) and _READ_ONLY_NOTE not in getattr(exc, "__notes__", ()):
+            exc.add_note(_READ_ONLY_NOTE)
+        raise
+    finally:
+        for array, flag in zip(arrays, flags):
+            array.flags.writeable = flag
+
+
 # ----------------------------------------------------------------------------------------------- validation
 
 
@@ -521,7 +554,8 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
         ``early_stopping``, the scores are recorded but do not stop training.
     scoring : callable or None, default None
         ``scoring(net, X_val, Y_val) -> float``, higher is better. Default: minus the network's cost on the
-        validation data (``-net.cost(X_val, Y_val)``).
+        validation data (``-net.cost(X_val, Y_val)``). The network's parameters are read-only during the call,
+        as during ``callback``.
     rho_hat_decay : float or None, default None
         How the KL sparsity penalty's rho_hat is estimated. None: from each batch alone, so that every
         update follows the gradient of the batch's own cost. A float d in [0, 1): from an exponential moving
@@ -535,8 +569,12 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
         make training oscillate (measured: lr 0.1 with momentum 0.9 and d = 0.9 diverged where d = 0.5 or
         no momentum did not); lower the rate or d. Has no effect without sparsity.
     callback : callable or None, default None
-        ``callback(epoch, theta, loss)`` after every epoch, ``theta`` a read-only view of the parameters
-        valid during the call. A true return value (or StopIteration) stops training.
+        ``callback(epoch, theta, loss)`` after every epoch, ``theta`` a read-only view of ``net.theta`` (the
+        parameters reached). A true return value (or StopIteration) stops training. ``net.theta``,
+        ``net.weights`` and ``net.biases`` are read-only during the call: writing to them raises ValueError,
+        as with every solver of :func:`ufldl.train` (the solver owns the parameters while it runs; change
+        them between calls instead); the optimiser object is not locked (a callback may set its
+        ``current_learning_rate``).
     verbose : int, default 0
         0: silent; 1 or more: one line per epoch (loss, validation score, learning rate, elapsed seconds).
     blas_isolation : bool, default True
@@ -556,6 +594,10 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
         exception's ``.result`` holds them with the history.
     TypeError, ValueError
         Invalid arguments, named in the message.
+    Exception
+        Whatever ``callback`` (other than StopIteration) or ``scoring`` raised, unchanged: training stops and
+        the network keeps what Ctrl-C would leave it (the parameters reached, with early stopping the best
+        validated ones), as with the full-batch solvers of :func:`ufldl.train`.
 
     Warns
     -----
@@ -651,7 +693,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
                 line = f"epoch {epoch:4d}  loss {loss:.8g}"
                 improved = loss < best_loss - tol
                 if X_val is not None:
-                    score = float(scoring(net, X_val, Y_val))
+                    score = float(_call_with_parameters_read_only(net, scoring, net, X_val, Y_val))
                     run.validation_scores.append(score)
                     line += f"  validation {score:.8g}"
                     if early_stopping:
@@ -663,10 +705,9 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
                 if verbose:
                     run.say(f"{line}  lr {lr:.3g}  elapsed {run.elapsed():.2f} s")
                 if callback is not None:
-                    view = net.theta.view()
-                    view.flags.writeable = False
                     try:
-                        stop = callback(epoch, view, loss)
+                        stop = _call_with_parameters_read_only(net, callback, epoch, _read_only_view(net.theta),
+                                                               loss)
                     except StopIteration:
                         stop = True
                     if stop:
@@ -693,6 +734,14 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
         warnings.warn(f"training {message}; the network keeps the parameters reached and the result the "
                       "history so far", TrainingInterrupted, stacklevel=2)
         return result
+    except NonFiniteError:
+        raise  # the network keeps the last finite parameters
+    except BaseException:
+        # The callback's or scoring's own exception (or another from inside): the network keeps what Ctrl-C
+        # would have left it, and the exception goes on unchanged.
+        if early_stopping:
+            run.restore_best()
+        raise
     if early_stopping:
         run.restore_best()
         if run.best is not None:

@@ -489,9 +489,12 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
         SciPy's ``gtol`` with the infinity norm for both L-BFGS-B and CG).
     callback : callable or None, default None
         ``callback(iteration, theta, cost)``, called after every iteration (1, 2, ...) with the new iterate:
-        ``theta`` a read-only view that is only valid during the call (copy it to keep it). Returning a true
-        value (or raising StopIteration) stops the run after that iteration: ``converged`` is then False and
-        ``message`` says the callback stopped it.
+        ``theta`` a read-only view that is only valid during the call (copy it to keep it; writing to it
+        raises ValueError, so a callback cannot steer the run). Returning a true value (or raising
+        StopIteration) stops the run after that iteration: ``converged`` is then False and ``message`` says
+        the callback stopped it. Any other exception it raises stops the run too and propagates unchanged
+        (the thread pools restored first); the last completed iterate is then the ``theta`` that call was
+        given (:func:`ufldl.train` keeps it in ``net.theta``).
     verbose : int, default 0
         0: silent. 1: one line (iteration, cost, elapsed seconds) every ``VERBOSE_EVERY`` (10) iterations,
         plus the start and the end. 2 or more: one line per iteration. Lines go to standard output.
@@ -524,6 +527,8 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     TypeError, ValueError
         Invalid arguments (the message names the argument, what was expected and what came), or ``fun``
         returning something other than ``(cost, grad)`` with ``grad`` of shape (n_params,).
+    Exception
+        Whatever ``callback`` (other than StopIteration) or ``fun`` raised, unchanged.
 
     Warns
     -----

@@ -7,7 +7,8 @@
 
 import numpy as np
 
-from ufldl.minibatch import SGD, Adam, _MinibatchOptimizer, _training_data, train_minibatch
+from ufldl.minibatch import (SGD, Adam, _call_with_parameters_read_only, _MinibatchOptimizer, _read_only_view,
+                             _training_data, train_minibatch)
 from ufldl.optimize import METHODS, NonFiniteError, minimize
 
 __all__ = ["SOLVERS", "train"]
@@ -44,7 +45,12 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         None: 1e-9 (relative decrease of the cost) for the full-batch solvers, 1e-4 (absolute decrease of
         the epoch loss) for the mini-batch ones.
     callback : callable or None
-        ``callback(iteration, theta, cost)`` after every iteration or epoch; a true return value stops.
+        ``callback(iteration, theta, cost)`` after every iteration or epoch; a true return value (or
+        StopIteration) stops. With every solver ``theta`` is a read-only view of ``net.theta``, which holds
+        the iterate just completed during the call (so ``net.cost(X_val, Y_val)`` or ``net.predict`` there
+        see it), and ``net.theta``, ``net.weights`` and ``net.biases`` are read-only for the duration of the
+        call: writing to them raises ValueError (the solver owns the parameters while it runs; change them
+        between calls of ``train`` instead).
     verbose : int, default 0
     random_state : int, numpy.random.Generator or None
         The mini-batch solvers' shuffles and validation split.
@@ -66,6 +72,10 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     ------
     NonFiniteError
         As the solver raises it; ``net.theta`` holds the last finite parameters.
+    Exception
+        Whatever ``callback`` (or, for the mini-batch solvers, ``scoring``) raised, unchanged, with every
+        solver: training stops and ``net.theta`` keeps the progress reached, as after Ctrl-C, that is the
+        last completed iterate or epoch (with ``early_stopping``, the best validated one).
 
     Examples
     --------
@@ -79,6 +89,9 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}")
     tol = DEFAULT_TOL[solver] if tol is None else tol
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be None or callable, as callback(iteration, theta, cost); got "
+                        f"{type(callback).__name__}")
     if solver in METHODS:
         unknown = set(options) - _FULL_BATCH_OPTIONS
         if unknown or optimizer is not None:
@@ -91,9 +104,19 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
             cost, grad, _ = net._evaluate(X, Y, theta, None, warn=False)  # minimize reports non-finite values
             return cost, grad
 
+        def watched(iteration, theta, cost):
+            # Every accepted iterate goes into net.theta at once (one O(n_params) copy per iteration, beside
+            # an evaluation's O(m n_params)): whatever ends the run, an exception from the callback or from
+            # the cost included, net.theta holds the last completed iterate, as with the mini-batch solvers,
+            # and a callback reading the network (net.cost, net.predict) sees the iterate it is given.
+            np.copyto(net.theta, theta, casting="same_kind")
+            if callback is None:
+                return None
+            return _call_with_parameters_read_only(net, callback, iteration, _read_only_view(net.theta), cost)
+
         theta0 = net.theta.astype(np.float64)
         try:
-            result = minimize(fun, theta0, solver, max_iter=max_iter, tol=tol, callback=callback,
+            result = minimize(fun, theta0, solver, max_iter=max_iter, tol=tol, callback=watched,
                               verbose=verbose, **options)
         except NonFiniteError as err:
             net.theta = err.result.theta
