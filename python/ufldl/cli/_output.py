@@ -25,6 +25,7 @@ def output_paths(out, parser, marker):
         if path.exists() and not path.is_file():
             parser.error(f"cannot write {str(path)!r}: it exists and is not a regular file")
     check_record(record, parser, marker)
+    check_own_file(loss, parser, marker, recorded_files(record))
     parent = features.parent
     if parent.exists() and not parent.is_dir():
         parser.error(f"cannot create the output directory {str(parent)!r}: a file of that name exists")
@@ -44,6 +45,33 @@ def check_record(record, parser, marker):
         parser.error(
             f"refusing to overwrite {str(record)!r}: it exists and is not a run.json written by '{marker}'; "
             "move it away or choose another --out directory"
+        )
+
+
+def recorded_files(record):
+    """The names of the files the run.json ``record`` lists (its ``"files"``), or an empty set when there is
+    none. Call ``check_record`` first: it refuses a run.json that another program wrote."""
+    try:
+        files = json.loads(record.read_text(encoding="utf-8")).get("files")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return set()
+    if not isinstance(files, dict):
+        return set()
+    return {Path(name).name for name in files.values() if isinstance(name, str)}
+
+
+def check_own_file(path, parser, marker, recorded):
+    """Refuse (a usage error) to overwrite ``path``, a file the command writes beside --out under a fixed name
+    (loss.png, features.png), unless the run.json beside it lists it (``recorded``, from ``recorded_files``):
+    then an earlier run of ``marker`` wrote it; otherwise it is the user's own."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        parser.error(f"cannot write {str(path)!r}: it exists and is not a regular file")
+    if path.name not in recorded:
+        parser.error(
+            f"refusing to overwrite {str(path)!r}: it exists and no run.json of '{marker}' beside it lists it as "
+            "its own; move it away or choose another --out directory"
         )
 
 

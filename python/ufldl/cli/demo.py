@@ -13,6 +13,7 @@ import warnings
 
 from ufldl.cli._args import float_in, int_at_least
 from ufldl.cli._output import machine, make_directory, output_paths, versions, write_record
+from ufldl.cli._sizes import check_examples, check_memory, check_network, training_bytes
 
 MARKER = "ufldl demo"  # run.json's "program": how an earlier run's record is recognised
 PROGRESS_EVERY = 25  # iterations between progress lines
@@ -145,9 +146,25 @@ def train(net, X, args, say):
     return result, losses[:result.n_iter + 1]
 
 
+def check_sizes(args, parser):
+    """A usage error, before anything is allocated, when the patches or the network asked for cannot be
+    trained here."""
+    m, n_pixels = args.n_patches, args.patch_size ** 2
+    check_examples(parser, f"--n-patches {m}", m)
+    sizes = (n_pixels, args.hidden, n_pixels)
+    option = f"--patch-size {args.patch_size} --hidden {args.hidden}"
+    count = check_network(parser, option, sizes)
+    # The patches twice (as cut, and normalised) and their positions, then L-BFGS on all of them.
+    needed = 2 * 8 * m * n_pixels + 2 * 8 * m + training_bytes(sizes, m, "lbfgs", max_corrections=100)
+    check_memory(parser, f"--n-patches {m} {option}", needed,
+                 f"{m} patches of {args.patch_size}x{args.patch_size} pixels and L-BFGS on a "
+                 f"{'-'.join(map(str, sizes))} network ({count} parameters)")
+
+
 def run(args, parser):
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     features_path, loss_path, record_path = output_paths(args.out, parser, MARKER)
+    check_sizes(args, parser)
 
     import numpy as np
 

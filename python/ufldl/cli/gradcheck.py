@@ -3,6 +3,7 @@
 import argparse
 
 from ufldl.cli._args import float_in, int_at_least, int_list
+from ufldl.cli._sizes import check_examples, check_memory, check_network
 
 DESCRIPTION = """\
 Build a network of the given sizes and activations with random parameters,
@@ -41,7 +42,25 @@ def add_parser(commands):
     return check
 
 
+def check_sizes(args, parser):
+    """A usage error, before anything is allocated, when the network or the examples asked for cannot be
+    checked here."""
+    layers = ",".join(map(str, args.layers))
+    count = check_network(parser, f"--layers {layers}", args.layers)
+    check_examples(parser, f"--examples {args.examples}", args.examples)
+    # float64: the network's parameters, the copy that is perturbed, the analytic and the numerical gradients
+    # and the gradient of an evaluation; the random inputs and targets; the core's activations.
+    hidden = args.layers[1:-1]
+    needed = 8 * (5 * count + args.examples * (args.layers[0] + args.layers[-1] + sum(hidden)
+                                               + max(hidden, default=0)))
+    check_memory(parser, f"--layers {layers} --examples {args.examples}", needed,
+                 f"checking the gradient of a {'-'.join(map(str, args.layers))} network ({count} parameters) on "
+                 f"{args.examples} examples")
+
+
 def run(args, parser):
+    check_sizes(args, parser)
+
     import numpy as np
 
     import ufldl

@@ -8,7 +8,9 @@ import warnings
 from pathlib import Path
 
 from ufldl.cli._args import float_in, image_shape, int_at_least
-from ufldl.cli._output import check_record, machine, make_directory, versions, write_record
+from ufldl.cli._output import (check_own_file, check_record, machine, make_directory, recorded_files, versions,
+                               write_record)
+from ufldl.cli._sizes import byte_size, check_examples, check_memory, check_network, training_bytes
 
 MARKER = "ufldl train"
 
@@ -58,7 +60,8 @@ def add_parser(commands):
     fitting.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default: %(default)s)")
     output = train.add_argument_group("output")
     output.add_argument("--out", default="model.npz", metavar="PATH",
-                        help="the model file; features.png, loss.png and run.json go beside it "
+                        help="the model file; features.png, loss.png and run.json go beside it, and files of "
+                             "those names that an earlier 'ufldl train' did not write are never overwritten "
                              "(default: %(default)s)")
     output.add_argument("--image-shape", type=image_shape, default=None, metavar="HxW[x3]",
                         help="shape of one example as an image, for the features picture: HxW, or HxWx3 for "
@@ -88,6 +91,21 @@ def load_rows(path, parser):
     return X
 
 
+def check_sizes(args, X, parser):
+    """A usage error, before anything is allocated, when the autoencoder asked for cannot be trained here."""
+    m, n_features = X.shape
+    check_examples(parser, "DATA.npy", m)
+    sizes = (n_features, args.hidden, n_features)
+    count = check_network(parser, f"--hidden {args.hidden}", sizes, "autoencoder")
+    itemsize = 8 if args.dtype == "float64" else 4
+    converted = 0 if X.dtype.name == args.dtype else m * n_features * itemsize  # the data in the model's dtype
+    needed = X.nbytes + converted + training_bytes(sizes, m, args.solver, itemsize=itemsize,
+                                                   batch_size=args.batch_size)
+    check_memory(parser, f"--hidden {args.hidden}", needed,
+                 f"training a {'-'.join(map(str, sizes))} autoencoder ({count} parameters) with {args.solver} on "
+                 f"{m} examples ({byte_size(X.nbytes)} of data)")
+
+
 def run(args, parser):
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     model_path = Path(args.out)
@@ -96,7 +114,14 @@ def run(args, parser):
     features_path = model_path.with_name("features.png")
     loss_path = model_path.with_name("loss.png")
     record_path = model_path.with_name("run.json")
+    for sibling, what in ((features_path, "features picture"), (loss_path, "loss curve"), (record_path, "record")):
+        if model_path.name.lower() == sibling.name:
+            parser.error(f"--out must not be named {model_path.name}: the {what} is written to {sibling.name} "
+                         "beside the model; name the model file e.g. model.npz")
     check_record(record_path, parser, MARKER)
+    # loss.png and features.png have fixed names beside --out: overwritten only when an earlier run wrote them.
+    earlier = recorded_files(record_path)
+    check_own_file(loss_path, parser, MARKER, earlier)
     X = load_rows(args.data, parser)
     image_shape = args.image_shape
     if image_shape is None and math.isqrt(X.shape[1]) ** 2 == X.shape[1]:
@@ -104,6 +129,9 @@ def run(args, parser):
     if image_shape is not None and math.prod(image_shape) != X.shape[1]:
         parser.error(f"--image-shape {'x'.join(map(str, image_shape))} does not match the {X.shape[1]} features "
                      "of DATA.npy")
+    if image_shape is not None:
+        check_own_file(features_path, parser, MARKER, earlier)
+    check_sizes(args, X, parser)
 
     import numpy as np
 
@@ -141,6 +169,9 @@ def run(args, parser):
     if image_shape is not None:
         viz.save_png(features_path, viz.tile_features(ae.components_, image_shape), scale=8)
         files["features"] = str(features_path)
+    elif features_path.name in earlier and features_path.is_file():
+        features_path.unlink()  # an earlier run's picture, of another model: not left beside this one
+        say(f"removed {features_path}, the features picture of the earlier run")
     record = {
         "program": MARKER,
         "settings": {key: value for key, value in vars(args).items() if key not in ("handler", "command_parser")},
