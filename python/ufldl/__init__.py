@@ -6,18 +6,16 @@ matrix products); this package is the thin, documented Python layer over it.
 
 __version__ = "0.1.0"
 
-from ufldl._blas import load_openblas as _load_openblas
-
-_load_openblas()  # before _core, which links to it
-
+import ufldl._lib  # noqa: F401  (loads OpenBLAS, then the compiled core)
 from ufldl import _core, datasets, reference, viz  # noqa: E402
-from ufldl._threads import blas_info, blas_threads  # noqa: E402
+from ufldl._lib.threads import blas_info, blas_threads  # noqa: E402
 from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
 from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
 from ufldl import diagnostics, io, optimize, preprocessing  # noqa: E402
 from ufldl.preprocessing import PCA, PatchNormalizer, ZCAWhitening  # noqa: E402
 from ufldl.io import load, save  # noqa: E402
-from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, minimize  # noqa: E402
+from ufldl._lib.errors import NonFiniteError, TrainingInterrupted  # noqa: E402
+from ufldl.optimize import OptimizeResult, minimize  # noqa: E402
 from ufldl.minibatch import SGD, Adam, MinibatchResult, train_minibatch  # noqa: E402
 from ufldl.training import train  # noqa: E402
 from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder  # noqa: E402

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ufldl import io
+from ufldl._lib.validation import random_generator
 from ufldl.minibatch import SGD, Adam
 from ufldl.optimize import NonFiniteError, TrainingInterrupted
 from ufldl.training import train
@@ -25,22 +26,6 @@ def hyper(est, name):
 
 def is_minibatch(est):
     return est.solver in ("sgd", "adam")
-
-
-def rng_from(random_state):
-    """A numpy Generator from scikit-learn's random_state conventions (None, int, RandomState, Generator)."""
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
-        if random_state < 0:
-            raise ValueError(f"random_state must be >= 0; got {random_state}")
-        return np.random.default_rng(int(random_state))
-    raise TypeError(f"random_state must be None, an int, a numpy.random.RandomState or a numpy.random.Generator; "
-                    f"got {type(random_state).__name__} {random_state!r}")
 
 
 def read_only(array):

@@ -14,20 +14,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ufldl import io
 from ufldl._estimator import (estimator_from_state, estimator_to_state, fit_network, hyper, is_minibatch,
-                              learning_rate, new_optimizer, read_only, rng_from)
-from ufldl._validation import real_scalar
+                              learning_rate, new_optimizer, read_only)
+from ufldl._lib.validation import flag, integer, random_generator, real_scalar
 from ufldl.minibatch import SCHEDULES
 from ufldl.network import Network
-from ufldl.optimize import _integer
 from ufldl.training import SOLVERS
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 FLOAT_DTYPES = [np.float64, np.float32]
-def _flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
-
-
 class _SupervisedNet(BaseEstimator):
     """Base of the supervised estimators: a ``ufldl.Network`` trained on (X, y) by ``ufldl.train``.
 
@@ -50,23 +44,23 @@ class _SupervisedNet(BaseEstimator):
         if not isinstance(self.solver, str) or self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
         real_scalar(self.weight_decay, "weight_decay", low=0.0)
-        _integer(self.max_iter, "max_iter", 1)
+        integer(self.max_iter, "max_iter", 1)
         if self.tol is not None:
             real_scalar(self.tol, "tol", low=0.0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             if isinstance(self.batch_size, str):
                 raise ValueError(f"batch_size must be 'auto' or an integer >= 1; got {self.batch_size!r}")
-            _integer(self.batch_size, "batch_size", 1)
+            integer(self.batch_size, "batch_size", 1)
         if self.learning_rate is not None:
             real_scalar(self.learning_rate, "learning_rate", low=0.0, low_inclusive=False)
         real_scalar(self.validation_fraction, "validation_fraction", low=0.0, low_inclusive=False, high=1.0,
                     high_inclusive=False)
-        _integer(self.n_iter_no_change, "n_iter_no_change", 1)
+        integer(self.n_iter_no_change, "n_iter_no_change", 1)
         verbose = self.verbose
-        _integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
-        _integer(hyper(self, "max_corrections"), "max_corrections", 1)
+        integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
+        integer(hyper(self, "max_corrections"), "max_corrections", 1)
         for name in ("early_stopping", "warm_start", "shuffle", "nesterov"):
-            _flag(hyper(self, name), name)
+            flag(hyper(self, name), name)
         if hyper(self, "lr_schedule") not in SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {SCHEDULES}; got {hyper(self, 'lr_schedule')!r}")
         if self.dtype not in ("float64", "float32", np.float64, np.float32):
@@ -97,9 +91,9 @@ class _SupervisedNet(BaseEstimator):
         X, y = self._validate_xy(X, y, reset=not ((partial or self.warm_start) and hasattr(self, "network_")))
         Y, n_outputs, fitted = self._targets(y, first=first, partial=partial, classes=classes)
         if partial:
-            rng = rng_from(self.random_state) if first else getattr(self, "_rng", None) or rng_from(None)
+            rng = random_generator(self.random_state) if first else getattr(self, "_rng", None) or random_generator(None)
         else:
-            rng = rng_from(self.random_state)
+            rng = random_generator(self.random_state)
         sizes = (X.shape[1], *hidden_sizes, n_outputs)
         activations = (*hidden_activations, self._OUTPUT[0])
         if first and not (self.warm_start and not partial and self._reusable(sizes, activations, fitted)):

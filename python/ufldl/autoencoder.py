@@ -9,8 +9,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ufldl import io
+from ufldl._lib.validation import flag, random_generator
 from ufldl._estimator import (estimator_from_state, estimator_to_state, fit_network, is_minibatch, learning_rate,
-                              new_optimizer, read_only, rng_from)
+                              new_optimizer, read_only)
 from ufldl.minibatch import _MinibatchOptimizer
 from ufldl.network import KLSparsity, Network
 from ufldl.training import SOLVERS
@@ -215,9 +216,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             raise ValueError(f"the KL sparsity penalty needs sigmoid hidden units; got activation="
                              f"{self.activation!r} with beta={self.beta} (use beta=0 for other activations)")
         for name in ("shuffle", "early_stopping", "nesterov", "warm_start"):
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+            flag(getattr(self, name), name)
         return sparsity
 
     def _solver_options(self):
@@ -324,7 +323,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         # warm_start on a fitted estimator continues from its network: X must have the features it was fitted
         # on (scikit-learn's "X has N features, but ... is expecting M features as input"), not start afresh.
         X = self._validate_input(X, reset=not (self.warm_start and hasattr(self, "network_")))
-        rng = rng_from(self.random_state)
+        rng = random_generator(self.random_state)
         if not (self.warm_start and self._same_architecture(X.shape[1], sparsity)):
             self._initialize(X.shape[1], sparsity, rng)
         else:
@@ -352,7 +351,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         sparsity = self._check_params()
         first = not hasattr(self, "network_")
         X = self._validate_input(X, reset=first)
-        rng = rng_from(self.random_state) if first else getattr(self, "_rng", None) or rng_from(None)
+        rng = random_generator(self.random_state) if first else getattr(self, "_rng", None) or random_generator(None)
         if first:
             self._initialize(X.shape[1], sparsity, rng)
         self._rng = rng

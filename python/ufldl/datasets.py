@@ -19,6 +19,8 @@ import numbers
 
 import numpy as np
 
+from ufldl._lib.validation import integer, random_generator
+
 __all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_images", "sample_patches",
            "normalize_patches"]
 
@@ -91,7 +93,7 @@ def load_digits(n_class=10):
     _require(("sklearn", "scikit-learn"), needed_by="ufldl.datasets.load_digits")
     from sklearn.datasets import load_digits as sklearn_digits
 
-    n_class = _positive_int(n_class, "n_class", low=2)
+    n_class = integer(n_class, "n_class", low=2)
     if n_class > 10:
         raise ValueError(f"n_class must be an integer in [2, 10]; got {n_class}")
     X, y = sklearn_digits(n_class=n_class, return_X_y=True)
@@ -121,12 +123,6 @@ def _check_images(images, name="images"):
     return out
 
 
-def _positive_int(value, name, low=1):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {low}; got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value}")
-    return int(value)
 
 
 def downsample_images(images, factor):
@@ -146,7 +142,7 @@ def downsample_images(images, factor):
     small : list of ndarray, each of shape (height // factor, width // factor), float64
     """
     images = _check_images(images)
-    factor = _positive_int(factor, "factor")
+    factor = integer(factor, "factor")
     out = []
     for i, image in enumerate(images):
         h, w = image.shape[0] // factor, image.shape[1] // factor
@@ -179,17 +175,14 @@ def sample_patches(images, n_patches=10000, patch_size=8, seed=None):
         One patch per row, flattened in row-major order.
     """
     images = _check_images(images)
-    n_patches = _positive_int(n_patches, "n_patches")
-    patch_size = _positive_int(patch_size, "patch_size")
+    n_patches = integer(n_patches, "n_patches")
+    patch_size = integer(patch_size, "patch_size")
     for i, image in enumerate(images):
         if image.shape[0] < patch_size or image.shape[1] < patch_size:
             raise ValueError(
                 f"images[{i}] has shape {image.shape}, smaller than patch_size {patch_size} in some direction"
             )
-    if isinstance(seed, (bool, np.bool_)) or not (
-            seed is None or isinstance(seed, (numbers.Integral, np.random.Generator))):
-        raise TypeError(f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = random_generator(seed, "seed")
 
     which = rng.integers(len(images), size=n_patches)
     row_ends = np.array([image.shape[0] - patch_size + 1 for image in images])

@@ -25,7 +25,7 @@ the same network trained without the sparsity penalty (beta = 0) 3.3, 0.52 and 0
 
 import numpy as np
 
-from ufldl._validation import numeric_array, require_finite
+from ufldl._lib.validation import numeric_array, require_finite
 
 __all__ = ["feature_stats"]
 

@@ -21,8 +21,6 @@ True
 
 import contextlib
 import math
-import numbers
-import os
 import sys
 import time
 import warnings
@@ -30,10 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
-from threadpoolctl import ThreadpoolController
 
-from ufldl._blas import load_openblas
-from ufldl._validation import first_non_finite, numeric_array, real_scalar
+from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
+from ufldl._lib.threads import isolated_blas
+from ufldl._lib.validation import first_non_finite, flag, integer, numeric_array, real_scalar
 
 __all__ = ["METHODS", "NonFiniteError", "OptimizeResult", "TrainingInterrupted", "minimize"]
 
@@ -46,29 +44,6 @@ VERBOSE_EVERY = 10
 # SciPy's L-BFGS-B counts evaluations too; its default cap (15000) is raised for very long runs so that
 # max_iter, not the evaluation count, is what ends a run that makes progress.
 _EVALS_PER_ITER = 20
-
-
-class TrainingInterrupted(UserWarning):
-    """Warned when Ctrl-C (KeyboardInterrupt) stopped :func:`minimize`; the result it returned holds the last
-    iterate and the loss history up to it (``result.interrupted`` is True)."""
-
-
-class NonFiniteError(FloatingPointError):
-    """The cost or the gradient became NaN or infinite: training stopped.
-
-    Attributes
-    ----------
-    result : OptimizeResult
-        What was computed up to the last finite iterate: ``result.theta`` are its (finite) parameters,
-        ``result.cost`` its cost, ``result.loss_curve`` the history up to it.
-    iteration : int
-        The iteration in which the non-finite value appeared (0: at the starting point ``theta0``).
-    """
-
-    def __init__(self, message, result, iteration):
-        super().__init__(message)
-        self.result = result
-        self.iteration = iteration
 
 
 @dataclass(repr=False)
@@ -125,14 +100,6 @@ class OptimizeResult:
 # ----------------------------------------------------------------------------------------------- validation
 
 
-def _integer(value, name, low):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {low}; got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value}")
-    return int(value)
-
-
 def _as_theta0(theta0):
     """``theta0`` as a 1-D float64 C-contiguous array: the caller's own array when it already is one."""
     arr = numeric_array(theta0, "theta0")
@@ -149,52 +116,6 @@ def _as_theta0(theta0):
     if where is not None:
         raise ValueError(f"theta0 must be finite; got {arr[where]} at index {where[0]}")
     return arr
-
-
-# ----------------------------------------------------------------------------------------------- threads
-
-
-_POOLS_CACHE = {}  # len(sys.modules) -> the other pools' controller, found when that many modules were loaded
-
-
-def _other_pools():
-    """threadpoolctl's controller of every BLAS/OpenMP pool except ufldl's own OpenBLAS.
-
-    Finding the pools walks every loaded shared library (about 2 ms with PyTorch loaded), so the result is kept
-    until the set of imported modules changes (a new import is what loads a new library)."""
-    key = len(sys.modules)
-    if key not in _POOLS_CACHE:
-        controller = ThreadpoolController()
-        ours = os.path.realpath(load_openblas())
-        others = [lib.filepath for lib in controller.lib_controllers if os.path.realpath(lib.filepath) != ours]
-        _POOLS_CACHE.clear()
-        _POOLS_CACHE[key] = controller.select(filepath=others)
-    return _POOLS_CACHE[key]
-
-
-@contextlib.contextmanager
-def _isolated_blas():
-    """Limit every BLAS/OpenMP pool of the process but ufldl's own OpenBLAS to 1 thread inside the block, and
-    restore each pool's previous limit on the way out (also on an exception or Ctrl-C). The pools are told
-    apart by file path."""
-    selected = _other_pools()
-    original = [info["num_threads"] for info in selected.info()]
-    # Not ``with selected.limit(...)``: a Ctrl-C while the limiter is being built would leave the pools it had
-    # already limited unrestored. Here every pool is restored, even if a second Ctrl-C comes during restoring.
-    try:
-        selected.limit(limits=1)
-        yield
-    finally:
-        pending = None
-        for lib, n_threads in zip(selected.lib_controllers, original):
-            while True:
-                try:
-                    lib.set_num_threads(n_threads)
-                    break
-                except KeyboardInterrupt as exc:
-                    pending = exc
-        if pending is not None:
-            raise pending
 
 
 # ----------------------------------------------------------------------------------------------- one run
@@ -580,21 +501,19 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be None or callable, as callback(iteration, theta, cost); got "
                         f"{type(callback).__name__}")
-    max_iter = _integer(max_iter, "max_iter", 1)
+    max_iter = integer(max_iter, "max_iter", 1)
     tol = real_scalar(tol, "tol", low=0.0)
     gtol = real_scalar(gtol, "gtol", low=0.0)
-    verbose = _integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
-    max_corrections = _integer(max_corrections, "max_corrections", 1)
+    verbose = integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
+    max_corrections = integer(max_corrections, "max_corrections", 1)
     learning_rate = real_scalar(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
-    n_iter_no_change = _integer(n_iter_no_change, "n_iter_no_change", 1)
-    if not isinstance(blas_isolation, (bool, np.bool_)):
-        raise TypeError(f"blas_isolation must be True or False; got {type(blas_isolation).__name__} "
-                        f"{blas_isolation!r}")
+    n_iter_no_change = integer(n_iter_no_change, "n_iter_no_change", 1)
+    blas_isolation = flag(blas_isolation, "blas_isolation")
     theta0 = _as_theta0(theta0)
 
     run = _Run(fun, theta0, method, tol, callback, verbose)
     try:  # from here on, Ctrl-C returns what was computed (the pools restored first)
-        with _isolated_blas() if blas_isolation else contextlib.nullcontext():
+        with isolated_blas() if blas_isolation else contextlib.nullcontext():
             if method == "gd":
                 result = _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change)
             else:

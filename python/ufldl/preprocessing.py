@@ -13,7 +13,7 @@ from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, OneToO
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ufldl._validation import real_scalar
+from ufldl._lib.validation import flag, real_scalar
 
 __all__ = ["PCA", "ZCAWhitening", "PatchNormalizer", "remove_patch_mean"]
 
@@ -48,11 +48,6 @@ def _check_columns(X, n_columns, what):
     return X
 
 
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool; got {type(value).__name__} {value!r}")
-
-
 class _Transformer(TransformerMixin, BaseEstimator):
     """Shared by the transformers below: float64 or float32 input, the same dtype out."""
 
@@ -70,7 +65,7 @@ class _CovarianceEigen(_Transformer):
 
     def _fit_eigen(self, X):
         """Set ``mean_`` and return the covariance's eigenvalues (descending) and eigenvectors (columns)."""
-        _check_bool(self.center, "center")
+        flag(self.center, "center")
         X = X.astype(np.float64, copy=False)
         self.mean_ = X.mean(axis=0) if self.center else np.zeros(X.shape[1])
         Xc = X - self.mean_
@@ -177,7 +172,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, _CovarianceEigen):
         self : PCA
         """
         X = self._validate(X, reset=True)
-        _check_bool(self.whiten, "whiten")
+        flag(self.whiten, "whiten")
         epsilon = real_scalar(self.epsilon, "epsilon", low=0.0)
         eigenvalues, U = self._fit_eigen(X)
         k = self._n_components(eigenvalues)

@@ -10,8 +10,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ufldl import io
-from ufldl._estimator import (fit_network, network_from_meta, network_to_meta, params_from_meta, params_to_meta,
-                              rng_from)
+from ufldl._lib.validation import flag, random_generator
+from ufldl._estimator import (fit_network, network_from_meta, network_to_meta, params_from_meta, params_to_meta)
 from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder
 from ufldl.network import Network
 
@@ -192,15 +192,14 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, BaseEstimator):
         decays = _per_layer(self.weight_decay, "weight_decay", n_layers)
         decoders = _per_layer(self.decoder, "decoder", n_layers)
         finetune_decays = self._finetune_decays(n_layers + 1)
-        if not isinstance(self.finetune, (bool, np.bool_)):
-            raise TypeError(f"finetune must be True or False; got {type(self.finetune).__name__} {self.finetune!r}")
+        flag(self.finetune, "finetune")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least 2 classes; got only {self.classes_[0]!r}")
         labels = labels.astype(np.int64)
-        rng = rng_from(self.random_state)
+        rng = random_generator(self.random_state)
 
         # 1. Greedy layer-wise pretraining.
         self.autoencoders_ = []

@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from ufldl._lib.validation import integer
+
 __all__ = ["tile_features", "save_png", "plot_loss_curve"]
 
 
@@ -20,13 +22,6 @@ def _pillow(function):
         raise ImportError(f"ufldl.viz.{function} needs Pillow, which is not installed: pip install pillow") from None
     return Image, ImageDraw, ImageFont
 
-
-def _int(value, name, low):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {low}; got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value}")
-    return int(value)
 
 
 def tile_features(W, patch_shape=(8, 8), border=1):
@@ -65,12 +60,12 @@ def tile_features(W, patch_shape=(8, 8), border=1):
             raise ValueError
     except (TypeError, ValueError):
         raise TypeError(f"patch_shape must be (height, width) or (height, width, 3); got {patch_shape!r}") from None
-    h, w = _int(shape[0], "patch_shape[0]", 1), _int(shape[1], "patch_shape[1]", 1)
-    channels = () if len(shape) == 2 else (_int(shape[2], "patch_shape[2]", 1),)
+    h, w = integer(shape[0], "patch_shape[0]", 1), integer(shape[1], "patch_shape[1]", 1)
+    channels = () if len(shape) == 2 else (integer(shape[2], "patch_shape[2]", 1),)
     if channels and channels[0] != 3:
         raise ValueError(f"patch_shape[2] must be 3 (RGB) for colour tiles; got {channels[0]}")
     size = h * w * (channels[0] if channels else 1)
-    border = _int(border, "border", 0)
+    border = integer(border, "border", 0)
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] != size:
         raise ValueError(
             f"W must be 2-D with shape (k, {size}) for patch_shape {tuple(shape)}, k >= 1; got shape {arr.shape}"
@@ -119,7 +114,7 @@ def save_png(path, image, scale=8):
         raise ValueError(f"image must be (height, width) or (height, width, 3) and not empty; got shape {arr.shape}")
     if not np.isfinite(arr).all():
         raise ValueError("image must hold finite values; got NaN or inf")
-    scale = _int(scale, "scale", 1)
+    scale = integer(scale, "scale", 1)
     pixels = np.rint(np.clip(arr.astype(np.float64), 0.0, 1.0) * 255.0).astype(np.uint8)
     pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
     Image.fromarray(pixels).save(os.fspath(path), format="PNG")  # uint8: mode "L", or "RGB" with 3 channels
@@ -164,7 +159,7 @@ def plot_loss_curve(losses, path, *, log_scale=None, size=(640, 400), title="cos
         width, height = size
     except (TypeError, ValueError):
         raise TypeError(f"size must be a pair of integers (width, height); got {size!r}") from None
-    width, height = _int(width, "size[0]", 200), _int(height, "size[1]", 200)
+    width, height = integer(width, "size[0]", 200), integer(height, "size[1]", 200)
     if log_scale is None:
         log_scale = bool(y.min() > 0 and y.max() > 10 * y.min())
     if log_scale and y.min() <= 0:

@@ -92,3 +92,35 @@ def require_finite(arr, name):
         raise ValueError(
             f"{name} must be finite; got {count} NaN or inf value(s), the first {arr[where]} at index {where}"
         )
+
+
+def integer(value, name, low=1):
+    """Return ``value`` as an int after checking that it is an integer (not a bool) >= ``low``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {low}; got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value}")
+    return int(value)
+
+
+def flag(value, name):
+    """Return ``value`` as a bool after checking that it is True or False (a NumPy bool included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def random_generator(value, name="random_state"):
+    """A ``numpy.random.Generator`` from scikit-learn's conventions for a random state: None (fresh entropy),
+    an int >= 0 (a seed), a ``numpy.random.RandomState`` (a seed is drawn from it) or a Generator (used as
+    it is, so that successive calls continue its stream)."""
+    if value is None:
+        return np.random.default_rng()
+    if isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, np.random.RandomState):
+        return np.random.default_rng(value.randint(np.iinfo(np.int32).max))
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) and value >= 0:
+        return np.random.default_rng(int(value))
+    raise TypeError(f"{name} must be None, an int >= 0, a numpy.random.Generator or a numpy.random.RandomState; got "
+                    f"{type(value).__name__} {value!r}")
