@@ -47,8 +47,11 @@ def cpp_epoch(net, X, y, order, velocity):
     flags = [False] * (len(SIZES))
     costs = np.full(-(-M // BATCH), np.nan)
     step = np.zeros(1, np.int64)
-    return net._engine.minibatch_epoch(net.theta, X, y, order, BATCH, LAMBDA, flags, 0.01, 3.0, 0, LR, MOMENTUM,
-                                       False, 0.9, 0.999, 1e-8, velocity, np.zeros_like(velocity), step, costs)
+    cost = ufldl._core.CostSettings(sparse_layers=flags, weight_decay=LAMBDA, rho=0.01, beta=3.0)
+    update = ufldl._core.UpdateParams(rule=ufldl._core.UpdateRule.sgd, learning_rate=LR, momentum=MOMENTUM,
+                                      nesterov=False)
+    return net._engine.minibatch_epoch(net.theta, X, y, order, BATCH, cost, update, velocity,
+                                       np.zeros_like(velocity), step, costs)
 
 
 @pytest.mark.benchmark(group=GROUP)

@@ -749,8 +749,11 @@ def test_minibatch_buffers_sharing_memory_are_refused():
     n = net.n_params
     order = np.arange(M, dtype=np.int64)
     state = np.zeros(n)
-    engine_args = dict(batch_size=2, weight_decay=0.0, sparse_layers=[False] * 3, rho=0.01, beta=3.0, rule=0,
-                       learning_rate=0.1, momentum=0.9, nesterov=False, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    engine_args = dict(batch_size=2,
+                       cost=ufldl._core.CostSettings(sparse_layers=[False] * 3, weight_decay=0.0, rho=0.01, beta=3.0),
+                       update=ufldl._core.UpdateParams(rule=ufldl._core.UpdateRule.sgd, learning_rate=0.1,
+                                                       momentum=0.9, nesterov=False, beta1=0.9, beta2=0.999,
+                                                       epsilon=1e-8))
 
     def run(theta, state1, state2):
         return net._engine.minibatch_epoch(theta, X, Y, order, state1=state1, state2=state2,

@@ -1,31 +1,21 @@
 """The fused update kernels and the C++ mini-batch epoch against plain NumPy.
 
-The update rules are scikit-learn's (sgd with momentum / Nesterov, Adam); one C++ epoch must equal a Python
-loop over the same batches (same order of rows), to rounding.
+The update rules are scikit-learn's (sgd with momentum / Nesterov, Adam), in NumPy as ``ufldl.reference.sgd_update``
+and ``ufldl.reference.adam_update``; one C++ epoch must equal a Python loop over the same batches (same order of
+rows), to rounding.
 """
 
 import numpy as np
 import pytest
 
 import ufldl
-from ufldl import _core
+from ufldl import _core, reference
 
 RTOL = {np.float64: 1e-13, np.float32: 2e-6}
 
-
-def sgd_numpy(theta, grad, velocity, lr, momentum, nesterov):
-    if momentum == 0:
-        return theta - lr * grad, velocity
-    velocity = momentum * velocity - lr * grad
-    step = momentum * velocity - lr * grad if nesterov else velocity
-    return theta + step, velocity
-
-
-def adam_numpy(theta, grad, m1, m2, t, lr, b1, b2, eps):
-    m1 = b1 * m1 + (1 - b1) * grad
-    m2 = b2 * m2 + (1 - b2) * grad**2
-    step = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
-    return theta - step * m1 / (np.sqrt(m2) + eps), m1, m2
+# The NumPy rules under their former names, for the modules that still import them from here.
+sgd_numpy = reference.sgd_update
+adam_numpy = reference.adam_update
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -33,8 +23,8 @@ def adam_numpy(theta, grad, m1, m2, t, lr, b1, b2, eps):
 def test_sgd_update_matches_numpy(rng, dtype, momentum, nesterov):
     n = 1001  # not a multiple of any SIMD width
     theta, grad, velocity = (rng.normal(size=n).astype(dtype) for _ in range(3))
-    want_theta, want_velocity = sgd_numpy(theta.astype(np.float64), grad.astype(np.float64),
-                                          velocity.astype(np.float64), 0.1, momentum, nesterov)
+    want_theta, want_velocity = reference.sgd_update(theta.astype(np.float64), grad.astype(np.float64),
+                                                      velocity.astype(np.float64), 0.1, momentum, nesterov)
     _core.sgd_update(theta, grad, velocity, 0.1, momentum, nesterov)
     np.testing.assert_allclose(theta, want_theta, rtol=RTOL[dtype], atol=RTOL[dtype])
     if momentum:
@@ -47,7 +37,8 @@ def test_adam_update_matches_numpy(rng, dtype, t):
     n = 1001
     theta, grad, m1 = (rng.normal(size=n).astype(dtype) for _ in range(3))
     m2 = rng.uniform(0, 1, size=n).astype(dtype)
-    want = adam_numpy(*(a.astype(np.float64) for a in (theta, grad, m1, m2)), t, 1e-3, 0.9, 0.999, 1e-8)
+    want = reference.adam_update(*(a.astype(np.float64) for a in (theta, grad, m1, m2)), t, 1e-3, 0.9, 0.999,
+                                  1e-8)
     _core.adam_update(theta, grad, m1, m2, t, 1e-3, 0.9, 0.999, 1e-8)
     for got, expected in zip((theta, m1, m2), want):
         np.testing.assert_allclose(got, expected, rtol=RTOL[dtype], atol=RTOL[dtype])
@@ -72,8 +63,12 @@ def run_epoch(net, X, Y, order, batch_size, rule, state1, state2, step, lr=0.05,
     step = np.array([step], dtype=np.int64)
     costs = np.full(-(-len(order) // batch_size) if batch_size > 0 else 1, np.nan)
     updates = net._engine.minibatch_epoch(
-        net.theta, X, Y, order, batch_size, net.weight_decay, net._sparse_flags, sparsity.rho, sparsity.beta,
-        rule, lr, momentum, nesterov, 0.9, 0.999, 1e-8, state1, state2, step, costs)
+        net.theta, X, Y, order, batch_size,
+        _core.CostSettings(sparse_layers=net._sparse_flags, weight_decay=net.weight_decay, rho=sparsity.rho,
+                           beta=sparsity.beta),
+        _core.UpdateParams(rule=_core.UpdateRule(rule), learning_rate=lr, momentum=momentum, nesterov=nesterov,
+                           beta1=0.9, beta2=0.999, epsilon=1e-8),
+        state1, state2, step, costs)
     return costs, updates, int(step[0])
 
 
@@ -97,7 +92,7 @@ def test_cpp_epoch_equals_python_loop(rng, case, dtype):
     Y = rng.integers(0, 4, size=m) if net.loss == "cross_entropy" else X
     order = np.random.default_rng(7).permutation(m)
 
-    # Python loop: gather, evaluate, update with the NumPy rules.
+    # Python loop: gather, evaluate, update with the NumPy rules (ufldl.reference).
     theta = net.theta.astype(np.float64)
     s1 = np.zeros_like(theta)
     s2 = np.zeros_like(theta)
@@ -108,9 +103,9 @@ def test_cpp_epoch_equals_python_loop(rng, case, dtype):
         costs.append(cost)
         grad = grad.astype(np.float64)
         if rule == 0:
-            theta, s1 = sgd_numpy(theta, grad, s1, 0.05, 0.9, nesterov)
+            theta, s1 = reference.sgd_update(theta, grad, s1, 0.05, 0.9, nesterov)
         else:
-            theta, s1, s2 = adam_numpy(theta, grad, s1, s2, k + 1, 0.05, 0.9, 0.999, 1e-8)
+            theta, s1, s2 = reference.adam_update(theta, grad, s1, s2, k + 1, 0.05, 0.9, 0.999, 1e-8)
 
     state1 = np.zeros(net.n_params, dtype)
     state2 = np.zeros(net.n_params, dtype)

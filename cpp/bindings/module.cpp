@@ -16,6 +16,7 @@ PYBIND11_MODULE(_core, m) {
     // Before any product: OpenBLAS's jobs and the elementwise passes share one pool.
     ufldl::install_blas_callback();
     ufldl::bindings::register_info(m);
-    ufldl::bindings::register_network(m);
+    // Optim first: the networks' minibatch_epoch takes its UpdateParams (registered types name the signatures).
     ufldl::bindings::register_optim(m);
+    ufldl::bindings::register_network(m);
 }

@@ -1,4 +1,5 @@
-// Binds ufldl::Network<T> as _core.NetworkF64 / _core.NetworkF32.
+// Binds ufldl::Network<T> as _core.NetworkF64 / _core.NetworkF32, and the cost hyperparameters they take as
+// _core.CostSettings.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -19,27 +20,45 @@ namespace py = pybind11;
 namespace ufldl::bindings {
 namespace {
 
-// A network's architecture plus the workspace its evaluations reuse. One evaluation at a time uses the kept
-// workspace; a call that finds it busy (another Python thread is inside) works in a private one instead, so
-// concurrent calls are correct and never wait on each other.
 // weight_decay as the bindings take it: one lambda for every weight layer, or a list of one per layer.
 using Decay = std::variant<double, std::vector<double>>;
 
+// The cost's hyperparameters as Python gives them (_core.CostSettings): checked against a network, and turned
+// into its CostParams, by each call that takes them.
+struct CostSettings {
+    Decay weight_decay = 0.0;        // lambda for every weight layer, or one per weight layer (L values)
+    std::vector<bool> sparse_layers;  // L + 1 flags; flag l puts the KL penalty on hidden layer l
+    double rho = 0.01;                // the sparsity target
+    double beta = 3.0;                // the KL penalty's weight
+    // The running rho_hat estimate (float64, n_1 + ... + n_L entries, updated in place), or None for each
+    // batch's own rho_hat; rho_hat_decay in [0, 1) is its moving average's decay.
+    std::optional<py::array> running_rho_hat;
+    double rho_hat_decay = 0.0;
+};
+
+// A network's architecture plus the workspace its evaluations reuse. One evaluation at a time uses the kept
+// workspace; a call that finds it busy (another Python thread is inside) works in a private one instead, so
+// concurrent calls are correct and never wait on each other.
 template <class T>
 class Engine {
 public:
     Engine(std::vector<std::int64_t> sizes, std::vector<int> activations, int loss)
         : net_(std::move(sizes), to_activations(activations), static_cast<Loss>(loss)) {}
 
+    // The cost terms (data, decay, sparsity) at theta for X, Y; the gradient is written into grad, and the
+    // running rho_hat of `cost`, if any, is updated in place.
     py::tuple cost_and_grad(const py::array& theta, const py::array& X, const py::array& Y, py::array& grad,
-                            const Decay& weight_decay, const std::vector<bool>& sparse_layers, double rho,
-                            double beta) {
+                            const CostSettings& cost) {
         check_array<T>(theta, "theta", {net_.n_params()});
         check_array<T>(grad, "grad", {net_.n_params()});
         const py::ssize_t m = check_inputs(X);
         const auto [y, labels] = check_targets(Y, m);
-        check_no_overlap({&grad, "grad"}, {{&theta, "theta"}, {&X, "X"}, {&Y, "Y"}});
-        const CostParams params = cost_params(weight_decay, sparse_layers, rho, beta);
+        // A reference of this frame's own: the settings' attribute may be reassigned while the GIL is released.
+        std::optional<py::array> running_rho_hat = cost.running_rho_hat;
+        const NamedArray rho_arg{running_rho_hat ? &*running_rho_hat : nullptr, "running_rho_hat"};
+        check_no_overlap({&grad, "grad"}, {{&theta, "theta"}, {&X, "X"}, {&Y, "Y"}, rho_arg});
+        const CostParams params = cost_params(cost, running_rho_hat);
+        if (running_rho_hat) check_no_overlap(rho_arg, {{&theta, "theta"}, {&X, "X"}, {&Y, "Y"}, {&grad, "grad"}});
         const T* th = static_cast<const T*>(theta.data());
         const T* x = static_cast<const T*>(X.data());
         T* g = writable_data<T>(grad, "grad");
@@ -59,15 +78,16 @@ public:
     }
 
     // Runs mini-batch updates in C++ over the rows `order` of X (see Network::minibatch_epoch): theta, the
-    // optimiser's state, step (int64, shape (1,)), batch_costs (float64, one entry per batch) and the running
-    // rho_hat estimate (float64, n_1 + ... + n_L entries, or None for the batch's rho_hat) are updated in place
-    // and must have their dtypes exactly. Returns the number of updates made.
+    // optimiser's state (state1: the velocity for sgd, the first moment m1 for adam; state2: the second moment
+    // m2 for adam, unused by sgd), step (int64, shape (1,)), batch_costs (float64, one entry per batch) and the
+    // running rho_hat estimate of `cost` (if any) are updated in place and must have their dtypes exactly.
+    // Returns the number of updates made.
     index_t minibatch_epoch(py::array& theta, const py::array& X, const py::array& Y, const py::array& order,
-                            py::ssize_t batch_size, const Decay& weight_decay, const std::vector<bool>& sparse_layers,
-                            double rho, double beta, int rule, double learning_rate, double momentum, bool nesterov,
-                            double beta1, double beta2, double epsilon, py::array& state1, py::array& state2,
-                            py::array& step, py::array& batch_costs, std::optional<py::array> running_rho_hat,
-                            double rho_hat_decay) {
+                            py::ssize_t batch_size, const CostSettings& cost, const UpdateParams& update_params,
+                            py::array& state1, py::array& state2, py::array& step, py::array& batch_costs) {
+        // Copies of this frame's own: the Python objects may be changed while the GIL is released.
+        const UpdateParams update = update_params;
+        std::optional<py::array> running_rho_hat = cost.running_rho_hat;
         const index_t n = net_.n_params();
         check_array<T>(theta, "theta", {n});
         check_array<T>(state1, "state1", {n});
@@ -84,19 +104,10 @@ public:
                 throw py::value_error("order must hold row indices in [0, " + std::to_string(m) + "), got " +
                                       std::to_string(ord[i]) + " at index " + std::to_string(i));
         if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
-        if (rule != 0 && rule != 1) throw py::value_error("rule must be 0 (sgd) or 1 (adam)");
+        check_rule(update.rule);
         const py::ssize_t batches = (n_order + batch_size - 1) / batch_size;
         check_array<double>(batch_costs, "batch_costs", {batches});
-        CostParams params = cost_params(weight_decay, sparse_layers, rho, beta);
-        if (running_rho_hat) {
-            index_t units = 0;
-            for (int l = 1; l <= net_.n_layers(); ++l) units += net_.sizes()[l];
-            check_array<double>(*running_rho_hat, "running_rho_hat", {units});
-            if (!(rho_hat_decay >= 0.0 && rho_hat_decay < 1.0))
-                throw py::value_error("rho_hat_decay must lie in [0, 1), got " + std::to_string(rho_hat_decay));
-            params.running_rho_hat = writable_data<double>(*running_rho_hat, "running_rho_hat");
-            params.rho_hat_decay = rho_hat_decay;
-        }
+        const CostParams params = cost_params(cost, running_rho_hat);
         // Every buffer written in place, against every other argument.
         const NamedArray rho_arg{running_rho_hat ? &*running_rho_hat : nullptr, "running_rho_hat"};
         const NamedArray args[] = {{&theta, "theta"},       {&state1, "state1"}, {&state2, "state2"},
@@ -107,14 +118,6 @@ public:
             for (const NamedArray& other : args)
                 if (&other != &args[w]) check_no_overlap(args[w], {other});
         }
-        UpdateParams update;
-        update.rule = static_cast<UpdateRule>(rule);
-        update.learning_rate = learning_rate;
-        update.momentum = momentum;
-        update.nesterov = nesterov;
-        update.beta1 = beta1;
-        update.beta2 = beta2;
-        update.epsilon = epsilon;
         T* th = writable_data<T>(theta, "theta");
         T* s1 = writable_data<T>(state1, "state1");
         T* s2 = writable_data<T>(state2, "state2");
@@ -186,27 +189,46 @@ private:
         return {nullptr, labels};
     }
 
-    CostParams cost_params(const Decay& weight_decay, const std::vector<bool>& sparse_layers, double rho,
-                           double beta) const {
+    // The core's CostParams from the settings, checked against this network. running_rho_hat is the frame's
+    // reference to cost.running_rho_hat (written in place by the core).
+    CostParams cost_params(const CostSettings& cost, std::optional<py::array>& running_rho_hat) const {
         const int L = net_.n_layers();
+        const std::vector<bool>& sparse_layers = cost.sparse_layers;
         if (static_cast<int>(sparse_layers.size()) != L + 1)
             throw py::value_error("sparse_layers must have one flag per layer (L + 1 = " + std::to_string(L + 1) + ")");
         CostParams params;
         // One lambda for every weight layer, or one per layer (L values).
         params.weight_decay.assign(static_cast<std::size_t>(L) + 1, 0.0);
-        if (const double* all = std::get_if<double>(&weight_decay)) {
+        if (const double* all = std::get_if<double>(&cost.weight_decay)) {
             std::fill(params.weight_decay.begin() + 1, params.weight_decay.end(), *all);
         } else {
-            const auto& per_layer = std::get<std::vector<double>>(weight_decay);
+            const auto& per_layer = std::get<std::vector<double>>(cost.weight_decay);
             if (static_cast<int>(per_layer.size()) != L)
                 throw py::value_error("weight_decay must be one number or one per weight layer (L = " +
                                       std::to_string(L) + "), got " + std::to_string(per_layer.size()));
             std::copy(per_layer.begin(), per_layer.end(), params.weight_decay.begin() + 1);
         }
-        params.rho = rho;
-        params.beta = beta;
+        params.rho = cost.rho;
+        params.beta = cost.beta;
         params.sparse_layer.assign(sparse_layers.begin(), sparse_layers.end());
+        if (running_rho_hat) {
+            index_t units = 0;
+            for (int l = 1; l <= L; ++l) units += net_.sizes()[l];
+            check_array<double>(*running_rho_hat, "running_rho_hat", {units});
+            const double decay = cost.rho_hat_decay;
+            if (!(decay >= 0.0 && decay < 1.0))
+                throw py::value_error("rho_hat_decay must lie in [0, 1), got " + std::to_string(decay));
+            params.running_rho_hat = writable_data<double>(*running_rho_hat, "running_rho_hat");
+            params.rho_hat_decay = decay;
+        }
         return params;
+    }
+
+    // A rule from Python may be any integer cast to the enum (UpdateRule(5)): only the two rules exist.
+    static void check_rule(UpdateRule rule) {
+        if (rule != UpdateRule::Sgd && rule != UpdateRule::Adam)
+            throw py::value_error("rule must be UpdateRule.sgd or UpdateRule.adam, got " +
+                                  std::to_string(static_cast<int>(rule)));
     }
 
     static std::vector<Activation> to_activations(const std::vector<int>& codes) {
@@ -230,15 +252,15 @@ void bind_engine(py::module_& m, const char* name) {
         .def(py::init<std::vector<std::int64_t>, std::vector<int>, int>(), py::arg("sizes"), py::arg("activations"),
              py::arg("loss"))
         .def("cost_and_grad", &Engine<T>::cost_and_grad, py::arg("theta"), py::arg("X"), py::arg("Y"),
-             py::arg("grad"), py::arg("weight_decay"), py::arg("sparse_layers"), py::arg("rho"), py::arg("beta"),
-             "Writes the gradient into grad and returns the cost terms (data, decay, sparsity).")
+             py::arg("grad"), py::arg("cost"),
+             "Writes the gradient into grad and returns the cost terms (data, decay, sparsity) for the\n"
+             "hyperparameters `cost` (a CostSettings; its running_rho_hat, if any, is updated in place).")
         .def("minibatch_epoch", &Engine<T>::minibatch_epoch, py::arg("theta"), py::arg("X"), py::arg("Y"),
-             py::arg("order"), py::arg("batch_size"), py::arg("weight_decay"), py::arg("sparse_layers"),
-             py::arg("rho"), py::arg("beta"), py::arg("rule"), py::arg("learning_rate"), py::arg("momentum"),
-             py::arg("nesterov"), py::arg("beta1"), py::arg("beta2"), py::arg("epsilon"), py::arg("state1"),
-             py::arg("state2"), py::arg("step"), py::arg("batch_costs"), py::arg("running_rho_hat") = py::none(),
-             py::arg("rho_hat_decay") = 0.0,
-             "Mini-batch updates over the rows `order` in C++, in place; returns the number of updates made.")
+             py::arg("order"), py::arg("batch_size"), py::arg("cost"), py::arg("update"), py::arg("state1"),
+             py::arg("state2"), py::arg("step"), py::arg("batch_costs"),
+             "Mini-batch updates over the rows `order` in C++, in place; returns the number of updates made.\n"
+             "cost: a CostSettings; update: an UpdateParams. The optimiser's state: state1 is the velocity\n"
+             "(sgd) or the first moment m1 (adam), state2 the second moment m2 (adam; unused by sgd).")
         .def("forward", &Engine<T>::forward, py::arg("theta"), py::arg("X"), py::arg("first"), py::arg("last"),
              "Returns [A_first, ..., A_last] for X, the input of layer first.")
         .def_property_readonly("n_params", [](const Engine<T>& e) { return e.network().n_params(); })
@@ -255,6 +277,34 @@ void register_network(py::module_& m) {
         .value("relu", Activation::Relu)
         .value("identity", Activation::Identity)
         .value("softmax", Activation::Softmax);
+    py::class_<CostSettings>(m, "CostSettings",
+                             "The cost's hyperparameters, checked against the network by each call that takes them.")
+        .def(py::init([](std::vector<bool> sparse_layers, Decay weight_decay, double rho, double beta,
+                         std::optional<py::array> running_rho_hat, double rho_hat_decay) {
+                 return CostSettings{std::move(weight_decay), std::move(sparse_layers), rho, beta,
+                                     std::move(running_rho_hat), rho_hat_decay};
+             }),
+             py::kw_only(), py::arg("sparse_layers"), py::arg("weight_decay") = 0.0, py::arg("rho") = 0.01,
+             py::arg("beta") = 3.0, py::arg("running_rho_hat") = py::none(), py::arg("rho_hat_decay") = 0.0)
+        .def_readwrite("sparse_layers", &CostSettings::sparse_layers,
+                       "One flag per layer (L + 1): flag l puts the KL penalty on hidden layer l.")
+        .def_readwrite("weight_decay", &CostSettings::weight_decay,
+                       "lambda for every weight layer, or a list of one per weight layer (L values).")
+        .def_readwrite("rho", &CostSettings::rho, "The sparsity target.")
+        .def_readwrite("beta", &CostSettings::beta, "The weight of the KL penalty.")
+        .def_readwrite("running_rho_hat", &CostSettings::running_rho_hat,
+                       "float64 running estimate of rho_hat (n_1 + ... + n_L), updated in place; None: the batch's.")
+        .def_readwrite("rho_hat_decay", &CostSettings::rho_hat_decay,
+                       "The running estimate's decay, in [0, 1).")
+        .def("__repr__", [](const CostSettings& c) {
+            const py::object self = py::cast(c);
+            return py::str("CostSettings(sparse_layers={!r}, weight_decay={!r}, rho={!r}, beta={!r}, "
+                           "running_rho_hat={}, rho_hat_decay={!r})")
+                .format(self.attr("sparse_layers"), self.attr("weight_decay"), c.rho, c.beta,
+                        c.running_rho_hat ? "<array of " + std::to_string(c.running_rho_hat->size()) + ">"
+                                          : std::string("None"),
+                        c.rho_hat_decay);
+        });
     bind_engine<double>(m, "NetworkF64");
     bind_engine<float>(m, "NetworkF32");
 }

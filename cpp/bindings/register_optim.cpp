@@ -1,4 +1,5 @@
-// The gradient-descent update kernels on their own (the optimisers' Python loops and the tests use them).
+// The update rules as Python objects (_core.UpdateRule, _core.UpdateParams, which minibatch_epoch takes), and
+// the gradient-descent update kernels on their own (the optimisers' Python loops and the tests use them).
 // Arrays updated in place are taken as they are: a wrong dtype is a TypeError, never a silent converted copy.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -57,6 +58,29 @@ bool is_float32(const py::array& theta) {
 }  // namespace
 
 void register_optim(py::module_& m) {
+    py::enum_<UpdateRule>(m, "UpdateRule")
+        .value("sgd", UpdateRule::Sgd, "SGD with momentum (classical or Nesterov)")
+        .value("adam", UpdateRule::Adam, "Adam");
+    py::class_<UpdateParams>(m, "UpdateParams", "An update rule and its hyperparameters (see minibatch_epoch).")
+        .def(py::init([](UpdateRule rule, double learning_rate, double momentum, bool nesterov, double beta1,
+                         double beta2, double epsilon) {
+                 return UpdateParams{rule, learning_rate, momentum, nesterov, beta1, beta2, epsilon};
+             }),
+             py::kw_only(), py::arg("rule") = UpdateRule::Sgd, py::arg("learning_rate") = 0.01,
+             py::arg("momentum") = 0.0, py::arg("nesterov") = false, py::arg("beta1") = 0.9,
+             py::arg("beta2") = 0.999, py::arg("epsilon") = 1e-8)
+        .def_readwrite("rule", &UpdateParams::rule)
+        .def_readwrite("learning_rate", &UpdateParams::learning_rate)
+        .def_readwrite("momentum", &UpdateParams::momentum, "sgd: 0 is plain gradient descent.")
+        .def_readwrite("nesterov", &UpdateParams::nesterov, "sgd: Nesterov's momentum.")
+        .def_readwrite("beta1", &UpdateParams::beta1, "adam: the first moment's decay.")
+        .def_readwrite("beta2", &UpdateParams::beta2, "adam: the second moment's decay.")
+        .def_readwrite("epsilon", &UpdateParams::epsilon, "adam: added to sqrt(m2).")
+        .def("__repr__", [](const UpdateParams& p) {
+            return py::str("UpdateParams(rule={}, learning_rate={!r}, momentum={!r}, nesterov={!r}, beta1={!r}, "
+                           "beta2={!r}, epsilon={!r})")
+                .format(py::cast(p.rule), p.learning_rate, p.momentum, p.nesterov, p.beta1, p.beta2, p.epsilon);
+        });
     m.def(
         "sgd_update",
         [](py::array& theta, const py::array& grad, py::array& velocity, double lr, double momentum, bool nesterov) {

@@ -2,7 +2,8 @@
 // instruction set, each defining UFLDL_ISA to the namespace it compiles into; nothing here may depend on the ISA.
 //
 // Loops run row by row and vectorise along the row (j); per-column sums are kept in double. Activation
-// derivatives are written in terms of the output a = f(z), as the spec does.
+// derivatives are written in terms of the output a = f(z), as docs/math.md#activations-and-their-derivatives
+// does.
 #pragma once
 #include <cmath>
 #include <cstdint>

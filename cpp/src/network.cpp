@@ -126,82 +126,116 @@ void Network<T>::resize(Workspace<T>& ws, index_t m, int shards) const {
 }
 
 template <class T>
+bool Network<T>::is_sparse(const Problem& pb, int l) const {
+    return l < n_layers() && static_cast<std::size_t>(l) < pb.params->sparse_layer.size() &&
+           pb.params->sparse_layer[l];
+}
+
+// Hidden A_l (later D_l) of row i lives at hidden(l) + i * n_l. Shards own disjoint rows.
+template <class T>
+T* Network<T>::hidden(const Shard& sh, int l) const {
+    return sh.ws.activations.data() + sh.pb.m * unit_offset_[l];
+}
+
+template <class T>
+const T* Network<T>::layer_input(const Shard& sh, int l) const {
+    return l == 0 ? sh.pb.X : hidden(sh, l);
+}
+
+template <class T>
+const T* Network<T>::sparse_term(const Shard& sh, int l) const {
+    return is_sparse(sh.pb, l) ? sh.buf.sparse_term.data() + unit_offset_[l] : nullptr;
+}
+
+// One shard's part of cost_and_grad: the steps below, in order. Every shard runs steps 1, 2, 4 and 5 on its
+// own rows; step 2 waits for every shard's step 1 (when a layer is sparse), and step 3 is shard 0's alone.
+template <class T>
 void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, Barrier* barrier) const {
-    const auto& ew = elementwise<T>();
-    const int L = n_layers();
     const index_t m = pb.m;
     const index_t r0 = m * shard / shards, r1 = m * (shard + 1) / shards;
-    const int rows = static_cast<int>(r1 - r0);
-    const auto n = [this](int l) { return static_cast<int>(sizes_[l]); };
-    const auto sparse = [&](int l) {
-        return l < L && static_cast<std::size_t>(l) < pb.params->sparse_layer.size() && pb.params->sparse_layer[l];
-    };
-    ShardBuffers<T>& sh = ws.shards[shard];
-    // Hidden A_l (later D_l) of row i lives at act(l) + i * n_l; act(0) is the input. Shards own disjoint rows.
-    const auto act = [&](int l) -> T* { return ws.activations.data() + m * unit_offset_[l]; };
-    const auto input = [&](int l) -> const T* { return l == 0 ? pb.X : act(l); };
-    const auto act_sum = [&](int l) { return sh.act_sum.data() + unit_offset_[l]; };
-    const auto delta_sum = [&](int l) { return sh.delta_sum.data() + unit_offset_[l]; };
-    std::fill(sh.act_sum.begin(), sh.act_sum.begin() + n_units_, 0.0);
-    std::fill(sh.delta_sum.begin(), sh.delta_sum.begin() + n_units_, 0.0);
-    const T* theta = pb.theta;
-    sh.data = sh.decay = sh.sparsity = 0.0;
+    ShardBuffers<T>& buf = ws.shards[shard];
+    std::fill(buf.act_sum.begin(), buf.act_sum.begin() + n_units_, 0.0);
+    std::fill(buf.delta_sum.begin(), buf.delta_sum.begin() + n_units_, 0.0);
+    buf.data = buf.decay = buf.sparsity = 0.0;
+    // The shard's gradient buffer: shard 0 writes the caller's, starting from the decay term lambda_l W_l
+    // (step 3); the others start from zero. Every product of steps 4 and 5 accumulates onto it. (The other
+    // shards' first product into each of their gW_l overwrites it, beta = 0: no zeroing pass.)
+    const Shard sh{pb, ws, buf, shard, shards, r0, r1, static_cast<int>(r1 - r0), barrier,
+                   shard == 0 ? pb.grad : buf.grad.data(), shard == 0 ? T(1) : T(0)};
+    forward_hidden(sh);
+    sparsity_terms(sh);
+    if (shard == 0) decay_term(sh);
+    output_layer(sh);
+    backward_hidden(sh);
+}
 
-    // 1. Forward through the hidden layers: Z_l = A_{l-1} W_l^T, then one fused pass adds b_l, applies f_l
-    //    and, on sparse layers, sums each column for rho_hat.
+// Step 1 (docs/math.md#forward-pass). Forward through the hidden layers: Z_l = A_{l-1} W_l^T, then one fused
+// pass adds b_l, applies f_l and, on sparse layers, sums each column for rho_hat.
+template <class T>
+void Network<T>::forward_hidden(const Shard& sh) const {
+    const auto& ew = elementwise<T>();
+    const int L = n_layers();
+    const T* theta = sh.pb.theta;
     for (int l = 1; l < L; ++l) {
-        T* A = act(l) + r0 * n(l);
-        gemm(false, true, rows, n(l), n(l - 1), T(1), input(l - 1) + r0 * n(l - 1), n(l - 1),
-                   theta + w_offset_[l], n(l - 1), T(0), A, n(l));
+        const int nl = width(l), n_prev = width(l - 1);
+        T* A = hidden(sh, l) + sh.r0 * nl;
+        gemm(false, true, sh.rows, nl, n_prev, T(1), layer_input(sh, l - 1) + sh.r0 * n_prev, n_prev,
+             theta + w_offset_[l], n_prev, T(0), A, nl);
         const T* b = theta + b_offset_[l];
-        const int nl = n(l);
         const Activation f = activations_[l - 1];
-        rows_in_parts(ws.part_sums, rows, nl, sparse(l) ? act_sum(l) : nullptr, [&](index_t q0, index_t q1, double* cs) {
+        double* colsum = is_sparse(sh.pb, l) ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
+        rows_in_parts(sh.ws.part_sums, sh.rows, nl, colsum, [&](index_t q0, index_t q1, double* cs) {
             ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs);
             return 0.0;
         });
     }
+}
 
-    // 2. The KL terms need rho_hat over the whole batch: wait for every shard's column sums, add them in shard
-    //    order (so every shard computes the same s_l), then each shard keeps its own copy of s_l / m.
+// Step 2 (docs/math.md#sparsity-penalty, docs/math.md#moving-average-rho-hat, docs/math.md#chunks-and-shards).
+// The KL terms need rho_hat over the whole batch: wait for every shard's column sums, add them in shard order
+// (so every shard computes the same s_l), then each shard keeps its own copy of s_l / m.
+template <class T>
+void Network<T>::sparsity_terms(const Shard& sh) const {
+    const int L = n_layers();
+    const CostParams& params = *sh.pb.params;
     bool any_sparse = false;
-    for (int l = 1; l < L; ++l) any_sparse = any_sparse || sparse(l);
-    if (any_sparse) {
-        if (barrier) barrier->arrive_and_wait();
-        std::vector<double>& total = sh.total_sum;
-        for (int l = 1; l < L; ++l) {
-            if (!sparse(l)) continue;
-            double* t = total.data() + unit_offset_[l];
-            std::fill(t, t + n(l), 0.0);
-            for (int s = 0; s < shards; ++s)
-                for (int j = 0; j < n(l); ++j) t[j] += ws.shards[s].act_sum[unit_offset_[l] + j];
-            if (const double* running = pb.params->running_rho_hat) {
-                // The running estimate, mixed with this batch, as column sums of m rows (what kl_sparsity
-                // takes). It is written back after every shard has read it (see cost_and_grad).
-                const double decay = pb.params->rho_hat_decay, md = static_cast<double>(m);
-                for (int j = 0; j < n(l); ++j)
-                    t[j] = md * (decay * running[unit_offset_[l] + j] + (1.0 - decay) * (t[j] / md));
-            }
-            // rho_hat is written by shard 0 only; the others compute the same numbers into a scratch copy.
-            double* rho_hat = shard == 0 ? ws.rho_hat.data() + unit_offset_[l] : t;
-            sh.sparsity += kl_sparsity<T>(t, n(l), m, pb.params->rho, pb.params->beta, rho_hat,
-                                          sh.sparse_term.data() + unit_offset_[l]);
+    for (int l = 1; l < L; ++l) any_sparse = any_sparse || is_sparse(sh.pb, l);
+    if (!any_sparse) return;
+    if (sh.barrier) sh.barrier->arrive_and_wait();
+    const index_t m = sh.pb.m;
+    std::vector<double>& total = sh.buf.total_sum;
+    for (int l = 1; l < L; ++l) {
+        if (!is_sparse(sh.pb, l)) continue;
+        const int nl = width(l);
+        double* t = total.data() + unit_offset_[l];
+        std::fill(t, t + nl, 0.0);
+        for (int s = 0; s < sh.count; ++s)
+            for (int j = 0; j < nl; ++j) t[j] += sh.ws.shards[s].act_sum[unit_offset_[l] + j];
+        if (const double* running = params.running_rho_hat) {
+            // The running estimate, mixed with this batch, as column sums of m rows (what kl_sparsity
+            // takes). It is written back after every shard has read it (see cost_and_grad).
+            const double decay = params.rho_hat_decay, md = static_cast<double>(m);
+            for (int j = 0; j < nl; ++j)
+                t[j] = md * (decay * running[unit_offset_[l] + j] + (1.0 - decay) * (t[j] / md));
         }
+        // rho_hat is written by shard 0 only; the others compute the same numbers into a scratch copy.
+        double* rho_hat = sh.index == 0 ? sh.ws.rho_hat.data() + unit_offset_[l] : t;
+        sh.buf.sparsity += kl_sparsity<T>(t, nl, m, params.rho, params.beta, rho_hat,
+                                          sh.buf.sparse_term.data() + unit_offset_[l]);
     }
-    const auto sparse_term = [&](int l) -> const T* {
-        return sparse(l) ? sh.sparse_term.data() + unit_offset_[l] : nullptr;
-    };
+}
 
-    // 3. The shard's gradient buffer: shard 0 writes the caller's, starting from the decay term lambda_l W_l;
-    //    the others start from zero. Every product below accumulates onto it.
-    T* grad = shard == 0 ? pb.grad : sh.grad.data();
-    // (The other shards' first product into each of their gW_l overwrites it, beta = 0: no zeroing pass.)
-    const T first_beta = shard == 0 ? T(1) : T(0);
-    for (int l = 1; l <= L && shard == 0; ++l) {
+// Step 3 (docs/math.md#weight-decay), shard 0 only: J_decay = sum_l lambda_l / 2 ||W_l||^2 (in double), and the
+// gradient buffer starts from lambda_l W_l.
+template <class T>
+void Network<T>::decay_term(const Shard& sh) const {
+    const int L = n_layers();
+    const T* theta = sh.pb.theta;
+    for (int l = 1; l <= L; ++l) {
         const T* W = theta + w_offset_[l];
-        T* gW = grad + w_offset_[l];
-        const index_t count = static_cast<index_t>(n(l)) * n(l - 1);
-        const double lambda = pb.params->decay(l);
+        T* gW = sh.grad + w_offset_[l];
+        const index_t count = static_cast<index_t>(width(l)) * width(l - 1);
+        const double lambda = sh.pb.params->decay(l);
         const T lam = static_cast<T>(lambda);
         double sq = 0.0;
 #pragma omp simd reduction(+ : sq)
@@ -209,55 +243,70 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
             sq += static_cast<double>(W[k]) * static_cast<double>(W[k]);
             gW[k] = lam * W[k];
         }
-        sh.decay += 0.5 * lambda * sq;
+        sh.buf.decay += 0.5 * lambda * sq;
     }
+}
 
-    // 4. The output layer, forward and back, one block of rows at a time so that Z_L / D_L stays in cache
-    //    from its product through its fused loss pass to the two products that consume it:
-    //      Z = A_{L-1}[rows] W_L^T;  D_L = loss pass (cost, b_L gradient sums);  gW_L += D_L^T A_{L-1}[rows];
-    //      and for L > 1, D_{L-1}[rows] = (D_L W_L + s_{L-1}/m) * f'(A_{L-1}[rows]), over A_{L-1}[rows].
-    {
-        const int n_out = n(L), n_in = n(L - 1);
-        const T* W = theta + w_offset_[L];
-        const T* b = theta + b_offset_[L];
-        T* gW = grad + w_offset_[L];
-        const index_t block = block_rows(r1 - r0);
-        for (index_t q = r0; q < r1; q += block) {
-            const index_t mb = std::min(block, r1 - q);
-            const int mbi = static_cast<int>(mb);
-            T* Z = sh.output_block.data();
-            const T* A_in = input(L - 1) + q * n_in;
-            gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
-            sh.data += rows_in_parts(ws.part_sums, mb, n_out, delta_sum(L), [&](index_t q0, index_t q1, double* cs) {
-                const index_t row = q + q0;
-                if (loss_ == Loss::Squared)
-                    return ew.output_squared(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b,
-                                             activations_[L - 1], pb.inv_m, cs);
-                return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
-                                            pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
-            });
-            gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? first_beta : T(1), gW,
-                       n_in);
-            if (L > 1) {
-                T* P = ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see below)
-                gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
-                hidden_delta_in_parts(ws, act(L - 1) + q * n_in, P, mb, L - 1, sparse_term(L - 1), delta_sum(L - 1));
-            }
+// Step 4 (docs/math.md#squared-error, docs/math.md#softmax-and-cross-entropy,
+// docs/math.md#gradient-by-backpropagation). The output layer, forward and back, one block of rows at a time
+// so that Z_L / D_L stays in cache from its product through its fused loss pass to the two products that
+// consume it:
+//   Z = A_{L-1}[rows] W_L^T;  D_L = loss pass (cost, b_L gradient sums);  gW_L += D_L^T A_{L-1}[rows];
+//   and for L > 1, D_{L-1}[rows] = (D_L W_L + s_{L-1}/m) * f'(A_{L-1}[rows]), over A_{L-1}[rows].
+template <class T>
+void Network<T>::output_layer(const Shard& sh) const {
+    const auto& ew = elementwise<T>();
+    const int L = n_layers();
+    const Problem& pb = sh.pb;
+    const int n_out = width(L), n_in = width(L - 1);
+    const T* W = pb.theta + w_offset_[L];
+    const T* b = pb.theta + b_offset_[L];
+    T* gW = sh.grad + w_offset_[L];
+    double* delta_sum = sh.buf.delta_sum.data() + unit_offset_[L];
+    const index_t r0 = sh.r0, r1 = sh.r1;
+    const index_t block = block_rows(r1 - r0);
+    for (index_t q = r0; q < r1; q += block) {
+        const index_t mb = std::min(block, r1 - q);
+        const int mbi = static_cast<int>(mb);
+        T* Z = sh.buf.output_block.data();
+        const T* A_in = layer_input(sh, L - 1) + q * n_in;
+        gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
+        sh.buf.data += rows_in_parts(sh.ws.part_sums, mb, n_out, delta_sum, [&](index_t q0, index_t q1, double* cs) {
+            const index_t row = q + q0;
+            if (loss_ == Loss::Squared)
+                return ew.output_squared(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, activations_[L - 1],
+                                         pb.inv_m, cs);
+            return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
+                                        pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
+        });
+        gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? sh.first_beta : T(1), gW, n_in);
+        if (L > 1) {
+            T* P = sh.ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see backward_hidden)
+            gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
+            hidden_delta_in_parts(sh.ws, hidden(sh, L - 1) + q * n_in, P, mb, L - 1, sparse_term(sh, L - 1),
+                                  sh.buf.delta_sum.data() + unit_offset_[L - 1]);
         }
     }
+}
 
-    // 5. The remaining layers: gW_l += D_l^T A_{l-1}; D_{l-1} = (D_l W_l + s_{l-1}/m) * f'(A_{l-1}).
-    for (int l = L - 1; l >= 1; --l) {
-        gemm(true, false, n(l), n(l - 1), rows, T(1), act(l) + r0 * n(l), n(l), input(l - 1) + r0 * n(l - 1),
-                   n(l - 1), first_beta, grad + w_offset_[l], n(l - 1));
+// Step 5 (docs/math.md#gradient-by-backpropagation). The remaining layers: gW_l += D_l^T A_{l-1};
+// D_{l-1} = (D_l W_l + s_{l-1}/m) * f'(A_{l-1}).
+template <class T>
+void Network<T>::backward_hidden(const Shard& sh) const {
+    const index_t r0 = sh.r0;
+    for (int l = n_layers() - 1; l >= 1; --l) {
+        const int nl = width(l), n_prev = width(l - 1);
+        gemm(true, false, nl, n_prev, sh.rows, T(1), hidden(sh, l) + r0 * nl, nl, layer_input(sh, l - 1) + r0 * n_prev,
+             n_prev, sh.first_beta, sh.grad + w_offset_[l], n_prev);
         if (l == 1) break;
         const int h = l - 1;
         // The shard's rows of the product buffer, addressed with the widest hidden layer's row size so that
         // shards in different phases (different widths) never overlap.
-        T* P = ws.product.data() + r0 * max_hidden_;
-        gemm(false, false, rows, n(h), n(l), T(1), act(l) + r0 * n(l), n(l), theta + w_offset_[l], n(h), T(0),
-                   P, n(h));
-        hidden_delta_in_parts(ws, act(h) + r0 * n(h), P, rows, h, sparse_term(h), delta_sum(h));
+        T* P = sh.ws.product.data() + r0 * max_hidden_;
+        gemm(false, false, sh.rows, n_prev, nl, T(1), hidden(sh, l) + r0 * nl, nl, sh.pb.theta + w_offset_[l], n_prev,
+             T(0), P, n_prev);
+        hidden_delta_in_parts(sh.ws, hidden(sh, h) + r0 * n_prev, P, sh.rows, h, sparse_term(sh, h),
+                              sh.buf.delta_sum.data() + unit_offset_[h]);
     }
 }
 

@@ -12,6 +12,54 @@ class Activation(enum.IntEnum):
     identity = 3
     softmax = 4
 
+class UpdateRule(enum.IntEnum):
+    sgd = 0
+    adam = 1
+
+class UpdateParams:
+    """An update rule and its hyperparameters (minibatch_epoch's ``update``)."""
+
+    rule: UpdateRule
+    learning_rate: float
+    momentum: float  # sgd: 0 is plain gradient descent
+    nesterov: bool  # sgd
+    beta1: float  # adam
+    beta2: float  # adam
+    epsilon: float  # adam
+    def __init__(
+        self,
+        *,
+        rule: UpdateRule = ...,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None: ...
+
+class CostSettings:
+    """The cost's hyperparameters (cost_and_grad's and minibatch_epoch's ``cost``), checked against the network
+    by each call that takes them."""
+
+    sparse_layers: list[bool]  # L + 1 flags: flag l puts the KL penalty on hidden layer l
+    weight_decay: float | list[float]  # lambda for every weight layer, or one per weight layer (L values)
+    rho: float
+    beta: float
+    # float64, n_1 + ... + n_L entries, updated in place by each call; None: each batch's own rho_hat.
+    running_rho_hat: npt.NDArray[np.float64] | None
+    rho_hat_decay: float  # in [0, 1)
+    def __init__(
+        self,
+        *,
+        sparse_layers: list[bool],
+        weight_decay: float | list[float] = 0.0,
+        rho: float = 0.01,
+        beta: float = 3.0,
+        running_rho_hat: npt.NDArray[np.float64] | None = None,
+        rho_hat_decay: float = 0.0,
+    ) -> None: ...
+
 class _Engine:
     def __init__(self, sizes: list[int], activations: list[int], loss: int) -> None: ...
     def cost_and_grad(
@@ -20,10 +68,7 @@ class _Engine:
         X: npt.NDArray[np.floating],
         Y: npt.NDArray[np.floating] | npt.NDArray[np.int64],
         grad: npt.NDArray[np.floating],
-        weight_decay: float,
-        sparse_layers: list[bool],
-        rho: float,
-        beta: float,
+        cost: CostSettings,
     ) -> tuple[float, float, float]: ...
     def minibatch_epoch(
         self,
@@ -32,23 +77,12 @@ class _Engine:
         Y: npt.NDArray[np.floating] | npt.NDArray[np.int64],
         order: npt.NDArray[np.int64],
         batch_size: int,
-        weight_decay: float,
-        sparse_layers: list[bool],
-        rho: float,
-        beta: float,
-        rule: int,
-        learning_rate: float,
-        momentum: float,
-        nesterov: bool,
-        beta1: float,
-        beta2: float,
-        epsilon: float,
-        state1: npt.NDArray[np.floating],
-        state2: npt.NDArray[np.floating],
+        cost: CostSettings,
+        update: UpdateParams,
+        state1: npt.NDArray[np.floating],  # sgd: the velocity; adam: the first moment m1
+        state2: npt.NDArray[np.floating],  # adam: the second moment m2 (unused by sgd)
         step: npt.NDArray[np.int64],
         batch_costs: npt.NDArray[np.float64],
-        running_rho_hat: npt.NDArray[np.float64] | None = None,
-        rho_hat_decay: float = 0.0,
     ) -> int: ...
     def forward(
         self, theta: npt.NDArray[np.floating], X: npt.NDArray[np.floating], first: int, last: int

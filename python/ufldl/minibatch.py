@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ufldl._validation import first_non_finite, real_scalar, require_finite
+from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
+from ufldl._lib.threads import isolated_blas
+from ufldl._lib.validation import first_non_finite, flag, integer, random_generator, real_scalar, require_finite
 from ufldl.network import Network
-from ufldl.optimize import NonFiniteError, OptimizeResult, TrainingInterrupted, _integer, _isolated_blas
+from ufldl.optimize import OptimizeResult
 
 __all__ = ["SCHEDULES", "SGD", "Adam", "MinibatchResult", "train_minibatch"]
 
@@ -173,9 +175,7 @@ class SGD(_MinibatchOptimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=True, schedule="constant", power_t=0.5):
         self.momentum = real_scalar(momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False; got {type(nesterov).__name__} {nesterov!r}")
-        self.nesterov = bool(nesterov)
+        self.nesterov = flag(nesterov, "nesterov")
         super().__init__(learning_rate, schedule, power_t)
 
     def _update_args(self):
@@ -368,10 +368,13 @@ class _Run:
         lr, momentum, nesterov, beta1, beta2, eps = opt._update_args()
         weight_decay, flags, rho, beta = self.sparse_args
         running = opt.running_rho_hat if self.rho_hat_decay is not None else None
-        updates = self.net._engine.minibatch_epoch(
-            self.net.theta, self.X, self.Y, rows, self.batch_size, weight_decay, flags, rho, beta, opt._rule,
-            lr, momentum, nesterov, beta1, beta2, eps, opt.state1, opt.state2, opt.step, costs, running,
-            self.rho_hat_decay or 0.0)
+        from ufldl import _core
+        cost = _core.CostSettings(sparse_layers=flags, weight_decay=weight_decay, rho=rho, beta=beta,
+                                  running_rho_hat=running, rho_hat_decay=self.rho_hat_decay or 0.0)
+        update = _core.UpdateParams(rule=_core.UpdateRule(opt._rule), learning_rate=lr, momentum=momentum,
+                                    nesterov=nesterov, beta1=beta1, beta2=beta2, epsilon=eps)
+        updates = self.net._engine.minibatch_epoch(self.net.theta, self.X, self.Y, rows, self.batch_size, cost,
+                                                   update, opt.state1, opt.state2, opt.step, costs)
         self.n_evals += updates + (updates < costs.size)  # a non-finite batch was evaluated too
         return updates
 
@@ -480,15 +483,6 @@ def _training_data(net, X, Y):
     if Y.dtype.kind == "f":
         require_finite(Y, "Y")
     return X, Y
-
-
-def _rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (isinstance(random_state, numbers.Integral)
-                                and not isinstance(random_state, (bool, np.bool_)) and random_state >= 0):
-        return np.random.default_rng(random_state)
-    raise TypeError(f"random_state must be None, an int >= 0 or a numpy.random.Generator; got {random_state!r}")
 
 
 def _init_running_rho_hat(net, X, opt):
@@ -616,14 +610,12 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ufldl.Network; got {type(net).__name__}")
     opt = _as_optimizer(optimizer)
-    max_epochs = _integer(max_epochs, "max_epochs", 1)
-    n_iter_no_change = _integer(n_iter_no_change, "n_iter_no_change", 1)
+    max_epochs = integer(max_epochs, "max_epochs", 1)
+    n_iter_no_change = integer(n_iter_no_change, "n_iter_no_change", 1)
     tol = real_scalar(tol, "tol", low=0.0)
-    verbose = _integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
-    for name, flag in (("shuffle", shuffle), ("early_stopping", early_stopping),
-                       ("blas_isolation", blas_isolation)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False; got {type(flag).__name__} {flag!r}")
+    verbose = integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
+    shuffle, early_stopping = flag(shuffle, "shuffle"), flag(early_stopping, "early_stopping")
+    blas_isolation = flag(blas_isolation, "blas_isolation")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be None or callable, as callback(epoch, theta, loss); got "
                         f"{type(callback).__name__}")
@@ -632,7 +624,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
                         f"{type(scoring).__name__}")
     if rho_hat_decay is not None:
         rho_hat_decay = real_scalar(rho_hat_decay, "rho_hat_decay", low=0.0, high=1.0, high_inclusive=False)
-    rng = _rng(random_state)
+    rng = random_generator(random_state)
     X, Y = _training_data(net, X, Y)
     m = X.shape[0]
 
@@ -660,7 +652,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
     if batch_size == "auto":
         batch_size = min(200, m)
     else:
-        batch_size = min(_integer(batch_size, "batch_size", 1), m)
+        batch_size = min(integer(batch_size, "batch_size", 1), m)
     if scoring is None:
         def scoring(network, Xv, Yv):
             return -network.cost(Xv, Yv)
@@ -680,7 +672,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
     if verbose:
         run.say(f"{opt.name}: {net.n_params} parameters, {m} examples, batch size {batch_size}")
     try:
-        with _isolated_blas() if blas_isolation else contextlib.nullcontext():
+        with isolated_blas() if blas_isolation else contextlib.nullcontext():
             for _ in range(max_epochs):
                 order = rng.permutation(m) if shuffle else natural
                 lr = opt.current_learning_rate

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from ufldl import _core
-from ufldl._validation import as_matrix, convert, numeric_array, real_scalar, require_finite
+from ufldl._lib.validation import as_matrix, convert, numeric_array, random_generator, real_scalar, require_finite
 from ufldl.gradcheck import numerical_gradient as _numerical_gradient
 from ufldl.gradcheck import relative_difference
 
@@ -342,12 +342,7 @@ class Network:
         -------
         self : Network
         """
-        if seed is not None and not isinstance(seed, (np.random.Generator, int, np.integer)) or isinstance(
-                seed, (bool, np.bool_)):
-            raise TypeError(f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}")
-        if isinstance(seed, (int, np.integer)) and seed < 0:
-            raise ValueError(f"seed must be >= 0; got {seed}")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = random_generator(seed, "seed")
         for W in self._weights:
             n_out, n_in = W.shape
             r = np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
@@ -457,8 +452,8 @@ class Network:
         elif not isinstance(grad, np.ndarray):
             raise TypeError(f"grad must be a numpy array; got {type(grad).__name__}")
         sparsity = self._sparsity or KLSparsity()
-        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, self._decay_arg(),
-                                                         self._sparse_flags, sparsity.rho, sparsity.beta)
+        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, _core.CostSettings(
+            sparse_layers=self._sparse_flags, weight_decay=self._decay_arg(), rho=sparsity.rho, beta=sparsity.beta))
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse
         if not (np.isfinite(cost) and np.isfinite(grad).all()):

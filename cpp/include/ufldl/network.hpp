@@ -1,13 +1,16 @@
-// A dense feedforward network's cost and gradient (shared/spec/math.md), computed in one call.
+// A dense feedforward network's cost and gradient (docs/math.md#cost, docs/math.md#gradient-by-backpropagation),
+// computed in one call. NumPy twins: ufldl.reference.cost_and_grad (the whole cost and gradient) and
+// ufldl.reference.forward (the forward pass); the fused passes each evaluation is made of are in elementwise.hpp,
+// the KL penalty in sparsity.hpp, with their own twins.
 //
-// Flat parameter layout (theta and its gradient), for layer sizes n_0, ..., n_L:
+// Flat parameter layout (theta and its gradient; docs/math.md#parameter-layout), for layer sizes n_0, ..., n_L:
 //
 //   [ W_1 | W_2 | ... | W_L | b_1 | b_2 | ... | b_L ]
 //     W_l: n_l x n_{l-1}, row-major (row i = incoming weights of unit i, UFLDL's orientation)
 //     b_l: n_l
 //
 // Weights first, as in the tutorial's theta = [W1(:); W2(:); b1(:); b2(:)], so weight decay touches one
-// contiguous prefix. Data are row-major with one example per row.
+// contiguous prefix. Data are row-major with one example per row (docs/math.md#data-layout).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -21,18 +24,22 @@ class Barrier;  // ufldl/parallel.hpp
 
 // Hyperparameters of the cost, passed with every call so the caller may change them freely.
 struct CostParams {
-    std::vector<double> weight_decay;  // lambda_l of each weight layer l = 1..L at index l; empty: no decay
+    // lambda_l of each weight layer l = 1..L at index l; empty: no decay (docs/math.md#weight-decay).
+    std::vector<double> weight_decay;
     double decay(int l) const {
         return static_cast<std::size_t>(l) < weight_decay.size() ? weight_decay[static_cast<std::size_t>(l)] : 0.0;
     }
-    std::vector<char> sparse_layer;  // size L + 1; sparse_layer[l] != 0 puts the KL penalty on hidden layer l
+    // Size L + 1; sparse_layer[l] != 0 puts the KL penalty (rho, beta) on hidden layer l
+    // (docs/math.md#sparse-layers, docs/math.md#sparsity-penalty).
+    std::vector<char> sparse_layer;
     double rho = 0.01;
     double beta = 3.0;
-    // Mini-batch option: a running estimate of rho_hat across batches (an exponential moving average). When
-    // non-null, each evaluation first sets r_j <- decay * r_j + (1 - decay) * rho_hat_j(batch) for the units
-    // of the sparse layers (indexed like Workspace::rho_hat: layer l starts at n_1 + ... + n_{l-1}), and the
-    // KL cost and its gradient term s_j use r_j in place of the batch's own rho_hat_j. r is an estimate of
-    // the whole training set's rho_hat, so the gradient is the full-batch KL gradient at that estimate.
+    // Mini-batch option (docs/math.md#moving-average-rho-hat): a running estimate of rho_hat across batches
+    // (an exponential moving average). When non-null, each evaluation first sets
+    // r_j <- decay * r_j + (1 - decay) * rho_hat_j(batch) for the units of the sparse layers (indexed like
+    // Workspace::rho_hat: layer l starts at n_1 + ... + n_{l-1}), and the KL cost and its gradient term s_j use
+    // r_j in place of the batch's own rho_hat_j. r is an estimate of the whole training set's rho_hat, so the
+    // gradient is the full-batch KL gradient at that estimate.
     double* running_rho_hat = nullptr;
     double rho_hat_decay = 0.0;
 };
@@ -85,17 +92,20 @@ public:
     index_t weight_offset(int l) const { return w_offset_[l]; }  // l = 1..L
     index_t bias_offset(int l) const { return b_offset_[l]; }
 
-    // Cost and the whole gradient at theta for the m examples X (m x n_0). Targets are Y (m x n_L) or, for
-    // cross-entropy, labels (length m, each in [0, n_L)); exactly one is non-null. grad has n_params entries.
-    // After the call ws.rho_hat holds the (unclipped) rho_hat of every sparse layer that the cost used: the
-    // batch's own, or the updated running estimate (which is also written back to params.running_rho_hat).
+    // Cost and the whole gradient at theta for the m examples X (m x n_0); NumPy twin:
+    // ufldl.reference.cost_and_grad. Targets are Y (m x n_L) or, for cross-entropy, labels (length m, each in
+    // [0, n_L)); exactly one is non-null. grad has n_params entries. With several threads the rows are
+    // evaluated as shards (docs/math.md#chunks-and-shards). After the call ws.rho_hat holds the (unclipped)
+    // rho_hat of every sparse layer that the cost used: the batch's own, or the updated running estimate (which
+    // is also written back to params.running_rho_hat).
     CostTerms cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                             const CostParams& params, T* grad, Workspace<T>& ws) const;
 
-    // Mini-batch training over the rows order[0 .. n_order) of X (m rows; an epoch, or a run of batches of
-    // one). Batch k is the rows order[k*b : (k+1)*b] (the last may be smaller): they are gathered, evaluated
-    // (rho_hat from the batch, or the running estimate of params) and followed by one update of theta and
-    // the optimiser's state (see optim.hpp). batch_costs[k] receives batch k's cost. On a batch whose cost
+    // Mini-batch training (docs/math.md#mini-batch-gradient-descent) over the rows order[0 .. n_order) of X
+    // (m rows; an epoch, or a run of batches of one). Batch k is the rows order[k*b : (k+1)*b] (the last may be
+    // smaller): they are gathered, evaluated (rho_hat from the batch, or the running estimate of params) and
+    // followed by one update of theta and the optimiser's state (see optim.hpp: state1 is the velocity for sgd,
+    // m1 for adam; state2 is m2 for adam). batch_costs[k] receives batch k's cost. On a batch whose cost
     // or gradient is not finite the run stops before updating, so theta keeps its last value. Returns the
     // number of updates made (the number of batches unless it stopped).
     index_t minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
@@ -104,7 +114,8 @@ public:
                             double* batch_costs, Workspace<T>& ws) const;
 
     // Activations of layers first..last (1 <= first <= last <= L) for X, the m x n_{first-1} input of layer
-    // first (the network's input when first = 1): outputs[l - first] receives A_l (m x n_l).
+    // first (the network's input when first = 1): outputs[l - first] receives A_l (m x n_l)
+    // (docs/math.md#forward-pass; NumPy twin: ufldl.reference.forward).
     void forward(const T* theta, const T* X, index_t m, int first, int last, const std::vector<T*>& outputs) const;
 
 private:
@@ -121,7 +132,31 @@ private:
     void resize(Workspace<T>& ws, index_t m, int shards) const;
     index_t block_rows(index_t m) const;
     int shard_count(index_t m) const;
+    // One shard's evaluation: rows [r0, r1) of the problem, and the buffers it reads and writes.
+    struct Shard {
+        const Problem& pb;
+        Workspace<T>& ws;
+        ShardBuffers<T>& buf;  // ws.shards[index]
+        int index, count;      // this shard, of count
+        index_t r0, r1;
+        int rows;              // r1 - r0
+        Barrier* barrier;      // null when the shard is the only one
+        T* grad;               // the caller's gradient for shard 0, the shard's own weight gradients otherwise
+        T first_beta;          // beta of the first product into each gW_l: 1 onto shard 0's decay term, else 0
+    };
+    // One shard's part of cost_and_grad, made of the five steps below, in order (docs/math.md cites them as
+    // evaluate_shard's steps 1 to 5).
     void evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, int shards, Barrier* barrier) const;
+    void forward_hidden(const Shard& sh) const;   // 1. A_1 .. A_{L-1}, and the sparse layers' column sums
+    void sparsity_terms(const Shard& sh) const;   // 2. rho_hat over the whole batch, the KL cost and s_l / m
+    void decay_term(const Shard& sh) const;       // 3. shard 0: J_decay, and gW_l = lambda_l W_l
+    void output_layer(const Shard& sh) const;     // 4. Z_L, D_L, gW_L and D_{L-1}, in blocks of rows
+    void backward_hidden(const Shard& sh) const;  // 5. gW_l and D_{l-1} for l = L-1 .. 1
+    int width(int l) const { return static_cast<int>(sizes_[l]); }  // n_l
+    bool is_sparse(const Problem& pb, int l) const;
+    T* hidden(const Shard& sh, int l) const;              // A_l (later D_l) of the whole batch, l = 1..L-1
+    const T* layer_input(const Shard& sh, int l) const;   // A_l of the whole batch, with A_0 = X
+    const T* sparse_term(const Shard& sh, int l) const;   // s_l / m, or null on a layer without the penalty
     void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
                                double* colsum) const;
 
