@@ -241,8 +241,8 @@ def test_the_mini_batch_optimiser_can_still_be_adjusted_in_a_callback(rng):
 def test_read_only_during_the_call_does_not_outlive_it(rng):
     net, _ = problem(rng)
     flags = []
-    minibatch._call_with_parameters_read_only(net, lambda: flags.append(net.theta.flags.writeable))
+    minibatch.call_with_parameters_read_only(net, lambda: flags.append(net.theta.flags.writeable))
     with pytest.raises(Boom):
-        minibatch._call_with_parameters_read_only(net, lambda: (_ for _ in ()).throw(Boom()))
+        minibatch.call_with_parameters_read_only(net, lambda: (_ for _ in ()).throw(Boom()))
     assert flags == [False]
     assert_writeable_again(net)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ufldl import io
 from ufldl._lib.validation import random_generator
+from ufldl.network import network_from_state, network_to_state
 from ufldl.minibatch import SGD, Adam
 from ufldl.optimize import NonFiniteError, TrainingInterrupted
 from ufldl.training import train
@@ -119,13 +120,13 @@ def load_optimizer(est, opt_meta, arrays):
 
 def network_to_meta(net, arrays, name="theta"):
     """A Network's metadata; its parameters go into ``arrays[name]``."""
-    meta, net_arrays = io._network_to_state(net)
+    meta, net_arrays = network_to_state(net)
     arrays[name] = net_arrays["theta"]
     return meta
 
 
 def network_from_meta(meta, arrays, name="theta"):
-    return io._network_from_state(meta, {"theta": arrays[name]})
+    return network_from_state(meta, {"theta": arrays[name]})
 
 
 def estimator_to_state(est, fitted_names, version):

@@ -22,7 +22,7 @@ from ufldl.training import SOLVERS
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 FLOAT_DTYPES = [np.float64, np.float32]
-class _SupervisedNet(BaseEstimator):
+class SupervisedEstimator(BaseEstimator):
     """Base of the supervised estimators: a ``ufldl.Network`` trained on (X, y) by ``ufldl.train``.
 
     A subclass provides the output layer (``_OUTPUT = (activation, loss)``), ``_hidden_layers()``,
@@ -202,7 +202,7 @@ class _SupervisedNet(BaseEstimator):
         io.save(self, path, compress=compress)
 
 
-class _MultiLayer(_SupervisedNet):
+class MultiLayerEstimator(SupervisedEstimator):
     """The multi-layer estimators' hyperparameters and scikit-learn MLP style attributes."""
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, weight_decay=1e-4, solver="adam",

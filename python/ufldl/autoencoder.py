@@ -12,7 +12,7 @@ from ufldl import io
 from ufldl._lib.validation import flag, random_generator
 from ufldl._estimator import (estimator_from_state, estimator_to_state, fit_network, is_minibatch, learning_rate,
                               new_optimizer, read_only)
-from ufldl.minibatch import _MinibatchOptimizer
+from ufldl.minibatch import MinibatchOptimizer
 from ufldl.network import KLSparsity, Network
 from ufldl.training import SOLVERS
 
@@ -328,7 +328,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             self._initialize(X.shape[1], sparsity, rng)
         else:
             self.network_.sparsity = sparsity if sparsity.beta > 0 else None
-            if is_minibatch(self) and not isinstance(getattr(self, "_optimizer", None), _MinibatchOptimizer):
+            if is_minibatch(self) and not isinstance(getattr(self, "_optimizer", None), MinibatchOptimizer):
                 self._optimizer = new_optimizer(self)
         return self._train(X, rng, self.max_iter)
 

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ufldl import io
 from ufldl._estimator import is_minibatch, read_only
-from ufldl._supervised import FLOAT_DTYPES, _MultiLayer, _SupervisedNet, from_state, to_state
+from ufldl._supervised import FLOAT_DTYPES, MultiLayerEstimator, SupervisedEstimator, from_state, to_state
 
 __all__ = ["SoftmaxRegression", "NeuralNetClassifier", "NeuralNetRegressor"]
 
@@ -145,7 +145,7 @@ def _label_set(classes):
     return np.unique(labels)
 
 
-class _NetClassifier(ClassifierMixin, _SupervisedNet):
+class _NetClassifier(ClassifierMixin, SupervisedEstimator):
     """A softmax output layer trained with cross-entropy on any labels (``classes_``)."""
 
     _OUTPUT = ("softmax", "cross_entropy")
@@ -382,7 +382,7 @@ _DOC_MLP_ATTRIBUTES = """\
 """
 
 
-class NeuralNetClassifier(_NetClassifier, _MultiLayer):
+class NeuralNetClassifier(_NetClassifier, MultiLayerEstimator):
     __doc__ = _docstring("""A feedforward network classifier: hidden layers of any depth, softmax output, cross-entropy.
 
     Minimises ``J = -(1/m) sum_i log p(y_i | x_i) + (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed).
@@ -424,7 +424,7 @@ def _r2(Y, P):
     return float(scores.mean())
 
 
-class NeuralNetRegressor(RegressorMixin, _MultiLayer):
+class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
     __doc__ = _docstring("""A feedforward network regressor: hidden layers of any depth, identity output, squared loss.
 
     Minimises ``J = (1/m) sum_i 0.5 ||yhat_i - y_i||^2 + (lambda / 2) sum_l ||W_l||_F^2`` (biases not

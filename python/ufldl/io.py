@@ -2,7 +2,8 @@
 
 ``save(obj, path)`` writes an object, ``load(path)`` gives it back exactly: bit-for-bit parameters, the same
 dtypes, equal hyperparameters. Any class can take part by registering a *kind* (see ``register``);
-``ufldl.Network`` is registered here as ``"ufldl.Network"``.
+``ufldl.Network`` registers itself (in ``ufldl.network``) as ``"ufldl.Network"``: this module knows nothing of
+the model.
 
 File layout
 -----------
@@ -112,7 +113,6 @@ from io import BytesIO  # the standard library's io (this module is ufldl.io)
 
 import numpy as np
 
-from ufldl.network import KLSparsity, Network, _parse_dtype, _parse_layer_sizes
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "HEADER_NAME", "load", "register", "save"]
 
@@ -885,66 +885,3 @@ def _verify_checksum(header, raw, arrays):
             "checksum mismatch: the header or the arrays are not the ones this file was written with "
             "(modified or corrupt)"
         )
-
-
-# ---------------------------------------------------------------------------------------------- Network
-
-_NETWORK_META = ("layer_sizes", "activations", "loss", "weight_decay", "sparsity", "dtype")
-
-
-def _network_to_state(net):
-    sparsity = net.sparsity
-    meta = {
-        "layer_sizes": list(net.layer_sizes),
-        "activations": list(net.activations),
-        "loss": net.loss,
-        "weight_decay": (float(net.weight_decay) if not isinstance(net.weight_decay, tuple)
-                         else [float(d) for d in net.weight_decay]),
-        "sparsity": None if sparsity is None else {
-            "rho": float(sparsity.rho),
-            "beta": float(sparsity.beta),
-            "layers": None if sparsity.layers is None else list(sparsity.layers),
-        },
-        "dtype": str(net.dtype),
-    }
-    return meta, {"theta": net.theta}
-
-
-def _network_from_state(meta, arrays):
-    missing = [key for key in _NETWORK_META if key not in meta]
-    if missing:
-        raise ValueError(f"meta lacks {missing}")
-    if set(arrays) != {"theta"}:
-        raise ValueError(f"a Network stores exactly one array, 'theta'; got {sorted(arrays)}")
-    # Before anything is built: a Network allocates (and initialises) what layer_sizes ask for, and those
-    # come from the header, so they must first be shown to match the theta the file actually holds.
-    _check_theta(arrays["theta"], _parse_layer_sizes(meta["layer_sizes"]), _parse_dtype(meta["dtype"]))
-    sparsity = meta["sparsity"]
-    if sparsity is not None:
-        if not isinstance(sparsity, dict) or set(sparsity) != {"rho", "beta", "layers"}:
-            raise ValueError(f"meta 'sparsity' must be null or {{rho, beta, layers}}; got {sparsity!r}")
-        sparsity = KLSparsity(sparsity["rho"], sparsity["beta"], sparsity["layers"])
-    net = Network(meta["layer_sizes"], meta["activations"], meta["loss"], meta["weight_decay"], sparsity,
-                  meta["dtype"], seed=0)
-    # Written into the existing buffer (weights and biases stay views of it), without the setter's
-    # finiteness check: the parameters come back as they were saved, NaN included.
-    net.theta[...] = arrays["theta"]
-    return net
-
-
-def _n_params(sizes):
-    """The length of theta for ``layer_sizes`` (all weights, then all biases), in Python ints: no overflow."""
-    return sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])) + sum(sizes[1:])
-
-
-def _check_theta(theta, sizes, dtype):
-    n_params = _n_params(sizes)
-    # Byte order may differ from this machine's (a file from a big-endian one); the values are the same.
-    if theta.shape != (n_params,) or theta.dtype.newbyteorder("=") != dtype:
-        raise ValueError(
-            f"theta must have shape ({n_params},) and dtype {dtype} for layer_sizes {list(sizes)}; got shape "
-            f"{theta.shape} and dtype {theta.dtype}"
-        )
-
-
-register("ufldl.Network", Network, _network_to_state, _network_from_state)

@@ -53,10 +53,9 @@ _CHUNK_SECONDS = 0.1
 # ----------------------------------------------------------------------------------------------- optimisers
 
 
-class _MinibatchOptimizer:
+class MinibatchOptimizer:
     """What SGD and Adam share: the hyperparameters, the schedule and the state between calls."""
 
-    _rule = None  # 0: sgd, 1: adam (the compiled core's numbering)
     name = None
 
     def __init__(self, learning_rate, schedule, power_t):
@@ -134,7 +133,7 @@ class _MinibatchOptimizer:
         return self
 
 
-class SGD(_MinibatchOptimizer):
+class SGD(MinibatchOptimizer):
     """Stochastic gradient descent with momentum (optionally Nesterov's), as scikit-learn's MLP defines it.
 
     With velocity v (zero at the start), for each batch gradient g::
@@ -170,7 +169,6 @@ class SGD(_MinibatchOptimizer):
         Updates made since the last ``reset()``.
     """
 
-    _rule = 0
     name = "sgd"
 
     def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=True, schedule="constant", power_t=0.5):
@@ -186,7 +184,7 @@ class SGD(_MinibatchOptimizer):
                 f"nesterov={self.nesterov!r}, schedule={self.schedule!r}, power_t={self.power_t!r})")
 
 
-class Adam(_MinibatchOptimizer):
+class Adam(MinibatchOptimizer):
     """Adam (Kingma and Ba), as scikit-learn's MLP defines it.
 
     For step t = 1, 2, ... and batch gradient g::
@@ -208,7 +206,6 @@ class Adam(_MinibatchOptimizer):
         The exponent of ``"invscaling"``.
     """
 
-    _rule = 1
     name = "adam"
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, schedule="constant",
@@ -287,9 +284,6 @@ class _Run:
         self.batch_size = batch_size
         self.rho_hat_decay = rho_hat_decay
         self.verbose = verbose
-        sparsity = net.sparsity
-        self.sparse_args = (net._decay_arg(), net._sparse_flags, sparsity.rho if sparsity else 0.01,
-                            sparsity.beta if sparsity else 0.0)
         self.n_epochs = 0
         self.n_evals = 0
         self.updates_at_start = optimizer.n_updates
@@ -366,15 +360,12 @@ class _Run:
     def _call(self, rows, costs):
         opt = self.opt
         lr, momentum, nesterov, beta1, beta2, eps = opt._update_args()
-        weight_decay, flags, rho, beta = self.sparse_args
+        update = dict(rule=opt.name, learning_rate=lr, momentum=momentum, nesterov=nesterov, beta1=beta1,
+                      beta2=beta2, epsilon=eps)
         running = opt.running_rho_hat if self.rho_hat_decay is not None else None
-        from ufldl import _core
-        cost = _core.CostSettings(sparse_layers=flags, weight_decay=weight_decay, rho=rho, beta=beta,
-                                  running_rho_hat=running, rho_hat_decay=self.rho_hat_decay or 0.0)
-        update = _core.UpdateParams(rule=_core.UpdateRule(opt._rule), learning_rate=lr, momentum=momentum,
-                                    nesterov=nesterov, beta1=beta1, beta2=beta2, epsilon=eps)
-        updates = self.net._engine.minibatch_epoch(self.net.theta, self.X, self.Y, rows, self.batch_size, cost,
-                                                   update, opt.state1, opt.state2, opt.step, costs)
+        updates = self.net.minibatch_updates(self.X, self.Y, rows, self.batch_size, update, (opt.state1, opt.state2),
+                                             opt.step, costs, running_rho_hat=running,
+                                             rho_hat_decay=self.rho_hat_decay or 0.0)
         self.n_evals += updates + (updates < costs.size)  # a non-finite batch was evaluated too
         return updates
 
@@ -434,30 +425,24 @@ _READ_ONLY_NOTE = ("ufldl: net.theta, net.weights and net.biases are read-only w
                    "calls instead")
 
 
-def _read_only_view(array):
+def read_only_view(array):
+    """A read-only view of ``array``."""
     view = array.view()
     view.flags.writeable = False
     return view
 
 
-def _call_with_parameters_read_only(net, function, *args):
+def call_with_parameters_read_only(net, function, *args):
     """``function(*args)``, a user's callback or scoring function, with ``net.theta`` and the weight and bias
     views into it read-only, so that every solver treats a write the same way: it raises ValueError (a note
-    on it says why) instead of being honoured by some solvers and overwritten by others. The flags are put
-    back afterwards, also after an exception."""
-    arrays = (net._theta, *net._weights, *net._biases)  # the base first: a view is writeable only if it is
-    flags = [array.flags.writeable for array in arrays]
-    for array in arrays:
-        array.flags.writeable = False
+    on it says why) instead of being honoured by some solvers and overwritten by others."""
     try:
-        return function(*args)
+        with net.parameters_read_only():
+            return function(*args)
     except ValueError as exc:
         if "read-only" in str(exc) and _READ_ONLY_NOTE not in getattr(exc, "__notes__", ()):
             exc.add_note(_READ_ONLY_NOTE)
         raise
-    finally:
-        for array, flag in zip(arrays, flags):
-            array.flags.writeable = flag
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -469,20 +454,10 @@ def _as_optimizer(optimizer):
             raise ValueError(f"optimizer must be one of {tuple(_OPTIMIZERS)} or an SGD/Adam instance; "
                              f"got {optimizer!r}")
         return _OPTIMIZERS[optimizer]()
-    if not isinstance(optimizer, _MinibatchOptimizer):
+    if not isinstance(optimizer, MinibatchOptimizer):
         raise TypeError(f"optimizer must be 'sgd', 'adam', ufldl.SGD or ufldl.Adam; got "
                         f"{type(optimizer).__name__}")
     return optimizer
-
-
-def _training_data(net, X, Y):
-    """X and Y converted to the network's dtype and layout, checked finite."""
-    X = net._as_inputs(X)
-    Y = net._as_targets(Y, X.shape[0])
-    require_finite(X, "X")
-    if Y.dtype.kind == "f":
-        require_finite(Y, "Y")
-    return X, Y
 
 
 def _init_running_rho_hat(net, X, opt):
@@ -625,7 +600,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
     if rho_hat_decay is not None:
         rho_hat_decay = real_scalar(rho_hat_decay, "rho_hat_decay", low=0.0, high=1.0, high_inclusive=False)
     rng = random_generator(random_state)
-    X, Y = _training_data(net, X, Y)
+    X, Y = net.training_data(X, Y)
     m = X.shape[0]
 
     X_val = Y_val = None
@@ -635,7 +610,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
         except (TypeError, ValueError):
             raise TypeError("validation_data must be a pair (X_val, Y_val)") from None
         try:
-            X_val, Y_val = _training_data(net, X_val, Y_val)
+            X_val, Y_val = net.training_data(X_val, Y_val)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"validation_data: {exc}") from None
     elif early_stopping:
@@ -685,7 +660,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
                 line = f"epoch {epoch:4d}  loss {loss:.8g}"
                 improved = loss < best_loss - tol
                 if X_val is not None:
-                    score = float(_call_with_parameters_read_only(net, scoring, net, X_val, Y_val))
+                    score = float(call_with_parameters_read_only(net, scoring, net, X_val, Y_val))
                     run.validation_scores.append(score)
                     line += f"  validation {score:.8g}"
                     if early_stopping:
@@ -698,7 +673,7 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
                     run.say(f"{line}  lr {lr:.3g}  elapsed {run.elapsed():.2f} s")
                 if callback is not None:
                     try:
-                        stop = _call_with_parameters_read_only(net, callback, epoch, _read_only_view(net.theta),
+                        stop = call_with_parameters_read_only(net, callback, epoch, read_only_view(net.theta),
                                                                loss)
                     except StopIteration:
                         stop = True

@@ -9,143 +9,23 @@ Weight decay is *not* divided by m: scikit-learn's MLP ``alpha`` corresponds to 
 L-BFGS (with its mini-batch solvers, which scale the penalty by each batch's size, to ``alpha / batch_size``).
 """
 
-from dataclasses import dataclass
+import contextlib
 import warnings
 
 import numpy as np
 
-from ufldl import _core
+from ufldl import _core, io, reference
 from ufldl._lib.validation import as_matrix, convert, numeric_array, random_generator, real_scalar, require_finite
 from ufldl.gradcheck import numerical_gradient as _numerical_gradient
 from ufldl.gradcheck import relative_difference
+from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, check_parameter_count, n_params,
+                          parse_activations, parse_dtype, parse_layer_sizes)
 
-__all__ = ["Network", "KLSparsity", "ACTIVATIONS", "LOSSES"]
+__all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network", "network_from_state", "network_to_state"]
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
-LOSSES = ("squared", "cross_entropy")
 # mean_activations works through blocks of rows whose widest hidden layer holds about this many numbers.
 _MEAN_BLOCK_ELEMENTS = 1 << 20
 _DTYPES = {np.dtype(np.float64): _core.NetworkF64, np.dtype(np.float32): _core.NetworkF32}
-
-
-@dataclass(frozen=True)
-class KLSparsity:
-    """The sparse autoencoder's KL-divergence penalty ``beta * sum_j KL(rho || rho_hat_j)``.
-
-    ``rho_hat_j`` is the mean activation of hidden unit j over the batch the cost is computed on.
-
-    Parameters
-    ----------
-    rho : float, default 0.01
-        Target mean activation, in (0, 1).
-    beta : float, default 3.0
-        Weight of the penalty, >= 0.
-    layers : sequence of int or None, default None
-        Hidden layers that carry the penalty, numbered 1..L-1 (layer l is the output of ``weights[l-1]``).
-        None means every hidden layer. Each must use the sigmoid activation (rho_hat must lie in (0, 1)).
-
-    Notes
-    -----
-    A saturated sigmoid unit (every output rounding to exactly 0 or 1, as unscaled inputs around 100
-    produce) has ``rho_hat`` exactly 0 or 1, where the KL divergence is infinite. ``rho_hat`` is therefore
-    clipped into ``[eps, 1 - eps]`` (eps = machine epsilon of the network's dtype) in both the cost and its
-    gradient, which keeps them finite (about ``beta * 36`` per saturated unit in float64) and consistent.
-    """
-
-    rho: float = 0.01
-    beta: float = 3.0
-    layers: tuple | None = None
-
-    def __post_init__(self):
-        object.__setattr__(self, "rho", real_scalar(self.rho, "rho", low=0.0, low_inclusive=False, high=1.0,
-                                                    high_inclusive=False))
-        object.__setattr__(self, "beta", real_scalar(self.beta, "beta", low=0.0))
-        if self.layers is not None:
-            if isinstance(self.layers, (int, np.integer)):
-                layers = (self.layers,)
-            else:
-                layers = tuple(self.layers)
-            for layer in layers:
-                if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
-                    raise TypeError(f"sparsity layers must be integers; got {layer!r} in {self.layers!r}")
-            object.__setattr__(self, "layers", tuple(int(layer) for layer in layers))
-
-
-def _parse_layer_sizes(layer_sizes):
-    try:
-        sizes = list(layer_sizes)
-    except TypeError:
-        raise TypeError(f"layer_sizes must be a sequence of integers; got {type(layer_sizes).__name__}") from None
-    for n in sizes:
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"layer_sizes must hold integers; got {n!r} in {layer_sizes!r}")
-    if len(sizes) < 2:
-        raise ValueError(f"layer_sizes must hold at least 2 sizes (input and output); got {layer_sizes!r}")
-    for position, n in enumerate(sizes):
-        if n < 1:
-            raise ValueError(f"layer_sizes must all be >= 1; got {n} at position {position} of {list(sizes)}")
-        if n > np.iinfo(np.int32).max:
-            raise ValueError(
-                f"layer_sizes must fit a 32-bit int (BLAS); got {n} at position {position} of {list(sizes)}"
-            )
-    return tuple(int(n) for n in sizes)
-
-
-def _check_parameter_count(sizes, dtype):
-    """Refuse sizes whose parameter vector could not exist (each size may be valid while their products
-    overflow 64 bits), before anything is allocated. Python ints do not overflow."""
-    n_params = sum(n_out * n_in + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
-    itemsize = np.dtype(dtype).itemsize
-    limit = np.iinfo(np.intp).max // itemsize
-    if n_params > limit:
-        raise ValueError(
-            f"layer_sizes {list(sizes)} give {n_params:.3e} parameters (weights n_l * n_(l-1) plus biases), more "
-            f"than a {np.dtype(dtype).name} array can hold ({limit:.3e}, {itemsize} bytes each)"
-        )
-
-
-def _parse_activations(activations, n_layers, loss):
-    if isinstance(activations, str):
-        # One name for every layer; with cross-entropy the output layer is softmax.
-        names = [activations] * n_layers
-        if loss == "cross_entropy":
-            names[-1] = "softmax"
-    else:
-        try:
-            names = list(activations)
-        except TypeError:
-            raise TypeError(
-                f"activations must be a name or a sequence of names; got {type(activations).__name__}"
-            ) from None
-        if len(names) != n_layers:
-            raise ValueError(
-                f"activations must hold one name per weight layer ({n_layers}); got {len(names)}: {names!r}"
-            )
-    for name in names:
-        if name not in ACTIVATIONS:
-            raise ValueError(f"activations must be names from {ACTIVATIONS}; got {name!r}")
-    for layer, name in enumerate(names[:-1], start=1):
-        if name == "softmax":
-            raise ValueError(
-                f"activations: softmax is allowed on the output layer only; got it on hidden layer {layer}"
-            )
-    if loss == "cross_entropy" and names[-1] != "softmax":
-        raise ValueError(f"loss='cross_entropy' needs a softmax output layer; got {names[-1]!r}")
-    if loss == "squared" and names[-1] == "softmax":
-        raise ValueError("a softmax output layer needs loss='cross_entropy'; got loss='squared'")
-    return tuple(names)
-
-
-def _parse_dtype(dtype):
-    if dtype is None:
-        raise TypeError("dtype must be 'float64' or 'float32'; got None")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be 'float64' or 'float32'; got {dtype!r}") from None
-    if dt not in _DTYPES:
-        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dt}")
-    return dt
 
 
 class Network:
@@ -205,13 +85,13 @@ class Network:
 
     def __init__(self, layer_sizes, activations="sigmoid", loss="squared", weight_decay=0.0, sparsity=None,
                  dtype="float64", seed=None):
-        self._sizes = _parse_layer_sizes(layer_sizes)
+        self._sizes = parse_layer_sizes(layer_sizes)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
         self._loss = loss
-        self._activations = _parse_activations(activations, len(self._sizes) - 1, loss)
-        self._dtype = _parse_dtype(dtype)
-        _check_parameter_count(self._sizes, self._dtype)
+        self._activations = parse_activations(activations, len(self._sizes) - 1, loss)
+        self._dtype = parse_dtype(dtype)
+        check_parameter_count(self._sizes, self._dtype)
         self.weight_decay = weight_decay
         self.sparsity = sparsity
         codes = [int(getattr(_core.Activation, name)) for name in self._activations]
@@ -326,9 +206,12 @@ class Network:
         self._sparsity = value
         self._sparse_flags = flags
 
-    def _decay_arg(self):
-        """weight_decay as the core takes it: a float, or a list of one per weight layer."""
-        return list(self._weight_decay) if isinstance(self._weight_decay, tuple) else self._weight_decay
+    def _cost_settings(self, **running):
+        """The cost's hyperparameters as the core takes them."""
+        sparsity = self._sparsity or KLSparsity()
+        decay = list(self._weight_decay) if isinstance(self._weight_decay, tuple) else self._weight_decay
+        return _core.CostSettings(sparse_layers=self._sparse_flags, weight_decay=decay, rho=sparsity.rho,
+                                  beta=sparsity.beta, **running)
 
     def initialize(self, seed=None):
         """Draw new initial weights (the tutorial's scheme) and zero the biases.
@@ -345,8 +228,7 @@ class Network:
         rng = random_generator(seed, "seed")
         for W in self._weights:
             n_out, n_in = W.shape
-            r = np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
-            W[...] = rng.uniform(-r, r, size=(n_out, n_in))
+            W[...] = reference.init_weights(n_in, n_out, rng)
         for b in self._biases:
             b[...] = 0.0
         return self
@@ -369,8 +251,6 @@ class Network:
 
         Read it back with ``ufldl.load(path)``.
         """
-        from ufldl import io
-
         io.save(self, path, compress=compress)
 
     def __repr__(self):
@@ -393,67 +273,17 @@ class Network:
         require_finite(converted, "theta")
         return converted
 
-    def _as_inputs(self, X):
-        return as_matrix(X, "X", self._sizes[0], self._dtype)
-
-    def _as_targets(self, Y, m):
-        n_out = self._sizes[-1]
-        arr = numeric_array(Y, "Y")
-        if self._loss == "cross_entropy" and arr.ndim == 1:
-            return self._as_labels(arr, m, n_out)
-        if arr.ndim != 2 or arr.shape != (m, n_out):
-            expected = f"(m, {n_out}) with m = {m} rows like X"
-            if self._loss == "cross_entropy":
-                expected += f", or integer labels of shape ({m},)"
-            raise ValueError(f"Y must have shape {expected}; got shape {arr.shape}")
-        arr = convert(arr, "Y", self._dtype)
-        if self._loss == "cross_entropy":
-            require_finite(arr, "Y")
-            tol = 1e-6 if self._dtype == np.float64 else 1e-4
-            if arr.min() < 0:
-                raise ValueError(f"Y must hold probabilities (>= 0) for loss='cross_entropy'; got {arr.min()}")
-            sums = arr.sum(axis=1)
-            worst = int(np.argmax(np.abs(sums - 1)))
-            if abs(sums[worst] - 1) > tol:
-                raise ValueError(
-                    "each row of Y must be a distribution summing to 1 for loss='cross_entropy'; "
-                    f"row {worst} sums to {sums[worst]}"
-                )
-        return arr
-
-    @staticmethod
-    def _as_labels(arr, m, n_out):
-        if arr.shape != (m,):
-            raise ValueError(f"Y (labels) must have shape ({m},) like X's rows; got {arr.shape}")
-        if arr.dtype.kind == "f":
-            require_finite(arr, "Y")
-            fractional = arr != np.round(arr)
-            if fractional.any():
-                where = int(np.argmax(fractional))
-                raise ValueError(
-                    f"Y (labels) must be integers in [0, {n_out}); got {arr[where]} at index {where}"
-                )
-        if arr.dtype.kind == "b":
-            raise TypeError("Y (labels) must be integers, not booleans")
-        low, high = arr.min(), arr.max()
-        if low < 0 or high >= n_out:
-            bad = low if low < 0 else high
-            raise ValueError(f"Y (labels) must lie in [0, {n_out}) for {n_out} output units; got {bad}")
-        return np.ascontiguousarray(arr, dtype=np.int64)
-
     # ------------------------------------------------------------------ evaluation
 
     def _evaluate(self, X, Y, theta, grad, warn=True):
-        X = self._as_inputs(X)
-        Y = self._as_targets(Y, X.shape[0])
+        X = as_matrix(X, "X", self._sizes[0], self._dtype)
+        Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
         theta = self._as_theta(theta)
         if grad is None:
             grad = np.empty(self.n_params, dtype=self._dtype)
         elif not isinstance(grad, np.ndarray):
             raise TypeError(f"grad must be a numpy array; got {type(grad).__name__}")
-        sparsity = self._sparsity or KLSparsity()
-        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, _core.CostSettings(
-            sparse_layers=self._sparse_flags, weight_decay=self._decay_arg(), rho=sparsity.rho, beta=sparsity.beta))
+        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, self._cost_settings())
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse
         if not (np.isfinite(cost) and np.isfinite(grad).all()):
@@ -558,6 +388,97 @@ class Network:
                 total += A.sum(axis=0, dtype=np.float64)
         return [total / X.shape[0] for total in sums]
 
+    # ------------------------------------------------------------------ for training
+
+    def training_data(self, X, Y):
+        """X and Y converted once for repeated evaluations: the network's dtype, C order, checked finite.
+
+        Parameters
+        ----------
+        X : array-like, shape (m, n_0)
+        Y : array-like, shape (m, n_L), or (m,) integer labels for cross-entropy
+
+        Returns
+        -------
+        X : ndarray, shape (m, n_0)
+        Y : ndarray, shape (m, n_L) of the network's dtype, or (m,) int64
+        """
+        X = as_matrix(X, "X", self._sizes[0], self._dtype)
+        Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
+        require_finite(X, "X")
+        if Y.dtype.kind == "f":
+            require_finite(Y, "Y")
+        return X, Y
+
+    def objective(self, X, Y):
+        """The cost as a function of theta on data converted by :meth:`training_data`, for optimisers.
+
+        Returns
+        -------
+        fun : callable
+            ``fun(theta) -> (cost, grad)``, theta of shape (n_params,). Non-finite values are returned, not
+            warned about: the optimisers report them.
+        """
+        def fun(theta):
+            cost, grad, _ = self._evaluate(X, Y, theta, None, warn=False)
+            return cost, grad
+
+        return fun
+
+    def minibatch_updates(self, X, Y, order, batch_size, update, state, step, batch_costs, *,
+                          running_rho_hat=None, rho_hat_decay=0.0):
+        """Run mini-batch updates of ``self.theta`` in the compiled core (docs/math.md#mini-batch-gradient-descent).
+
+        Parameters
+        ----------
+        X, Y : ndarray
+            From :meth:`training_data`.
+        order : ndarray of int64, shape (n_order,)
+            The rows, batch after batch: batch k is ``order[k * batch_size:(k + 1) * batch_size]``.
+        batch_size : int
+        update : dict
+            ``rule`` ("sgd" or "adam") and its hyperparameters: ``learning_rate``, ``momentum``, ``nesterov``,
+            ``beta1``, ``beta2``, ``epsilon``.
+        state : (ndarray, ndarray), each shape (n_params,)
+            The optimiser's state, updated in place (sgd: the velocity and an unused buffer; adam: the first
+            and second moments).
+        step : ndarray of int64, shape (1,)
+            Updates made so far, advanced in place.
+        batch_costs : ndarray of float64, shape (n_batches,)
+            Receives each batch's cost.
+        running_rho_hat : ndarray of float64 or None
+            The moving-average rho_hat (docs/math.md#moving-average-rho-hat), updated in place; None: each
+            batch's own.
+        rho_hat_decay : float
+
+        Returns
+        -------
+        updates : int
+            Updates made: the number of batches, unless a batch's cost or gradient was not finite (the run
+            stops before that batch's update).
+        """
+        update = dict(update)
+        rule = getattr(_core.UpdateRule, update.pop("rule"))
+        cost = self._cost_settings(running_rho_hat=running_rho_hat, rho_hat_decay=rho_hat_decay)
+        return self._engine.minibatch_epoch(self._theta, X, Y, order, batch_size, cost,
+                                            _core.UpdateParams(rule=rule, **update), state[0], state[1], step,
+                                            batch_costs)
+
+    @contextlib.contextmanager
+    def parameters_read_only(self):
+        """Inside the block, ``theta``, ``weights`` and ``biases`` are read-only (writing raises ValueError);
+        their flags are restored on the way out. Solvers hold it around user callbacks: they own the
+        parameters while they run."""
+        arrays = (self._theta, *self._weights, *self._biases)  # the base first: a view is writeable only if it is
+        flags = [array.flags.writeable for array in arrays]
+        for array in arrays:
+            array.flags.writeable = False
+        try:
+            yield
+        finally:
+            for array, flag in zip(arrays, flags):
+                array.flags.writeable = flag
+
     # ------------------------------------------------------------------ gradient checking
 
     def check_gradient(self, X, Y, eps=1e-4):
@@ -577,8 +498,8 @@ class Network:
         diffs : dict of str to float
             ``||num - ana|| / ||num + ana||`` for each block ``"W1"``, ``"b1"``, ..., and ``"all"``.
         """
-        X = self._as_inputs(X)
-        Y = self._as_targets(Y, X.shape[0])
+        X = as_matrix(X, "X", self._sizes[0], self._dtype)
+        Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
 
         def fun(theta):
             return self.cost_and_grad(X, Y, theta)
@@ -600,3 +521,63 @@ def _rebuild(layer_sizes, activations, loss, weight_decay, sparsity, dtype, thet
     net = Network(layer_sizes, activations, loss, weight_decay, sparsity, dtype, seed=0)
     net._theta[...] = theta  # as it was, without the setter's finiteness check
     return net
+
+
+# ----------------------------------------------------------------------------- saving (ufldl.io's kind)
+
+_STATE_META = ("layer_sizes", "activations", "loss", "weight_decay", "sparsity", "dtype")
+
+
+def network_to_state(net):
+    """A Network as ``ufldl.io`` stores it: (meta, arrays) with its architecture and ``theta``."""
+    sparsity = net.sparsity
+    meta = {
+        "layer_sizes": list(net.layer_sizes),
+        "activations": list(net.activations),
+        "loss": net.loss,
+        "weight_decay": (float(net.weight_decay) if not isinstance(net.weight_decay, tuple)
+                         else [float(d) for d in net.weight_decay]),
+        "sparsity": None if sparsity is None else {
+            "rho": float(sparsity.rho),
+            "beta": float(sparsity.beta),
+            "layers": None if sparsity.layers is None else list(sparsity.layers),
+        },
+        "dtype": str(net.dtype),
+    }
+    return meta, {"theta": net.theta}
+
+
+def network_from_state(meta, arrays):
+    """The Network that :func:`network_to_state` described, checked before anything is allocated."""
+    missing = [key for key in _STATE_META if key not in meta]
+    if missing:
+        raise ValueError(f"meta lacks {missing}")
+    if set(arrays) != {"theta"}:
+        raise ValueError(f"a Network stores exactly one array, 'theta'; got {sorted(arrays)}")
+    # Before anything is built: a Network allocates (and initialises) what layer_sizes ask for, and those
+    # come from the header, so they must first be shown to match the theta the file actually holds.
+    _check_saved_theta(arrays["theta"], parse_layer_sizes(meta["layer_sizes"]), parse_dtype(meta["dtype"]))
+    sparsity = meta["sparsity"]
+    if sparsity is not None:
+        if not isinstance(sparsity, dict) or set(sparsity) != {"rho", "beta", "layers"}:
+            raise ValueError(f"meta 'sparsity' must be null or {{rho, beta, layers}}; got {sparsity!r}")
+        sparsity = KLSparsity(sparsity["rho"], sparsity["beta"], sparsity["layers"])
+    net = Network(meta["layer_sizes"], meta["activations"], meta["loss"], meta["weight_decay"], sparsity,
+                  meta["dtype"], seed=0)
+    # Written into the existing buffer (weights and biases stay views of it), without the setter's
+    # finiteness check: the parameters come back as they were saved, NaN included.
+    net.theta[...] = arrays["theta"]
+    return net
+
+
+def _check_saved_theta(theta, sizes, dtype):
+    count = n_params(sizes)
+    # Byte order may differ from this machine's (a file from a big-endian one); the values are the same.
+    if theta.shape != (count,) or theta.dtype.newbyteorder("=") != dtype:
+        raise ValueError(
+            f"theta must have shape ({count},) and dtype {dtype} for layer_sizes {list(sizes)}; got shape "
+            f"{theta.shape} and dtype {theta.dtype}"
+        )
+
+
+io.register("ufldl.Network", Network, network_to_state, network_from_state)

@@ -7,8 +7,8 @@
 
 import numpy as np
 
-from ufldl.minibatch import (SGD, Adam, _call_with_parameters_read_only, _MinibatchOptimizer, _read_only_view,
-                             _training_data, train_minibatch)
+from ufldl.minibatch import (SGD, Adam, MinibatchOptimizer, call_with_parameters_read_only, read_only_view,
+                             train_minibatch)
 from ufldl.optimize import METHODS, NonFiniteError, minimize
 
 __all__ = ["SOLVERS", "train"]
@@ -98,11 +98,7 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
             bad = sorted(unknown) or ["optimizer"]
             raise TypeError(f"solver {solver!r} takes no option {bad[0]!r} (it is for the mini-batch solvers "
                             f"or unknown); its options are {sorted(_FULL_BATCH_OPTIONS)}")
-        X, Y = _training_data(net, X, Y)
-
-        def fun(theta):
-            cost, grad, _ = net._evaluate(X, Y, theta, None, warn=False)  # minimize reports non-finite values
-            return cost, grad
+        fun = net.objective(*net.training_data(X, Y))
 
         def watched(iteration, theta, cost):
             # Every accepted iterate goes into net.theta at once (one O(n_params) copy per iteration, beside
@@ -112,7 +108,7 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
             np.copyto(net.theta, theta, casting="same_kind")
             if callback is None:
                 return None
-            return _call_with_parameters_read_only(net, callback, iteration, _read_only_view(net.theta), cost)
+            return call_with_parameters_read_only(net, callback, iteration, read_only_view(net.theta), cost)
 
         theta0 = net.theta.astype(np.float64)
         try:
@@ -132,7 +128,7 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     hyper = {key: options.pop(key) for key in own if key in options}
     if optimizer is None:
         optimizer = (SGD if solver == "sgd" else Adam)(**hyper)
-    elif not isinstance(optimizer, _MinibatchOptimizer) or optimizer.name != solver:
+    elif not isinstance(optimizer, MinibatchOptimizer) or optimizer.name != solver:
         raise TypeError(f"optimizer must be a ufldl.{'SGD' if solver == 'sgd' else 'Adam'} for solver "
                         f"{solver!r}; got {type(optimizer).__name__}")
     elif hyper:

@@ -1,0 +1,189 @@
+"""What a network is made of, checked: layer sizes, activations, losses, dtypes, the KL sparsity penalty, the
+parameter count, and targets converted for the core (docs/math.md#shapes-and-orientation,
+docs/math.md#sparsity-penalty). ``ufldl.network`` builds networks from these; ``ufldl.io``-registered state
+and the estimators check saved and given architectures with them.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ufldl._lib.validation import convert, numeric_array, real_scalar, require_finite
+
+__all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "KLSparsity", "as_labels", "as_targets", "check_parameter_count", "n_params",
+           "parse_activations", "parse_dtype", "parse_layer_sizes"]
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
+LOSSES = ("squared", "cross_entropy")
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # what the compiled core is built for
+
+
+@dataclass(frozen=True)
+class KLSparsity:
+    """The sparse autoencoder's KL-divergence penalty ``beta * sum_j KL(rho || rho_hat_j)``.
+
+    ``rho_hat_j`` is the mean activation of hidden unit j over the batch the cost is computed on.
+
+    Parameters
+    ----------
+    rho : float, default 0.01
+        Target mean activation, in (0, 1).
+    beta : float, default 3.0
+        Weight of the penalty, >= 0.
+    layers : sequence of int or None, default None
+        Hidden layers that carry the penalty, numbered 1..L-1 (layer l is the output of ``weights[l-1]``).
+        None means every hidden layer. Each must use the sigmoid activation (rho_hat must lie in (0, 1)).
+
+    Notes
+    -----
+    A saturated sigmoid unit (every output rounding to exactly 0 or 1, as unscaled inputs around 100
+    produce) has ``rho_hat`` exactly 0 or 1, where the KL divergence is infinite. ``rho_hat`` is therefore
+    clipped into ``[eps, 1 - eps]`` (eps = machine epsilon of the network's dtype) in both the cost and its
+    gradient, which keeps them finite (about ``beta * 36`` per saturated unit in float64) and consistent.
+    """
+
+    rho: float = 0.01
+    beta: float = 3.0
+    layers: tuple | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "rho", real_scalar(self.rho, "rho", low=0.0, low_inclusive=False, high=1.0,
+                                                    high_inclusive=False))
+        object.__setattr__(self, "beta", real_scalar(self.beta, "beta", low=0.0))
+        if self.layers is not None:
+            if isinstance(self.layers, (int, np.integer)):
+                layers = (self.layers,)
+            else:
+                layers = tuple(self.layers)
+            for layer in layers:
+                if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
+                    raise TypeError(f"sparsity layers must be integers; got {layer!r} in {self.layers!r}")
+            object.__setattr__(self, "layers", tuple(int(layer) for layer in layers))
+
+
+def parse_layer_sizes(layer_sizes):
+    try:
+        sizes = list(layer_sizes)
+    except TypeError:
+        raise TypeError(f"layer_sizes must be a sequence of integers; got {type(layer_sizes).__name__}") from None
+    for n in sizes:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"layer_sizes must hold integers; got {n!r} in {layer_sizes!r}")
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes must hold at least 2 sizes (input and output); got {layer_sizes!r}")
+    for position, n in enumerate(sizes):
+        if n < 1:
+            raise ValueError(f"layer_sizes must all be >= 1; got {n} at position {position} of {list(sizes)}")
+        if n > np.iinfo(np.int32).max:
+            raise ValueError(
+                f"layer_sizes must fit a 32-bit int (BLAS); got {n} at position {position} of {list(sizes)}"
+            )
+    return tuple(int(n) for n in sizes)
+
+
+def check_parameter_count(sizes, dtype):
+    """Refuse sizes whose parameter vector could not exist (each size may be valid while their products
+    overflow 64 bits), before anything is allocated. Python ints do not overflow."""
+    n_params = sum(n_out * n_in + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    itemsize = np.dtype(dtype).itemsize
+    limit = np.iinfo(np.intp).max // itemsize
+    if n_params > limit:
+        raise ValueError(
+            f"layer_sizes {list(sizes)} give {n_params:.3e} parameters (weights n_l * n_(l-1) plus biases), more "
+            f"than a {np.dtype(dtype).name} array can hold ({limit:.3e}, {itemsize} bytes each)"
+        )
+
+
+def parse_activations(activations, n_layers, loss):
+    if isinstance(activations, str):
+        # One name for every layer; with cross-entropy the output layer is softmax.
+        names = [activations] * n_layers
+        if loss == "cross_entropy":
+            names[-1] = "softmax"
+    else:
+        try:
+            names = list(activations)
+        except TypeError:
+            raise TypeError(
+                f"activations must be a name or a sequence of names; got {type(activations).__name__}"
+            ) from None
+        if len(names) != n_layers:
+            raise ValueError(
+                f"activations must hold one name per weight layer ({n_layers}); got {len(names)}: {names!r}"
+            )
+    for name in names:
+        if name not in ACTIVATIONS:
+            raise ValueError(f"activations must be names from {ACTIVATIONS}; got {name!r}")
+    for layer, name in enumerate(names[:-1], start=1):
+        if name == "softmax":
+            raise ValueError(
+                f"activations: softmax is allowed on the output layer only; got it on hidden layer {layer}"
+            )
+    if loss == "cross_entropy" and names[-1] != "softmax":
+        raise ValueError(f"loss='cross_entropy' needs a softmax output layer; got {names[-1]!r}")
+    if loss == "squared" and names[-1] == "softmax":
+        raise ValueError("a softmax output layer needs loss='cross_entropy'; got loss='squared'")
+    return tuple(names)
+
+
+def parse_dtype(dtype):
+    if dtype is None:
+        raise TypeError("dtype must be 'float64' or 'float32'; got None")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be 'float64' or 'float32'; got {dtype!r}") from None
+    if dt not in DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dt}")
+    return dt
+
+
+def n_params(sizes):
+    """The length of theta for ``layer_sizes`` (all weights, then all biases), in Python ints: no overflow."""
+    return sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])) + sum(sizes[1:])
+
+
+def as_targets(Y, m, n_out, loss, dtype):
+    """Y as the core takes it for ``m`` examples: dense targets ``(m, n_out)`` in ``dtype`` (distributions for
+    cross-entropy), or, for cross-entropy, integer labels ``(m,)`` as int64 in ``[0, n_out)``."""
+    arr = numeric_array(Y, "Y")
+    if loss == "cross_entropy" and arr.ndim == 1:
+        return as_labels(arr, m, n_out)
+    if arr.ndim != 2 or arr.shape != (m, n_out):
+        expected = f"(m, {n_out}) with m = {m} rows like X"
+        if loss == "cross_entropy":
+            expected += f", or integer labels of shape ({m},)"
+        raise ValueError(f"Y must have shape {expected}; got shape {arr.shape}")
+    arr = convert(arr, "Y", dtype)
+    if loss == "cross_entropy":
+        require_finite(arr, "Y")
+        tol = 1e-6 if dtype == np.float64 else 1e-4
+        if arr.min() < 0:
+            raise ValueError(f"Y must hold probabilities (>= 0) for loss='cross_entropy'; got {arr.min()}")
+        sums = arr.sum(axis=1)
+        worst = int(np.argmax(np.abs(sums - 1)))
+        if abs(sums[worst] - 1) > tol:
+            raise ValueError(
+                "each row of Y must be a distribution summing to 1 for loss='cross_entropy'; "
+                f"row {worst} sums to {sums[worst]}"
+            )
+    return arr
+
+def as_labels(arr, m, n_out):
+    if arr.shape != (m,):
+        raise ValueError(f"Y (labels) must have shape ({m},) like X's rows; got {arr.shape}")
+    if arr.dtype.kind == "f":
+        require_finite(arr, "Y")
+        fractional = arr != np.round(arr)
+        if fractional.any():
+            where = int(np.argmax(fractional))
+            raise ValueError(
+                f"Y (labels) must be integers in [0, {n_out}); got {arr[where]} at index {where}"
+            )
+    if arr.dtype.kind == "b":
+        raise TypeError("Y (labels) must be integers, not booleans")
+    low, high = arr.min(), arr.max()
+    if low < 0 or high >= n_out:
+        bad = low if low < 0 else high
+        raise ValueError(f"Y (labels) must lie in [0, {n_out}) for {n_out} output units; got {bad}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
