@@ -64,7 +64,9 @@ public:
         grow(parts - 1);
         task_ = &task;
         parts_ = parts;
-        pending_.store(parts - 1, std::memory_order_relaxed);
+        // Every worker acknowledges every job, also one with no part for it: otherwise a worker still
+        // reading parts_ and task_ of this job could race with the owner writing them for the next one.
+        pending_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
         {
             std::lock_guard<std::mutex> lock(mutex_);
             generation_.fetch_add(1, std::memory_order_release);
@@ -107,10 +109,8 @@ private:
             }
             seen = generation_.load(std::memory_order_acquire);
             if (stop_) return;
-            if (part < parts_) {
-                (*task_)(part);
-                pending_.fetch_sub(1, std::memory_order_release);
-            }
+            if (part < parts_) (*task_)(part);
+            pending_.fetch_sub(1, std::memory_order_release);
         }
     }
 
