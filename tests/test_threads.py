@@ -431,3 +431,18 @@ def test_evaluations_never_change_the_thread_count():
         assert min(calls) > 2, f"the evaluating threads made too few calls to test anything: {calls}"
         assert seen == {2}, f"the thread count changed under the user's limit of 2: saw {sorted(seen)}"
         assert _core.blas_num_threads() == 2
+
+
+def test_more_pool_threads_than_parts_of_a_job():
+    # Jobs of 2, 3 and 4 parts back to back on a pool of 4 threads (more than this machine's cores): a worker
+    # with no part in a job must still be done with that job before the next is posted (ThreadSanitizer found
+    # a worker reading the job's part count while the owner wrote the next one's). Results equal 1 thread.
+    net = ufldl.Network([8, 6, 2], activations="tanh", seed=0)
+    batches = [np.random.default_rng(m).normal(size=(m, 8)) for m in (4200, 7000, 12000)]
+    targets = [np.random.default_rng(m + 1).normal(size=(m, 2)) for m in (4200, 7000, 12000)]
+    with ufldl.blas_threads(1):
+        expected = [net.cost_and_grad(X, Y) for X, Y in zip(batches, targets)]
+    with ufldl.blas_threads(4):
+        for _ in range(30):
+            for X, Y, want in zip(batches, targets, expected):
+                assert_same_result(net.cost_and_grad(X, Y), want, net.dtype, f"m = {X.shape[0]}, 4 threads")
