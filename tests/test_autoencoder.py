@@ -13,7 +13,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import ufldl
-from ufldl import minibatch
+from ufldl.optimize import minibatch_run
 
 
 def patches(rng, m=300, n=16):
@@ -197,14 +197,14 @@ def test_diverging_fit_keeps_the_last_finite_parameters(rng):
 
 def test_interrupted_fit_warns_and_keeps_the_model(rng, monkeypatch):
     X = patches(rng)
-    real_epoch = minibatch._Run.epoch
+    real_epoch = minibatch_run.MinibatchRun.epoch
 
     def epoch(self, order):
         if self.n_epochs == 2:
             raise KeyboardInterrupt
         return real_epoch(self, order)
 
-    monkeypatch.setattr(minibatch._Run, "epoch", epoch)
+    monkeypatch.setattr(minibatch_run.MinibatchRun, "epoch", epoch)
     ae = ufldl.SparseAutoencoder(n_hidden=4, solver="adam", max_iter=10, random_state=0)
     with pytest.warns(ufldl.TrainingInterrupted):
         ae.fit(X)

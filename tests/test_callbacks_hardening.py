@@ -13,9 +13,7 @@ import numpy as np
 import pytest
 
 import ufldl
-from ufldl import minibatch
-from ufldl.optimize import METHODS
-from ufldl.training import SOLVERS
+from ufldl.optimize import METHODS, SOLVERS, callbacks
 
 OPTIONS = {"gd": dict(learning_rate=1.0), "sgd": dict(learning_rate=0.1, batch_size=20),
            "adam": dict(learning_rate=0.01, batch_size=20)}
@@ -241,8 +239,8 @@ def test_the_mini_batch_optimiser_can_still_be_adjusted_in_a_callback(rng):
 def test_read_only_during_the_call_does_not_outlive_it(rng):
     net, _ = problem(rng)
     flags = []
-    minibatch.call_with_parameters_read_only(net, lambda: flags.append(net.theta.flags.writeable))
+    callbacks.call_with_parameters_read_only(net, lambda: flags.append(net.theta.flags.writeable))
     with pytest.raises(Boom):
-        minibatch.call_with_parameters_read_only(net, lambda: (_ for _ in ()).throw(Boom()))
+        callbacks.call_with_parameters_read_only(net, lambda: (_ for _ in ()).throw(Boom()))
     assert flags == [False]
     assert_writeable_again(net)

@@ -17,7 +17,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import ufldl
-from ufldl import _supervised, minibatch
+from ufldl import _supervised
+from ufldl.optimize import minibatch_run
 from ufldl.classifiers import NeuralNetClassifier, NeuralNetRegressor, SoftmaxRegression
 
 
@@ -292,14 +293,14 @@ def test_warm_start(rng):
 
 def test_interrupted_fit_warns_and_keeps_the_model(rng, monkeypatch):
     X, y = blobs(rng)
-    real_epoch = minibatch._Run.epoch
+    real_epoch = minibatch_run.MinibatchRun.epoch
 
     def epoch(self, order):
         if self.n_epochs == 2:
             raise KeyboardInterrupt
         return real_epoch(self, order)
 
-    monkeypatch.setattr(minibatch._Run, "epoch", epoch)
+    monkeypatch.setattr(minibatch_run.MinibatchRun, "epoch", epoch)
     clf = NeuralNetClassifier((4,), solver="sgd", max_iter=10, random_state=0)
     with pytest.warns(ufldl.TrainingInterrupted) as caught:
         clf.fit(X, y)

@@ -670,8 +670,8 @@ def estimator_from_state(meta, arrays):
 @pytest.fixture
 def registry(monkeypatch):
     """A private copy of the registry, so that test registrations do not leak."""
-    monkeypatch.setattr(uio, "_KINDS", dict(uio._KINDS))
-    monkeypatch.setattr(uio, "_CLASSES", dict(uio._CLASSES))
+    monkeypatch.setattr(uio.registry, "KINDS", dict(uio.registry.KINDS))
+    monkeypatch.setattr(uio.registry, "CLASSES", dict(uio.registry.CLASSES))
 
 
 def fitted_estimator():
@@ -730,9 +730,9 @@ def test_register_conflicts(registry):
     with pytest.raises(ValueError, match="is already registered as kind 'tests.Estimator'; got 'tests.Two'"):
         uio.register("tests.Two", Estimator, estimator_to_state, estimator_from_state)
     uio.register("tests.Estimator", Other, estimator_to_state, estimator_from_state, replace=True)
-    assert uio._kind_of(Other()).name == "tests.Estimator"
+    assert uio.registry.kind_of(Other()).name == "tests.Estimator"
     with pytest.raises(TypeError, match="cannot save a .*Estimator: no kind is registered"):
-        uio._kind_of(Estimator())
+        uio.registry.kind_of(Estimator())
 
 
 @pytest.mark.parametrize("args, error, pattern", [
@@ -801,6 +801,6 @@ def test_kind_not_registered_in_the_loading_process(tmp_path, registry):
     uio.register("tests.Estimator", Estimator, estimator_to_state, estimator_from_state)
     path = tmp_path / "est.npz"
     uio.save(fitted_estimator(), path)
-    del uio._KINDS["tests.Estimator"]
+    uio.registry.unregister("tests.Estimator")
     with raises_for(path, "unknown kind 'tests.Estimator'.*import the module that registers it"):
         uio.load(path)

@@ -361,8 +361,8 @@ def test_json_a_header_never_holds(tmp_path, text, pattern):
 
 @pytest.fixture
 def registry(monkeypatch):
-    monkeypatch.setattr(uio, "_KINDS", dict(uio._KINDS))
-    monkeypatch.setattr(uio, "_CLASSES", dict(uio._CLASSES))
+    monkeypatch.setattr(uio.registry, "KINDS", dict(uio.registry.KINDS))
+    monkeypatch.setattr(uio.registry, "CLASSES", dict(uio.registry.CLASSES))
 
 
 def nested(depth):
@@ -438,3 +438,14 @@ def test_temporary_file_name_is_short(tmp_path, monkeypatch):
     monkeypatch.undo()
     temporaries = [p for p in created if p.parent == tmp_path]
     assert len(temporaries) == 1 and re.fullmatch(r"\.ufldl-[0-9a-f]{16}\.tmp", temporaries[0].name)
+
+
+@pytest.mark.parametrize("kind", [["ufldl.Network"], {"a": 1}, 7, None])
+def test_kind_that_is_not_a_string(tmp_path, kind):
+    # A list or object as the kind once escaped as "TypeError: unhashable type" instead of the ValueError.
+    path = tmp_path / "kind.npz"
+    fields = network_fields()
+    fields["kind"] = kind
+    network_file(path, fields)
+    with pytest.raises(ValueError, match=re.escape(str(path)) + ": "):
+        ufldl.load(path)

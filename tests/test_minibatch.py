@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ufldl
-from ufldl import minibatch
+from ufldl.optimize import minibatch_run
 
 from .test_updates import adam_numpy, sgd_numpy
 
@@ -200,8 +200,8 @@ def test_continuing_with_the_same_optimiser_equals_one_long_run(rng):
 def test_run_length_between_python_checks_does_not_change_results(rng, monkeypatch):
     X = patches(rng)
     thetas = []
-    for seconds in (minibatch._CHUNK_SECONDS, 0.0):  # adaptive runs of batches, or one batch per call
-        monkeypatch.setattr(minibatch, "_CHUNK_SECONDS", seconds)
+    for seconds in (minibatch_run._CHUNK_SECONDS, 0.0):  # adaptive runs of batches, or one batch per call
+        monkeypatch.setattr(minibatch_run, "_CHUNK_SECONDS", seconds)
         net = autoencoder()
         ufldl.train_minibatch(net, X, X, "sgd", batch_size=8, max_epochs=2, random_state=0)
         thetas.append(net.theta.copy())
@@ -321,8 +321,8 @@ def test_verbose_prints_one_line_per_epoch(rng, capsys):
 def test_keyboard_interrupt_between_runs_of_batches(rng, monkeypatch):
     X = patches(rng, m=200)
     net = autoencoder()
-    monkeypatch.setattr(minibatch, "_CHUNK_SECONDS", 0.0)  # one batch per call into the core
-    real_call = minibatch._Run._call
+    monkeypatch.setattr(minibatch_run, "_CHUNK_SECONDS", 0.0)  # one batch per call into the core
+    real_call = minibatch_run.MinibatchRun._call
     calls = []
 
     def call(self, rows, costs):
@@ -332,7 +332,7 @@ def test_keyboard_interrupt_between_runs_of_batches(rng, monkeypatch):
             raise KeyboardInterrupt
         return updates
 
-    monkeypatch.setattr(minibatch._Run, "_call", call)
+    monkeypatch.setattr(minibatch_run.MinibatchRun, "_call", call)
     with pytest.warns(ufldl.TrainingInterrupted, match="interrupted"):
         result = ufldl.train_minibatch(net, X, X, "adam", batch_size=40, max_epochs=10, random_state=0)
     assert result.interrupted and result.n_iter == 2 and len(result.loss_curve) == 2
@@ -407,8 +407,8 @@ def test_an_overflow_inside_a_run_of_batches_is_replayed_exactly(rng, monkeypatc
     """The replay: back to the epoch's start, the earlier batches again in one call, then one at a time.
     The detector is replaced so that the 6th update "overflows", inside the third run of batches (1, 2, 4)."""
     X = patches(rng, m=80)
-    monkeypatch.setattr(minibatch, "_CHUNK_SECONDS", 1e9)  # runs of 1, 2, 4, ... batches
-    monkeypatch.setattr(minibatch._Run, "_state_is_finite", lambda self: self.opt.n_updates < 6)
+    monkeypatch.setattr(minibatch_run, "_CHUNK_SECONDS", 1e9)  # runs of 1, 2, 4, ... batches
+    monkeypatch.setattr(minibatch_run.MinibatchRun, "_state_is_finite", lambda self: self.opt.n_updates < 6)
     net = autoencoder()
     opt = ufldl.Adam(0.01)
     with pytest.raises(ufldl.NonFiniteError, match=r"epoch 1, batch 6 \(update 6 of this run"):

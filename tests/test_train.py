@@ -12,7 +12,7 @@ def problem(rng):
     return net, X
 
 
-@pytest.mark.parametrize("solver", ufldl.training.SOLVERS)
+@pytest.mark.parametrize("solver", ufldl.optimize.SOLVERS)
 def test_every_solver_trains_the_network_in_place(rng, solver):
     net, X = problem(rng)
     before = net.cost(X, X)

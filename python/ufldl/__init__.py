@@ -11,13 +11,13 @@ from ufldl import _core, datasets, reference, viz  # noqa: E402
 from ufldl._lib.threads import blas_info, blas_threads  # noqa: E402
 from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
 from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
+from ufldl import network_state  # noqa: E402, F401  (registers ufldl.io's kind "ufldl.Network")
 from ufldl import diagnostics, io, optimize, preprocessing  # noqa: E402
 from ufldl.preprocessing import PCA, PatchNormalizer, ZCAWhitening  # noqa: E402
 from ufldl.io import load, save  # noqa: E402
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted  # noqa: E402
 from ufldl.optimize import OptimizeResult, minimize  # noqa: E402
-from ufldl.minibatch import SGD, Adam, MinibatchResult, train_minibatch  # noqa: E402
-from ufldl.training import train  # noqa: E402
+from ufldl.optimize import SGD, Adam, MinibatchResult, train, train_minibatch  # noqa: E402
 from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder  # noqa: E402
 from ufldl.stacked import StackedAutoencoder  # noqa: E402
 from ufldl.classifiers import NeuralNetClassifier, NeuralNetRegressor, SoftmaxRegression  # noqa: E402

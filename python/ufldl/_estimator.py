@@ -8,10 +8,8 @@ import numpy as np
 
 from ufldl import io
 from ufldl._lib.validation import random_generator
-from ufldl.network import network_from_state, network_to_state
-from ufldl.minibatch import SGD, Adam
-from ufldl.optimize import NonFiniteError, TrainingInterrupted
-from ufldl.training import train
+from ufldl.network_state import network_from_state, network_to_state
+from ufldl.optimize import SGD, Adam, NonFiniteError, TrainingInterrupted, train
 
 #: The step size of each solver when ``learning_rate=None``.
 DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}

@@ -16,9 +16,8 @@ from ufldl import io
 from ufldl._estimator import (estimator_from_state, estimator_to_state, fit_network, hyper, is_minibatch,
                               learning_rate, new_optimizer, read_only)
 from ufldl._lib.validation import flag, integer, random_generator, real_scalar
-from ufldl.minibatch import SCHEDULES
 from ufldl.network import Network
-from ufldl.training import SOLVERS
+from ufldl.optimize import SCHEDULES, SOLVERS
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 FLOAT_DTYPES = [np.float64, np.float32]

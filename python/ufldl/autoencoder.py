@@ -12,9 +12,8 @@ from ufldl import io
 from ufldl._lib.validation import flag, random_generator
 from ufldl._estimator import (estimator_from_state, estimator_to_state, fit_network, is_minibatch, learning_rate,
                               new_optimizer, read_only)
-from ufldl.minibatch import MinibatchOptimizer
 from ufldl.network import KLSparsity, Network
-from ufldl.training import SOLVERS
+from ufldl.optimize import SOLVERS, MinibatchOptimizer
 
 __all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning"]
 

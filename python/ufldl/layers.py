@@ -4,14 +4,16 @@ docs/math.md#sparsity-penalty). ``ufldl.network`` builds networks from these; ``
 and the estimators check saved and given architectures with them.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ufldl._lib.validation import convert, numeric_array, real_scalar, require_finite
 
-__all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "KLSparsity", "as_labels", "as_targets", "check_parameter_count", "n_params",
-           "parse_activations", "parse_dtype", "parse_layer_sizes"]
+__all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "KLSparsity", "as_labels", "as_targets", "as_theta",
+           "check_parameter_count", "layer_range", "n_params", "parameter_slices", "parse_activations", "parse_dtype",
+           "parse_layer_sizes", "parse_weight_decay", "read_only", "sparse_layer_flags"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
 LOSSES = ("squared", "cross_entropy")
@@ -126,6 +128,45 @@ def parse_activations(activations, n_layers, loss):
     return tuple(names)
 
 
+def parse_weight_decay(value, n_layers):
+    """weight_decay checked: one lambda >= 0 (float), or a tuple of one lambda_l >= 0 per weight layer."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+        return real_scalar(value, "weight_decay", low=0.0)
+    values = tuple(value)
+    if len(values) != n_layers:
+        raise ValueError(f"weight_decay must be one number or one per weight layer ({n_layers}); got "
+                         f"{len(values)}: {list(values)!r}")
+    return tuple(real_scalar(v, f"weight_decay[{i}]", low=0.0) for i, v in enumerate(values))
+
+
+def sparse_layer_flags(sparsity, sizes, activations):
+    """Which layers 0..L of a network with ``sizes`` and ``activations`` carry the penalty ``sparsity``
+    (a KLSparsity or None), checked: a list of L + 1 bools, True for each sparse hidden layer."""
+    n_layers = len(sizes) - 1
+    if sparsity is not None and not isinstance(sparsity, KLSparsity):
+        raise TypeError(f"sparsity must be a ufldl.KLSparsity or None; got {type(sparsity).__name__}")
+    flags = [False] * (n_layers + 1)
+    if sparsity is not None:
+        hidden = range(1, n_layers)
+        if len(hidden) == 0:
+            raise ValueError(
+                f"sparsity needs a hidden layer; layer_sizes {sizes} has none (L = {n_layers})"
+            )
+        layers = tuple(hidden) if sparsity.layers is None else sparsity.layers
+        for layer in layers:
+            if layer not in hidden:
+                raise ValueError(
+                    f"sparsity layers must be hidden layers in 1..{n_layers - 1}; got {layer}"
+                )
+            if activations[layer - 1] != "sigmoid":
+                raise ValueError(
+                    f"sparsity needs sigmoid units (rho_hat in (0, 1)); hidden layer {layer} is "
+                    f"{activations[layer - 1]!r}"
+                )
+            flags[layer] = True
+    return flags
+
+
 def parse_dtype(dtype):
     if dtype is None:
         raise TypeError("dtype must be 'float64' or 'float32'; got None")
@@ -141,6 +182,61 @@ def parse_dtype(dtype):
 def n_params(sizes):
     """The length of theta for ``layer_sizes`` (all weights, then all biases), in Python ints: no overflow."""
     return sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])) + sum(sizes[1:])
+
+
+def parameter_slices(sizes, weight_offset, bias_offset):
+    """Where each layer's parameters lie in theta, from the offsets of ``W_l`` and ``b_l`` (functions of l, as
+    the compiled core gives them): a list of ``(W_l slice, W_l shape (n_l, n_{l-1}), b_l slice)`` for l = 1..L."""
+    slices = []
+    for layer in range(1, len(sizes)):
+        n_in, n_out = sizes[layer - 1], sizes[layer]
+        w0 = weight_offset(layer)
+        b0 = bias_offset(layer)
+        slices.append((slice(w0, w0 + n_in * n_out), (n_out, n_in), slice(b0, b0 + n_out)))
+    return slices
+
+
+def as_theta(theta, current):
+    """``theta`` as the core takes it for a network whose parameter vector is ``current``: None stands for
+    ``current`` itself, anything else is converted (copied when needed) to its shape and dtype; checked finite."""
+    if theta is None:
+        # The parameters may have been written through net.theta / weights / biases: check them too
+        # (O(n_params), negligible next to an evaluation).
+        require_finite(current, "theta")
+        return current
+    arr = numeric_array(theta, "theta")
+    if arr.shape != (current.size,):
+        raise ValueError(f"theta must have shape ({current.size},) for this network; got {arr.shape}")
+    converted = convert(arr, "theta", current.dtype)
+    require_finite(converted, "theta")
+    return converted
+
+
+def layer_range(start, stop, n_layers):
+    """The layers ``start..stop`` (stop None: the last) of a network of ``n_layers`` weight layers, as ints,
+    checked ``1 <= start <= stop <= n_layers``."""
+    L = n_layers
+    stop = L if stop is None else stop
+    for name, value in (("start", start), ("stop", stop)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be a layer number (int) in 1..{L}; got {value!r}")
+    if not 1 <= start <= stop <= L:
+        raise ValueError(f"layers must satisfy 1 <= start <= stop <= {L}; got start={start}, stop={stop}")
+    return int(start), int(stop)
+
+
+@contextlib.contextmanager
+def read_only(arrays):
+    """Inside the block, ``arrays`` are read-only; their flags are restored on the way out. A view is writeable
+    only if its base is: give the base first."""
+    flags = [array.flags.writeable for array in arrays]
+    for array in arrays:
+        array.flags.writeable = False
+    try:
+        yield
+    finally:
+        for array, flag in zip(arrays, flags):
+            array.flags.writeable = flag
 
 
 def as_targets(Y, m, n_out, loss, dtype):

@@ -9,19 +9,19 @@ Weight decay is *not* divided by m: scikit-learn's MLP ``alpha`` corresponds to 
 L-BFGS (with its mini-batch solvers, which scale the penalty by each batch's size, to ``alpha / batch_size``).
 """
 
-import contextlib
 import warnings
 
 import numpy as np
 
 from ufldl import _core, io, reference
-from ufldl._lib.validation import as_matrix, convert, numeric_array, random_generator, real_scalar, require_finite
+from ufldl._lib.validation import as_matrix, random_generator, require_finite
 from ufldl.gradcheck import numerical_gradient as _numerical_gradient
 from ufldl.gradcheck import relative_difference
-from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, check_parameter_count, n_params,
-                          parse_activations, parse_dtype, parse_layer_sizes)
+from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
+                          parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
+                          read_only, sparse_layer_flags)
 
-__all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network", "network_from_state", "network_to_state"]
+__all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network"]
 
 # mean_activations works through blocks of rows whose widest hidden layer holds about this many numbers.
 _MEAN_BLOCK_ELEMENTS = 1 << 20
@@ -97,13 +97,9 @@ class Network:
         codes = [int(getattr(_core.Activation, name)) for name in self._activations]
         self._engine = _DTYPES[self._dtype](list(self._sizes), codes, 0 if loss == "squared" else 1)
         self._theta = np.zeros(self._engine.n_params, dtype=self._dtype)
-        self._weights, self._biases = [], []
-        for layer in range(1, self.n_layers + 1):
-            n_in, n_out = self._sizes[layer - 1], self._sizes[layer]
-            w0 = self._engine.weight_offset(layer)
-            b0 = self._engine.bias_offset(layer)
-            self._weights.append(self._theta[w0:w0 + n_in * n_out].reshape(n_out, n_in))
-            self._biases.append(self._theta[b0:b0 + n_out])
+        self._slices = parameter_slices(self._sizes, self._engine.weight_offset, self._engine.bias_offset)
+        self._weights = [self._theta[w].reshape(shape) for w, shape, _ in self._slices]
+        self._biases = [self._theta[b] for _, _, b in self._slices]
         self.initialize(seed)
 
     # ------------------------------------------------------------------ structure
@@ -147,7 +143,7 @@ class Network:
     def theta(self, value):
         if value is None:
             raise TypeError("theta must be an array of shape (n_params,); got None")
-        self._theta[...] = self._as_theta(value)
+        self._theta[...] = as_theta(value, self._theta)
 
     @property
     def weights(self):
@@ -166,14 +162,7 @@ class Network:
 
     @weight_decay.setter
     def weight_decay(self, value):
-        if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
-            self._weight_decay = real_scalar(value, "weight_decay", low=0.0)
-            return
-        values = tuple(value)
-        if len(values) != self.n_layers:
-            raise ValueError(f"weight_decay must be one number or one per weight layer ({self.n_layers}); got "
-                             f"{len(values)}: {list(values)!r}")
-        self._weight_decay = tuple(real_scalar(v, f"weight_decay[{i}]", low=0.0) for i, v in enumerate(values))
+        self._weight_decay = parse_weight_decay(value, self.n_layers)
 
     @property
     def sparsity(self):
@@ -182,27 +171,7 @@ class Network:
 
     @sparsity.setter
     def sparsity(self, value):
-        if value is not None and not isinstance(value, KLSparsity):
-            raise TypeError(f"sparsity must be a ufldl.KLSparsity or None; got {type(value).__name__}")
-        flags = [False] * (self.n_layers + 1)
-        if value is not None:
-            hidden = range(1, self.n_layers)
-            if len(hidden) == 0:
-                raise ValueError(
-                    f"sparsity needs a hidden layer; layer_sizes {self._sizes} has none (L = {self.n_layers})"
-                )
-            layers = tuple(hidden) if value.layers is None else value.layers
-            for layer in layers:
-                if layer not in hidden:
-                    raise ValueError(
-                        f"sparsity layers must be hidden layers in 1..{self.n_layers - 1}; got {layer}"
-                    )
-                if self._activations[layer - 1] != "sigmoid":
-                    raise ValueError(
-                        f"sparsity needs sigmoid units (rho_hat in (0, 1)); hidden layer {layer} is "
-                        f"{self._activations[layer - 1]!r}"
-                    )
-                flags[layer] = True
+        flags = sparse_layer_flags(value, self._sizes, self._activations)
         self._sparsity = value
         self._sparse_flags = flags
 
@@ -258,27 +227,12 @@ class Network:
                 f"loss={self._loss!r}, weight_decay={self._weight_decay!r}, sparsity={self._sparsity!r}, "
                 f"dtype={str(self._dtype)!r})")
 
-    # ------------------------------------------------------------------ input conversion
-
-    def _as_theta(self, theta):
-        if theta is None:
-            # The parameters may have been written through net.theta / weights / biases: check them too
-            # (O(n_params), negligible next to an evaluation).
-            require_finite(self._theta, "theta")
-            return self._theta
-        arr = numeric_array(theta, "theta")
-        if arr.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},) for this network; got {arr.shape}")
-        converted = convert(arr, "theta", self._dtype)
-        require_finite(converted, "theta")
-        return converted
-
     # ------------------------------------------------------------------ evaluation
 
     def _evaluate(self, X, Y, theta, grad, warn=True):
         X = as_matrix(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
-        theta = self._as_theta(theta)
+        theta = as_theta(theta, self._theta)
         if grad is None:
             grad = np.empty(self.n_params, dtype=self._dtype)
         elif not isinstance(grad, np.ndarray):
@@ -348,21 +302,11 @@ class Network:
             ``[A_start, ..., A_stop]``, ``A_l`` of shape ``(m, n_l)``; with the defaults ``[A_1, ..., A_L]``
             whose last entry is the output.
         """
-        start, stop = self._layer_range(start, stop)
+        start, stop = layer_range(start, stop, self.n_layers)
         X = as_matrix(X, "X", self._sizes[start - 1], self._dtype)
         require_finite(X, "X")
-        theta = self._as_theta(theta)
+        theta = as_theta(theta, self._theta)
         return self._engine.forward(theta, X, start, stop)
-
-    def _layer_range(self, start, stop):
-        L = self.n_layers
-        stop = L if stop is None else stop
-        for name, value in (("start", start), ("stop", stop)):
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must be a layer number (int) in 1..{L}; got {value!r}")
-        if not 1 <= start <= stop <= L:
-            raise ValueError(f"layers must satisfy 1 <= start <= stop <= {L}; got start={start}, stop={stop}")
-        return int(start), int(stop)
 
     def forward(self, X, theta=None, *, start=1, stop=None):
         """The output of layer ``stop`` (default: the network's output ``A_L``), shape ``(m, n_stop)``, for the
@@ -378,7 +322,7 @@ class Network:
         if self.n_layers == 1:
             return []
         X = as_matrix(X, "X", self._sizes[0], self._dtype)
-        theta = self._as_theta(theta)
+        theta = as_theta(theta, self._theta)
         sums = [np.zeros(n, dtype=np.float64) for n in self._sizes[1:-1]]
         block = max(1, _MEAN_BLOCK_ELEMENTS // max(self._sizes[1:-1]))
         for start in range(0, X.shape[0], block):
@@ -464,20 +408,11 @@ class Network:
                                             _core.UpdateParams(rule=rule, **update), state[0], state[1], step,
                                             batch_costs)
 
-    @contextlib.contextmanager
     def parameters_read_only(self):
         """Inside the block, ``theta``, ``weights`` and ``biases`` are read-only (writing raises ValueError);
         their flags are restored on the way out. Solvers hold it around user callbacks: they own the
         parameters while they run."""
-        arrays = (self._theta, *self._weights, *self._biases)  # the base first: a view is writeable only if it is
-        flags = [array.flags.writeable for array in arrays]
-        for array in arrays:
-            array.flags.writeable = False
-        try:
-            yield
-        finally:
-            for array, flag in zip(arrays, flags):
-                array.flags.writeable = flag
+        return read_only((self._theta, *self._weights, *self._biases))  # the base first
 
     # ------------------------------------------------------------------ gradient checking
 
@@ -508,11 +443,8 @@ class Network:
         analytic = fun(theta)[1].astype(np.float64)
         numeric = _numerical_gradient(fun, theta, eps)
         diffs = {"all": relative_difference(numeric, analytic)}
-        for layer in range(1, self.n_layers + 1):
-            n_in, n_out = self._sizes[layer - 1], self._sizes[layer]
-            w0 = self._engine.weight_offset(layer)
-            b0 = self._engine.bias_offset(layer)
-            for name, sl in ((f"W{layer}", slice(w0, w0 + n_in * n_out)), (f"b{layer}", slice(b0, b0 + n_out))):
+        for layer, (w, _, b) in enumerate(self._slices, start=1):
+            for name, sl in ((f"W{layer}", w), (f"b{layer}", b)):
                 diffs[name] = relative_difference(numeric[sl], analytic[sl])
         return diffs
 
@@ -522,62 +454,3 @@ def _rebuild(layer_sizes, activations, loss, weight_decay, sparsity, dtype, thet
     net._theta[...] = theta  # as it was, without the setter's finiteness check
     return net
 
-
-# ----------------------------------------------------------------------------- saving (ufldl.io's kind)
-
-_STATE_META = ("layer_sizes", "activations", "loss", "weight_decay", "sparsity", "dtype")
-
-
-def network_to_state(net):
-    """A Network as ``ufldl.io`` stores it: (meta, arrays) with its architecture and ``theta``."""
-    sparsity = net.sparsity
-    meta = {
-        "layer_sizes": list(net.layer_sizes),
-        "activations": list(net.activations),
-        "loss": net.loss,
-        "weight_decay": (float(net.weight_decay) if not isinstance(net.weight_decay, tuple)
-                         else [float(d) for d in net.weight_decay]),
-        "sparsity": None if sparsity is None else {
-            "rho": float(sparsity.rho),
-            "beta": float(sparsity.beta),
-            "layers": None if sparsity.layers is None else list(sparsity.layers),
-        },
-        "dtype": str(net.dtype),
-    }
-    return meta, {"theta": net.theta}
-
-
-def network_from_state(meta, arrays):
-    """The Network that :func:`network_to_state` described, checked before anything is allocated."""
-    missing = [key for key in _STATE_META if key not in meta]
-    if missing:
-        raise ValueError(f"meta lacks {missing}")
-    if set(arrays) != {"theta"}:
-        raise ValueError(f"a Network stores exactly one array, 'theta'; got {sorted(arrays)}")
-    # Before anything is built: a Network allocates (and initialises) what layer_sizes ask for, and those
-    # come from the header, so they must first be shown to match the theta the file actually holds.
-    _check_saved_theta(arrays["theta"], parse_layer_sizes(meta["layer_sizes"]), parse_dtype(meta["dtype"]))
-    sparsity = meta["sparsity"]
-    if sparsity is not None:
-        if not isinstance(sparsity, dict) or set(sparsity) != {"rho", "beta", "layers"}:
-            raise ValueError(f"meta 'sparsity' must be null or {{rho, beta, layers}}; got {sparsity!r}")
-        sparsity = KLSparsity(sparsity["rho"], sparsity["beta"], sparsity["layers"])
-    net = Network(meta["layer_sizes"], meta["activations"], meta["loss"], meta["weight_decay"], sparsity,
-                  meta["dtype"], seed=0)
-    # Written into the existing buffer (weights and biases stay views of it), without the setter's
-    # finiteness check: the parameters come back as they were saved, NaN included.
-    net.theta[...] = arrays["theta"]
-    return net
-
-
-def _check_saved_theta(theta, sizes, dtype):
-    count = n_params(sizes)
-    # Byte order may differ from this machine's (a file from a big-endian one); the values are the same.
-    if theta.shape != (count,) or theta.dtype.newbyteorder("=") != dtype:
-        raise ValueError(
-            f"theta must have shape ({count},) and dtype {dtype} for layer_sizes {list(sizes)}; got shape "
-            f"{theta.shape} and dtype {theta.dtype}"
-        )
-
-
-io.register("ufldl.Network", Network, network_to_state, network_from_state)

@@ -315,7 +315,7 @@ def _stacked_to_state(est):
             meta[name] = network_to_meta(getattr(est, name), arrays, name)
         meta["autoencoders_"] = []
         for k, ae in enumerate(est.autoencoders_):
-            ae_meta, ae_arrays = io._KINDS["ufldl.SparseAutoencoder"].to_state(ae)
+            ae_meta, ae_arrays = io.registry.kind_named("ufldl.SparseAutoencoder").to_state(ae)
             meta["autoencoders_"].append(ae_meta)
             arrays.update({f"autoencoder{k}.{key}": value for key, value in ae_arrays.items()})
     return meta, arrays
@@ -332,7 +332,7 @@ def _stacked_from_state(meta, arrays):
     est.loss_curve_, est.n_iter_ = meta["loss_curve_"], meta["n_iter_"]
     for name in ("network_", "pretrained_network_"):
         setattr(est, name, network_from_meta(meta[name], arrays, name))
-    from_ae = io._KINDS["ufldl.SparseAutoencoder"].from_state
+    from_ae = io.registry.kind_named("ufldl.SparseAutoencoder").from_state
     est.autoencoders_ = []
     for k, ae_meta in enumerate(meta["autoencoders_"]):
         prefix = f"autoencoder{k}."

@@ -4,8 +4,8 @@ Everything here works on a function ``fun(theta) -> (cost, grad)`` of a 1-D floa
 network, ``lambda theta: net.cost_and_grad(X, Y, theta)``), as ``shared/spec/math.md`` ("Optimisation")
 describes: the tutorial trains its sparse autoencoder with at most 400 iterations of L-BFGS on the flat
 ``theta``. L-BFGS and CG are SciPy's (``scipy.optimize.minimize(..., jac=True)``, methods ``"L-BFGS-B"`` and
-``"CG"``): this module adds no line search of its own, only the bookkeeping around them (loss history, progress,
-callbacks, Ctrl-C, non-finite values, thread pools).
+``"CG"``): this package adds no line search of its own, only the bookkeeping around them (loss history,
+progress, callbacks, Ctrl-C, non-finite values, thread pools), which ``ufldl.optimize.fullbatch_run`` keeps.
 
 Use
 ---
@@ -21,80 +21,22 @@ True
 
 import contextlib
 import math
-import sys
-import time
-import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
 
-from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
 from ufldl._lib.threads import isolated_blas
 from ufldl._lib.validation import first_non_finite, flag, integer, numeric_array, real_scalar
+from ufldl.optimize.fullbatch_run import VERBOSE_EVERY, FullBatchRun, relative_decrease
 
-__all__ = ["METHODS", "NonFiniteError", "OptimizeResult", "TrainingInterrupted", "minimize"]
+__all__ = ["METHODS", "minimize"]
 
 #: The methods of :func:`minimize`.
 METHODS = ("lbfgs", "cg", "gd")
 
-#: With ``verbose=1``, a progress line every this many iterations (and for the first and the last).
-VERBOSE_EVERY = 10
-
 # SciPy's L-BFGS-B counts evaluations too; its default cap (15000) is raised for very long runs so that
 # max_iter, not the evaluation count, is what ends a run that makes progress.
 _EVALS_PER_ITER = 20
-
-
-@dataclass(repr=False)
-class OptimizeResult:
-    """The outcome of :func:`minimize`.
-
-    Attributes
-    ----------
-    theta : ndarray, shape (n_params,), float64
-        The parameters reached: the last iterate (for an interrupted run, the last one completed; always
-        finite). A new array, never the caller's ``theta0``.
-    cost : float
-        ``fun(theta)[0]``: the cost at ``theta`` (NaN only if the run was interrupted before the first
-        evaluation at ``theta0`` finished).
-    n_iter : int
-        Iterations completed (0 if the starting point already met the gradient tolerance).
-    n_evals : int
-        Calls of ``fun``, including line-search trials and interrupted or non-finite evaluations.
-    loss_curve : list of float, length n_iter
-        ``loss_curve[k - 1]`` is the cost after iteration k (the cost at ``theta0`` is ``initial_cost``).
-    message : str
-        Why the run stopped, in words.
-    converged : bool
-        True when the method's own convergence test (``tol``, ``gtol``) ended the run; False when ``max_iter``,
-        the callback, Ctrl-C or a line-search failure did.
-    interrupted : bool
-        True when Ctrl-C (KeyboardInterrupt) ended the run.
-    seconds : float
-        Wall time of the whole run.
-    method : str
-        ``"lbfgs"``, ``"cg"`` or ``"gd"``.
-    initial_cost : float
-        The cost at ``theta0`` (NaN if interrupted before it was computed).
-    """
-
-    theta: np.ndarray
-    cost: float
-    n_iter: int
-    n_evals: int
-    loss_curve: list = field(default_factory=list)
-    message: str = ""
-    converged: bool = False
-    interrupted: bool = False
-    seconds: float = 0.0
-    method: str = "lbfgs"
-    initial_cost: float = math.nan
-
-    def __repr__(self):
-        return (f"OptimizeResult(method={self.method!r}, cost={self.cost!r}, n_iter={self.n_iter}, "
-                f"n_evals={self.n_evals}, converged={self.converged}, interrupted={self.interrupted}, "
-                f"seconds={self.seconds:.3f}, message={self.message!r}, theta=<{self.theta.size} float64>)")
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -118,181 +60,7 @@ def _as_theta0(theta0):
     return arr
 
 
-# ----------------------------------------------------------------------------------------------- one run
-
-
-def _relative_decrease(old, new):
-    """SciPy L-BFGS-B's measure: ``(old - new) / max(|old|, |new|, 1)``."""
-    return (old - new) / max(abs(old), abs(new), 1.0)
-
-
-class _Run:
-    """The state of one optimisation: counters, the last accepted iterate, history, progress.
-
-    ``self.current = (iteration, theta, cost)`` is replaced in a single assignment when an iterate is accepted,
-    so that a KeyboardInterrupt arriving anywhere leaves a consistent last iterate behind. The arrays it refers
-    to are never written again: iterates handed over by SciPy (which updates its ``x`` in place) are copied into
-    one of two alternating buffers, gradient descent alternates between two buffers of its own.
-    """
-
-    def __init__(self, fun, theta0, method, tol, callback, verbose):
-        self.fun = fun
-        self.theta0 = theta0
-        self.n = theta0.size
-        self.method = method
-        self.tol = tol
-        self.callback = callback
-        self.verbose = verbose
-        self.n_evals = 0
-        self.initial_cost = math.nan
-        self.current = (0, theta0, math.nan)
-        self.loss_curve = []
-        self._buffers = None
-        self.inf_iteration = None  # the last iteration whose line search met an infinite cost
-        self.stop_reason = None  # "callback" or "tol" when this module (not SciPy) asked to stop
-        self.start = time.perf_counter()
-
-    @property
-    def n_iter(self):
-        return self.current[0]
-
-    def elapsed(self):
-        return time.perf_counter() - self.start
-
-    def say(self, text):
-        print(text, file=sys.stdout, flush=True)
-
-    def progress(self, iteration, cost, last=False):
-        if self.verbose >= 2 or (self.verbose == 1 and (iteration % VERBOSE_EVERY == 0 or last)):
-            self.say(f"iteration {iteration:5d}  cost {cost:.10g}  elapsed {self.elapsed():8.2f} s")
-
-    # ------------------------------------------------------------------ evaluations
-
-    def evaluate(self, theta):
-        """``fun(theta)``, checked. Handed to SciPy as the objective (jac=True)."""
-        self.n_evals += 1
-        out = self.fun(theta)
-        try:
-            cost, grad = out
-        except (TypeError, ValueError):
-            raise TypeError(f"fun must return a pair (cost, grad); got {type(out).__name__}") from None
-        try:
-            cost = float(cost)
-        except (TypeError, ValueError):
-            raise TypeError(f"fun's cost must be a real scalar; got {type(cost).__name__} {cost!r}") from None
-        grad = np.asarray(grad)
-        if grad.shape != (self.n,):
-            raise ValueError(f"fun's gradient must have shape ({self.n},) like theta0; got shape {grad.shape}")
-        if grad.dtype != np.float64:
-            if grad.dtype.kind not in "fiu":
-                raise TypeError(f"fun's gradient must be a real array; got dtype {grad.dtype}")
-            grad = grad.astype(np.float64)
-        if not (math.isfinite(cost) and np.isfinite(grad).all()):
-            self.non_finite(cost, grad)
-        if self.n_evals == 1:
-            self.initial_cost = cost
-            self.current = (0, self.theta0, cost)
-            if self.verbose:
-                self.say(f"{self.method}: {self.n} parameters")
-            self.progress(0, cost)
-        return cost, grad
-
-    def non_finite(self, cost, grad):
-        """Either let an infinite line-search trial through (returns) or stop with NonFiniteError."""
-        iteration = 0 if self.n_evals == 1 else self.n_iter + 1
-        if cost == math.inf and iteration > 0 and self.method != "gd":
-            # A line-search trial that overflowed: worse than any finite cost, so a line search that can back
-            # off does (SciPy's CG does). L-BFGS-B cannot; accept() and the end of the run catch that.
-            self.inf_iteration = iteration
-            return
-        if not math.isfinite(cost):
-            what = f"cost {cost}"
-        else:
-            bad = ~np.isfinite(grad)
-            count, first = int(bad.sum()), int(np.argmax(bad))
-            what = (f"gradient ({count} non-finite entr{'y' if count == 1 else 'ies'}, the first {grad[first]} "
-                    f"at index {first}; cost {cost:.10g})")
-        where = "at the starting point theta0 (iteration 0)" if iteration == 0 else f"in iteration {iteration}"
-        self.fail(f"non-finite {what} at evaluation {self.n_evals}, {where}", iteration)
-
-    def fail(self, text, iteration):
-        k, _, cost = self.current
-        if iteration == 0:
-            kept = "theta0 is kept in the exception's .result"
-        else:
-            kept = f"the last finite iterate (iteration {k}, cost {cost:.10g}) is kept in the exception's .result"
-        message = f"{self.method}: {text}; training stopped and {kept}"
-        if self.verbose:
-            self.say(message)
-        raise NonFiniteError(message, self.result(message), iteration)
-
-    # ------------------------------------------------------------------ iterations
-
-    def accept(self, theta, cost, copy):
-        """Record the iterate of iteration n_iter + 1; returns True when the run must stop."""
-        k = self.n_iter + 1
-        previous = self.current[1]
-        if copy:
-            if self._buffers is None:
-                self._buffers = (np.empty(self.n), np.empty(self.n))
-            buf = self._buffers[k % 2]  # the other buffer holds the current (committed) iterate
-            np.copyto(buf, theta)
-            theta = buf
-        if not math.isfinite(cost):
-            self.fail(f"the accepted iterate of iteration {k} has a non-finite cost {cost}", k)
-        if self.inf_iteration == k and np.array_equal(theta, previous):
-            # SciPy's L-BFGS-B line search cannot back off from an infinite cost: it collapses to a zero step
-            # and would then stop, reporting convergence.
-            self.fail(f"the line search of iteration {k} met an infinite cost (the cost overflowed) and could "
-                      f"not back off from it (a zero step)", k)
-        previous_cost = self.current[2]
-        self.current = (k, theta, cost)  # the commit: one assignment
-        self.loss_curve.append(cost)
-        self.progress(k, cost)
-        if self.callback is not None:
-            view = theta.view()
-            view.flags.writeable = False
-            try:
-                stop = self.callback(k, view, cost)
-            except StopIteration:
-                stop = True
-            if stop is not None and bool(stop):
-                self.stop_reason = "callback"
-                return True
-        if self.method == "cg" and _relative_decrease(previous_cost, cost) <= self.tol:
-            self.stop_reason = "tol"
-            return True
-        return False
-
-    def scipy_callback(self, intermediate_result):
-        """SciPy's per-iteration callback (its ``intermediate_result`` protocol)."""
-        if self.accept(intermediate_result.x, float(intermediate_result.fun), copy=True):
-            raise StopIteration
-
-    # ------------------------------------------------------------------ results
-
-    def result(self, message, converged=False, interrupted=False, theta=None, cost=None):
-        """The result at the last accepted iterate, or at ``theta``/``cost`` when given."""
-        k, current, current_cost = self.current
-        if theta is None:
-            theta, cost = current, current_cost
-            if theta is self.theta0:  # never hand the caller's own array back
-                theta = theta.copy()
-        curve = self.loss_curve[:k]
-        if len(curve) < k:  # interrupted between the commit and the append
-            curve.append(current_cost)
-        return OptimizeResult(theta=theta, cost=float(cost), n_iter=k, n_evals=self.n_evals, loss_curve=curve,
-                              message=message, converged=converged, interrupted=interrupted,
-                              seconds=self.elapsed(), method=self.method, initial_cost=self.initial_cost)
-
-    def interrupted(self):
-        message = f"interrupted (KeyboardInterrupt) after iteration {self.n_iter}"
-        result = self.result(message, interrupted=True)
-        if self.verbose:
-            self.say(f"{self.method}: {message}")
-        warnings.warn(f"training {message} ({self.n_evals} evaluations); returning the last iterate "
-                      f"(cost {result.cost:.10g}) and the loss history", TrainingInterrupted, stacklevel=3)
-        return result
+# ----------------------------------------------------------------------------------------------- the methods
 
 
 def _run_scipy(run, method, max_iter, tol, gtol, max_corrections):
@@ -356,13 +124,13 @@ def _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change):
         if np.max(np.abs(grad)) <= gtol:
             message, converged = f"converged: max |gradient| <= gtol ({gtol:g})", True
             break
-        if _relative_decrease(best, new_cost) > tol:
+        if relative_decrease(best, new_cost) > tol:
             no_improvement = 0
         else:
             no_improvement += 1
         best = min(best, new_cost)
         if no_improvement >= n_iter_no_change:
-            if _relative_decrease(best, new_cost) >= -tol:  # a plateau, not a rise
+            if relative_decrease(best, new_cost) >= -tol:  # a plateau, not a rise
                 message = (f"converged: the cost fell by no more than tol ({tol:g}, relative) in "
                            f"{n_iter_no_change} consecutive iterations")
                 converged = True
@@ -511,7 +279,7 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     blas_isolation = flag(blas_isolation, "blas_isolation")
     theta0 = _as_theta0(theta0)
 
-    run = _Run(fun, theta0, method, tol, callback, verbose)
+    run = FullBatchRun(fun, theta0, method, tol, callback, verbose)
     try:  # from here on, Ctrl-C returns what was computed (the pools restored first)
         with isolated_blas() if blas_isolation else contextlib.nullcontext():
             if method == "gd":

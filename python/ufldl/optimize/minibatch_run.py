@@ -1,0 +1,169 @@
+"""One call of :func:`ufldl.train_minibatch` as the compiled core sees it: runs of batches, the overflow replay,
+the history, the result.
+
+:class:`MinibatchRun` hands the core runs of batches that take about ``_CHUNK_SECONDS`` each (so that Python
+regains control for Ctrl-C and progress between them), records every batch's cost, goes back to the start of
+the epoch and replays it batch by batch when an update overflows, so that the network keeps the parameters
+before the first non-finite update, and builds the :class:`ufldl.MinibatchResult`.
+"""
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from ufldl._lib.errors import NonFiniteError
+from ufldl._lib.validation import first_non_finite
+from ufldl.optimize.results import MinibatchResult
+
+__all__ = ["MinibatchRun"]
+
+# Python regains control after runs of batches that take about this long (Ctrl-C, progress).
+_CHUNK_SECONDS = 0.1
+
+
+class MinibatchRun:
+    """One call of train_minibatch: the data, the counters, the history; the compiled calls."""
+
+    def __init__(self, net, X, Y, optimizer, batch_size, rho_hat_decay, verbose):
+        self.net, self.X, self.Y, self.opt = net, X, Y, optimizer
+        self.batch_size = batch_size
+        self.rho_hat_decay = rho_hat_decay
+        self.verbose = verbose
+        self.n_epochs = 0
+        self.n_evals = 0
+        self.updates_at_start = optimizer.n_updates
+        self.loss_curve, self.learning_rates, self.batch_costs = [], [], []
+        self.validation_scores = None
+        self.best = None  # (score, epoch, theta copy) with validation
+        self.start = time.perf_counter()
+        # Batches per call into the core: grown until a call takes about _CHUNK_SECONDS; kept in the
+        # optimiser so that a run of one epoch at a time (partial_fit) does not start from 1 each time.
+        self.batches_per_call = optimizer.batches_per_call
+        self.partial = None  # batches of the epoch under way whose costs are recorded
+
+    def elapsed(self):
+        return time.perf_counter() - self.start
+
+    def say(self, text):
+        print(text, file=sys.stdout, flush=True)
+
+    def record_epoch(self, loss, learning_rate):
+        """Count the epoch just finished, with its training loss and the learning rate it used."""
+        self.n_epochs += 1
+        self.loss_curve.append(loss)
+        self.learning_rates.append(learning_rate)
+
+    def epoch(self, order):
+        """One epoch over the rows ``order``: returns its loss. Raises NonFiniteError."""
+        b = self.batch_size
+        n_batches = -(-order.size // b)
+        costs = np.full(n_batches, np.nan)
+        self.batch_costs.append(costs)  # filled in place: an interrupted epoch keeps what it did
+        start = self._snapshot()  # to replay the epoch up to an overflow, should one happen
+        done = self.partial = 0
+        while done < n_batches:
+            k = min(self.batches_per_call, n_batches - done)
+            tick = time.perf_counter()
+            self.run_batches(order, done, k, costs, start)
+            seconds = time.perf_counter() - tick
+            if seconds < _CHUNK_SECONDS / 2 and k == self.batches_per_call:
+                self.batches_per_call *= 2
+            elif seconds > 2 * _CHUNK_SECONDS and self.batches_per_call > 1:
+                self.batches_per_call //= 2
+            self.opt.batches_per_call = self.batches_per_call
+            done += k
+            self.partial = done
+        self.partial = None
+        sizes = np.full(n_batches, b, dtype=np.float64)
+        sizes[-1] = order.size - b * (n_batches - 1)
+        self.opt.samples_seen += order.size
+        return float(costs @ sizes / order.size)
+
+    def run_batches(self, order, first, count, costs, start):
+        """Batches first .. first + count - 1 of the epoch in one call into the core."""
+        b = self.batch_size
+        updates = self._call(order[first * b:(first + count) * b], costs[first:first + count])
+        if not self._state_is_finite():
+            # An update overflowed (a finite gradient, an infinite step) or the optimiser's state did. The
+            # core is deterministic: go back to the start of the epoch, redo the batches before this run in
+            # one call, then this run's one at a time, to keep the parameters before the overflowing update.
+            self._restore(start)
+            costs[first:first + count] = np.nan
+            if first:
+                self._call(order[:first * b], costs[:first])
+            for i in range(first, first + count):
+                before = self._snapshot()
+                if self._call(order[i * b:(i + 1) * b], costs[i:i + 1]) == 0:
+                    self._non_finite(costs[i], i, "the cost or gradient")
+                if not self._state_is_finite():
+                    self._restore(before)
+                    self._non_finite(costs[i], i, "the update (the parameters or the optimiser's state "
+                                     "overflowed)")
+            return  # (a replay that did not overflow, as with a different number of threads, carries on)
+        if updates < count:
+            self._non_finite(costs[first + updates], first + updates, "the cost or gradient")
+
+    def _snapshot(self):
+        opt = self.opt
+        return (self.net.theta.copy(), opt.state1.copy(), opt.state2.copy(), opt.step.copy(),
+                None if opt.running_rho_hat is None else opt.running_rho_hat.copy())
+
+    def _call(self, rows, costs):
+        opt = self.opt
+        update = opt.update_rule()
+        running = opt.running_rho_hat if self.rho_hat_decay is not None else None
+        updates = self.net.minibatch_updates(self.X, self.Y, rows, self.batch_size, update, (opt.state1, opt.state2),
+                                             opt.step, costs, running_rho_hat=running,
+                                             rho_hat_decay=self.rho_hat_decay or 0.0)
+        self.n_evals += updates + (updates < costs.size)  # a non-finite batch was evaluated too
+        return updates
+
+    def _state_is_finite(self):
+        opt = self.opt
+        return all(first_non_finite(a) is None for a in (self.net.theta, opt.state1, opt.state2))
+
+    def _restore(self, saved):
+        theta, s1, s2, step, running = saved
+        opt = self.opt
+        np.copyto(self.net.theta, theta)
+        np.copyto(opt.state1, s1)
+        np.copyto(opt.state2, s2)
+        np.copyto(opt.step, step)
+        if running is not None:
+            np.copyto(opt.running_rho_hat, running)
+
+    def _non_finite(self, cost, batch, what):
+        epoch = self.n_epochs + 1
+        self.partial = batch + 1
+        update = self.opt.n_updates - self.updates_at_start + 1
+        message = (f"{self.opt.name}: non-finite {what} in epoch {epoch}, batch {batch + 1} (update {update} of "
+                   f"this run; batch cost {cost}); training stopped and the last finite parameters (before that "
+                   "update) are kept in the network and in the exception's .result")
+        if self.verbose:
+            self.say(message)
+        raise NonFiniteError(message, self.result(message), epoch)
+
+    def result(self, message, converged=False, interrupted=False):
+        costs = self.batch_costs
+        if costs and self.partial is not None:  # an epoch under way: the batches it recorded
+            last = costs[-1]
+            recorded = self.partial
+            if interrupted:  # Ctrl-C may arrive after the core wrote costs and before they were counted
+                unreached = np.flatnonzero(np.isnan(last[recorded:]))
+                recorded += int(unreached[0]) if unreached.size else last.size - recorded
+            costs = costs[:-1] + [last[:recorded]]
+        costs = np.concatenate(costs) if costs else np.empty(0)
+        return MinibatchResult(
+            theta=self.net.theta.copy(), cost=self.loss_curve[-1] if self.loss_curve else math.nan,
+            n_iter=self.n_epochs, n_evals=self.n_evals, loss_curve=list(self.loss_curve), message=message,
+            converged=converged, interrupted=interrupted, seconds=self.elapsed(), method=self.opt.name,
+            n_updates=self.opt.n_updates - self.updates_at_start, batch_loss_curve=costs,
+            validation_scores=None if self.validation_scores is None else list(self.validation_scores),
+            best_iteration=None if self.best is None else self.best[1], learning_rates=list(self.learning_rates))
+
+    def restore_best(self):
+        """With early stopping: put the best validated parameters back into the network."""
+        if self.best is not None and self.best[2] is not None:
+            np.copyto(self.net.theta, self.best[2])

@@ -1,0 +1,139 @@
+"""One entry point that trains a :class:`ufldl.Network` with any of the library's solvers.
+
+``train(net, X, Y, solver)`` runs :func:`ufldl.minimize` on the full-batch cost (``"lbfgs"``, ``"cg"``,
+``"gd"``) or :func:`ufldl.train_minibatch` (``"sgd"``, ``"adam"``) and leaves the parameters reached in
+``net.theta``. The estimators (``ufldl.SparseAutoencoder`` and the rest) train through it.
+"""
+
+import numpy as np
+
+from ufldl._lib.errors import NonFiniteError
+from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_view
+from ufldl.optimize.fullbatch import METHODS, minimize
+from ufldl.optimize.minibatch import train_minibatch
+from ufldl.optimize.optimizers import SGD, Adam, MinibatchOptimizer
+
+__all__ = ["SOLVERS", "train"]
+
+#: Every solver :func:`train` knows: full-batch first, then mini-batch.
+SOLVERS = METHODS + ("sgd", "adam")
+
+_FULL_BATCH_OPTIONS = {"gtol", "max_corrections", "learning_rate", "n_iter_no_change", "blas_isolation"}
+_MINIBATCH_OPTIONS = {"batch_size", "shuffle", "n_iter_no_change", "early_stopping", "validation_fraction",
+                      "validation_data", "scoring", "rho_hat_decay", "blas_isolation"}
+_OPTIMIZER_OPTIONS = {"sgd": {"learning_rate", "momentum", "nesterov", "schedule", "power_t"},
+                      "adam": {"learning_rate", "beta_1", "beta_2", "epsilon", "schedule", "power_t"}}
+# tol means a relative decrease of the cost for the full-batch methods, an absolute one per epoch for the
+# mini-batch ones (as in scikit-learn's MLP); these are the defaults.
+DEFAULT_TOL = {"lbfgs": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-4, "adam": 1e-4}
+
+
+def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, verbose=0, random_state=None,
+          optimizer=None, **options):
+    """Train ``net`` in place on ``(X, Y)``; returns the optimiser's result.
+
+    Parameters
+    ----------
+    net : ufldl.Network
+        Its ``theta`` is the starting point and receives the parameters reached.
+    X : array_like, shape (m, n_0)
+    Y : array_like, shape (m, n_L), or (m,) integer labels for cross-entropy
+    solver : {"lbfgs", "cg", "gd", "sgd", "adam"}, default "lbfgs"
+        ``"lbfgs"``, ``"cg"``, ``"gd"``: :func:`ufldl.minimize` on the cost of all of X (L-BFGS is the
+        tutorial's choice). ``"sgd"``, ``"adam"``: :func:`ufldl.train_minibatch`.
+    max_iter : int, default 400
+        Iterations for the full-batch solvers, epochs for the mini-batch ones.
+    tol : float or None, default None
+        None: 1e-9 (relative decrease of the cost) for the full-batch solvers, 1e-4 (absolute decrease of
+        the epoch loss) for the mini-batch ones.
+    callback : callable or None
+        ``callback(iteration, theta, cost)`` after every iteration or epoch; a true return value (or
+        StopIteration) stops. With every solver ``theta`` is a read-only view of ``net.theta``, which holds
+        the iterate just completed during the call (so ``net.cost(X_val, Y_val)`` or ``net.predict`` there
+        see it), and ``net.theta``, ``net.weights`` and ``net.biases`` are read-only for the duration of the
+        call: writing to them raises ValueError (the solver owns the parameters while it runs; change them
+        between calls of ``train`` instead).
+    verbose : int, default 0
+    random_state : int, numpy.random.Generator or None
+        The mini-batch solvers' shuffles and validation split.
+    optimizer : SGD, Adam or None
+        For ``"sgd"`` / ``"adam"``: an optimiser object to use (and continue) instead of a new one built from
+        ``options``.
+    **options
+        Passed on. Full-batch: ``gtol``, ``max_corrections``, ``learning_rate`` (``"gd"``),
+        ``n_iter_no_change``, ``blas_isolation``. Mini-batch: ``batch_size``, ``shuffle``,
+        ``n_iter_no_change``, ``early_stopping``, ``validation_fraction``, ``validation_data``, ``scoring``,
+        ``rho_hat_decay``, ``blas_isolation``, and the optimiser's own (``learning_rate``, ``momentum``,
+        ``nesterov``, ``beta_1``, ``beta_2``, ``epsilon``, ``schedule``, ``power_t``).
+
+    Returns
+    -------
+    result : OptimizeResult or MinibatchResult
+
+    Raises
+    ------
+    NonFiniteError
+        As the solver raises it; ``net.theta`` holds the last finite parameters.
+    Exception
+        Whatever ``callback`` (or, for the mini-batch solvers, ``scoring``) raised, unchanged, with every
+        solver: training stops and ``net.theta`` keeps the progress reached, as after Ctrl-C, that is the
+        last completed iterate or epoch (with ``early_stopping``, the best validated one).
+
+    Examples
+    --------
+    >>> import numpy as np, ufldl
+    >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(200, 16))
+    >>> net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0), seed=0)
+    >>> result = ufldl.train(net, X, X, "lbfgs", max_iter=100)
+    >>> bool(net.cost(X, X) == result.cost)
+    True
+    """
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}")
+    tol = DEFAULT_TOL[solver] if tol is None else tol
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be None or callable, as callback(iteration, theta, cost); got "
+                        f"{type(callback).__name__}")
+    if solver in METHODS:
+        unknown = set(options) - _FULL_BATCH_OPTIONS
+        if unknown or optimizer is not None:
+            bad = sorted(unknown) or ["optimizer"]
+            raise TypeError(f"solver {solver!r} takes no option {bad[0]!r} (it is for the mini-batch solvers "
+                            f"or unknown); its options are {sorted(_FULL_BATCH_OPTIONS)}")
+        fun = net.objective(*net.training_data(X, Y))
+
+        def watched(iteration, theta, cost):
+            # Every accepted iterate goes into net.theta at once (one O(n_params) copy per iteration, beside
+            # an evaluation's O(m n_params)): whatever ends the run, an exception from the callback or from
+            # the cost included, net.theta holds the last completed iterate, as with the mini-batch solvers,
+            # and a callback reading the network (net.cost, net.predict) sees the iterate it is given.
+            np.copyto(net.theta, theta, casting="same_kind")
+            if callback is None:
+                return None
+            return call_with_parameters_read_only(net, callback, iteration, read_only_view(net.theta), cost)
+
+        theta0 = net.theta.astype(np.float64)
+        try:
+            result = minimize(fun, theta0, solver, max_iter=max_iter, tol=tol, callback=watched,
+                              verbose=verbose, **options)
+        except NonFiniteError as err:
+            net.theta = err.result.theta
+            raise
+        net.theta = result.theta
+        return result
+
+    own = _OPTIMIZER_OPTIONS[solver]
+    unknown = set(options) - _MINIBATCH_OPTIONS - own
+    if unknown:
+        raise TypeError(f"solver {solver!r} takes no option {sorted(unknown)[0]!r}; its options are "
+                        f"{sorted(_MINIBATCH_OPTIONS | own)}")
+    hyper = {key: options.pop(key) for key in own if key in options}
+    if optimizer is None:
+        optimizer = (SGD if solver == "sgd" else Adam)(**hyper)
+    elif not isinstance(optimizer, MinibatchOptimizer) or optimizer.name != solver:
+        raise TypeError(f"optimizer must be a ufldl.{'SGD' if solver == 'sgd' else 'Adam'} for solver "
+                        f"{solver!r}; got {type(optimizer).__name__}")
+    elif hyper:
+        raise TypeError(f"pass either optimizer or its hyperparameters ({sorted(hyper)}), not both")
+    return train_minibatch(net, X, Y, optimizer, max_epochs=max_iter, tol=tol, callback=callback,
+                           verbose=verbose, random_state=random_state, **options)

@@ -1,0 +1,347 @@
+"""The per-formula twins of the C++ core's fused passes and updates, and the activations they apply.
+
+Each function here has a twin of the same name in the C++ core (named in its docstring) and follows one formula of
+``docs/math.md``; :mod:`ufldl.reference.network` writes the whole cost and gradient with them. Conventions as in
+:mod:`ufldl.reference`: one example per row, in the dtype of the inputs.
+"""
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS", "LOSSES", "activate", "activation_derivative", "check_activation", "sigmoid", "init_weights",
+    "bias_activate", "kl_divergence", "clip_rho_hat", "kl_sparsity", "output_squared", "output_softmax_ce",
+    "hidden_delta", "sgd_update", "adam_update",
+]
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
+LOSSES = ("squared", "cross_entropy")
+
+
+# -------------------------------------------------------------------------------------------------- activations
+
+
+def check_activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}; got {name!r}")
+
+
+def sigmoid(Z):
+    # 1 / (1 + e^-z) overflows e^-z for z << 0. Both branches only exponentiate -|z| <= 0, and each is the exact
+    # formula on its half:  z >= 0: 1 / (1 + e^-z);  z < 0: e^z / (1 + e^z).
+    E = np.exp(-np.abs(Z))
+    A = np.where(Z >= 0, 1.0, E)
+    A /= 1.0 + E
+    return A
+
+
+def _softmax(Z):
+    # Subtracting the row max makes every exponent <= 0 (no overflow) and leaves the result unchanged.
+    E = Z - Z.max(axis=-1, keepdims=True)
+    np.exp(E, out=E)
+    E /= E.sum(axis=-1, keepdims=True)
+    return E
+
+
+def _log_softmax(Z):
+    # log a = (z - max) - log(sum exp(z - max)), in the C++'s order: finite even where a rounds to zero.
+    shifted = Z - Z.max(axis=-1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted
+
+
+def activate(name, Z):
+    """Apply an activation function elementwise (softmax: row-wise, after subtracting the row max).
+
+    ``docs/math.md#activations-and-their-derivatives``; the sigmoid never overflows (``z = +-1000`` give 1 and 0).
+
+    Parameters
+    ----------
+    name : {"sigmoid", "tanh", "relu", "identity", "softmax"}
+    Z : ndarray, shape (m, n)
+
+    Returns
+    -------
+    A : ndarray, shape (m, n)
+        A new array in the dtype of ``Z``.
+    """
+    check_activation(name)
+    Z = np.asarray(Z)
+    if name == "sigmoid":
+        return sigmoid(Z)
+    if name == "tanh":
+        return np.tanh(Z)
+    if name == "relu":
+        return np.maximum(Z, 0)
+    if name == "identity":
+        return np.array(Z, copy=True)
+    return _softmax(Z)
+
+
+def activation_derivative(name, A, Z=None):
+    """Derivative f'(z) of an activation, written in terms of its output a = f(z).
+
+    Parameters
+    ----------
+    name : {"sigmoid", "tanh", "relu", "identity"}
+        Not softmax (ValueError): its Jacobian is not elementwise, and as the output of a cross-entropy loss
+        ``D_L = (A_L - Y) / m`` needs none.
+    A : ndarray, shape (m, n)
+        The output ``f(Z)``.
+    Z : ndarray, optional
+        Unused (relu's ``z > 0`` is ``a > 0``); accepted so callers can pass it uniformly.
+
+    Returns
+    -------
+    fprime : ndarray, shape (m, n)
+        ``a (1 - a)`` (sigmoid), ``1 - a^2`` (tanh), ``1 if a > 0 else 0`` (relu), ``1`` (identity).
+    """
+    check_activation(name)
+    A = np.asarray(A)
+    if name == "sigmoid":
+        return A * (1 - A)
+    if name == "tanh":
+        return 1 - A * A
+    if name == "relu":
+        return (A > 0).astype(A.dtype)
+    if name == "identity":
+        return np.ones_like(A)
+    raise ValueError("activation_derivative: softmax has no elementwise derivative; expected it only as the output "
+                     "layer with loss='cross_entropy', got name='softmax'")
+
+
+# ----------------------------------------------------------------------------- initial weights and forward pass
+
+
+def init_weights(n_in, n_out, rng):
+    """The tutorial's initial weights of one layer, ``docs/math.md#initialisation`` (twin: ``Network.initialize``).
+
+    One ``rng.uniform(-r, r, size=(n_out, n_in))`` call with ``r = sqrt(6) / sqrt(n_in + n_out + 1)``, in float64
+    (cast afterwards, so a seed gives the same network in every dtype).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    W : ndarray of float64, shape (n_out, n_in)
+    """
+    r = np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
+    return rng.uniform(-r, r, size=(n_out, n_in))
+
+
+def bias_activate(Z, b, activation):
+    """The forward pass's fused bias and activation ``A = f(Z + b)``, ``docs/math.md#forward-pass``.
+
+    C++ twin ``bias_activate`` (cpp/src/elementwise_impl.hpp) works in place and, on a sparse layer, sums the
+    columns of ``A`` in double on the way: here ``A.sum(axis=0)``, the ``act_sum`` of :func:`kl_sparsity`.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (m, n)
+        ``A_{l-1} W_l^T``, without the bias.
+    b : ndarray, shape (n,)
+    activation : str
+
+    Returns
+    -------
+    A : ndarray, shape (m, n)
+    """
+    return activate(activation, np.asarray(Z) + b)
+
+
+# ----------------------------------------------------------------------------------------- the sparsity penalty
+
+
+def kl_divergence(rho, rho_hat):
+    """``KL(rho || r) = rho log(rho / r) + (1 - rho) log((1 - rho) / (1 - r))`` elementwise over ``r = rho_hat``.
+
+    Infinite at ``r`` = 0 and 1: pass ``rho_hat`` (an ndarray of shape (n,)) through :func:`clip_rho_hat` first.
+    """
+    rho_hat = np.asarray(rho_hat)
+    return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+
+
+def clip_rho_hat(rho_hat):
+    """Clip mean activations (shape (n,)) into ``[eps, 1 - eps]``, eps the machine epsilon of their dtype.
+
+    ``docs/math.md#rho-hat-clipping``: saturated sigmoid units give ``rho_hat`` of exactly 0 or 1, where the KL
+    divergence and its derivative are infinite. The same clipped value goes into the cost and the deltas, so they
+    stay consistent; inside ``(eps, 1 - eps)`` the clip changes nothing.
+    """
+    rho_hat = np.asarray(rho_hat)
+    eps = np.finfo(rho_hat.dtype).eps
+    return np.clip(rho_hat, eps, 1 - eps)
+
+
+def kl_sparsity(act_sum, m, rho, beta):
+    """The KL penalty of one hidden layer from its column sums, ``docs/math.md#sparsity-penalty``.
+
+    C++ twin ``kl_sparsity`` (cpp/src/sparsity.cpp) gets the sums in double and clips with the network dtype's
+    eps; here both follow the dtype of ``act_sum``.
+
+    Parameters
+    ----------
+    act_sum : ndarray, shape (n,)
+        ``A_l.sum(axis=0)`` over m rows.
+    m : int
+    rho, beta : float
+        Sparsity target (``0 < rho < 1``) and weight of the penalty.
+
+    Returns
+    -------
+    cost : scalar
+        ``beta * sum_j KL(rho || r_j)``, ``r = clip_rho_hat(rho_hat)``.
+    rho_hat : ndarray, shape (n,)
+        ``act_sum / m``, unclipped, as the C++ stores it.
+    s : ndarray, shape (n,)
+        ``beta * (-rho / r + (1 - rho) / (1 - r)) / m``, what :func:`hidden_delta` adds to every row.
+    """
+    rho, beta = float(rho), float(beta)
+    rho_hat = np.asarray(act_sum) / m
+    r = clip_rho_hat(rho_hat)
+    return beta * np.sum(kl_divergence(rho, r)), rho_hat, beta * (-rho / r + (1 - rho) / (1 - r)) / m
+
+
+# ----------------------------------------------------------------------------- output layer and backpropagation
+
+
+def output_squared(Z, Y, b, activation, inv_m):
+    """The output layer's fused squared-error pass, ``docs/math.md#squared-error``.
+
+    C++ twin ``output_squared`` (cpp/src/elementwise_impl.hpp) writes ``D`` over ``Z`` and sums in double.
+
+    Parameters
+    ----------
+    Z, Y : ndarray, shape (m, n_L)
+        ``A_{L-1} W_L^T`` (without the bias) and the targets.
+    b : ndarray, shape (n_L,)
+    activation : str
+        Not softmax.
+    inv_m : float
+        ``1 / m`` of the whole batch.
+
+    Returns
+    -------
+    cost_sum : scalar
+        ``0.5 * sum_ik (a_ik - y_ik)^2`` for ``A = f(Z + b)``, not divided by m.
+    D, db : ndarray, shape (m, n_L) and (n_L,)
+        ``D_L = (A - Y) * f'(A) * inv_m`` and its column sums, the gradient of ``b_L``.
+    """
+    A = bias_activate(Z, b, activation)
+    diff = A - Y
+    D = diff * activation_derivative(activation, A) * inv_m
+    return 0.5 * np.sum(diff * diff), D, D.sum(axis=0)
+
+
+def output_softmax_ce(Z, Y, b, inv_m):
+    """The output layer's fused softmax and cross-entropy pass, ``docs/math.md#softmax-and-cross-entropy``.
+
+    C++ twin: ``output_softmax_ce`` (cpp/src/elementwise_impl.hpp).
+
+    Parameters
+    ----------
+    Z, b, inv_m
+        As in :func:`output_squared`.
+    Y : ndarray, shape (m, n_L), or integer ndarray, shape (m,)
+        Target distributions, or class labels in ``[0, n_L)`` standing for one-hot rows (not checked here).
+
+    Returns
+    -------
+    cost_sum : scalar
+        ``-sum_ik y_ik log a_ik``, not divided by m, with ``log a = (z - max) - log sum_j exp(z_j - max)`` row by
+        row for ``z = Z + b``; a zero target adds nothing (``0 log 0 = 0``).
+    D, db : ndarray, shape (m, n_L) and (n_L,)
+        ``D_L = (A - Y) * inv_m`` with ``A = exp(log a)``, and its column sums.
+    """
+    logp = _log_softmax(np.asarray(Z) + b)
+    Y = np.asarray(Y)
+    if Y.ndim == 1:  # labels: y_ik = [k == Y_i]
+        rows = np.arange(Y.shape[0])
+        D = np.exp(logp) * inv_m
+        D[rows, Y] -= inv_m
+        return -np.sum(logp[rows, Y]), D, D.sum(axis=0)
+    D = (np.exp(logp) - Y) * inv_m
+    return -np.sum(Y * logp, where=Y != 0), D, D.sum(axis=0)
+
+
+def hidden_delta(A, P, s, activation):
+    """A hidden layer's delta ``D_l = (P + s) * f'(A_l)``, ``docs/math.md#gradient-by-backpropagation``.
+
+    C++ twin ``hidden_delta`` (cpp/src/elementwise_impl.hpp) writes ``D`` over ``A`` and sums its columns.
+
+    Parameters
+    ----------
+    A, P : ndarray, shape (m, n)
+        The layer's activations ``A_l`` (f' is written in terms of them) and ``D_{l+1} W_{l+1}``.
+    s : ndarray, shape (n,), or None
+        :func:`kl_sparsity`'s ``s``, added to every row; None on a layer without the penalty.
+    activation : str
+        Not softmax.
+
+    Returns
+    -------
+    D : ndarray, shape (m, n)
+    """
+    return (P if s is None else P + s) * activation_derivative(activation, A)
+
+
+# ------------------------------------------------------------------------------------------- mini-batch updates
+
+
+def sgd_update(theta, grad, velocity, lr, momentum, nesterov):
+    """One SGD step with momentum, scikit-learn's form, ``docs/math.md#sgd-with-momentum``.
+
+    C++ twin ``sgd_update`` (cpp/src/optim.cpp) works in place; this returns new arrays. The scalars are taken as
+    Python floats, so float32 arrays are updated in float32, as in the C++.
+
+    Parameters
+    ----------
+    theta, grad, velocity : ndarray, shape (n,)
+        Parameters, the gradient at ``theta``, the velocity (zeros at the start).
+    lr, momentum : float
+        ``eta`` and ``mu``; ``mu = 0`` is plain gradient descent.
+    nesterov : bool
+        Step by ``mu v - eta g`` (with the new v) instead of ``v``.
+
+    Returns
+    -------
+    theta, velocity : ndarray, shape (n,)
+        ``theta + v`` (or the Nesterov step) and ``v = mu v - eta g``; for ``mu = 0``, ``theta - eta g`` and the
+        velocity given, untouched.
+    """
+    lr, momentum = float(lr), float(momentum)
+    if momentum == 0:
+        return theta - lr * grad, velocity
+    velocity = momentum * velocity - lr * grad
+    return theta + (momentum * velocity - lr * grad if nesterov else velocity), velocity
+
+
+def adam_update(theta, grad, m1, m2, t, lr, beta1, beta2, eps):
+    """One Adam step, scikit-learn's form (``eps`` added to ``sqrt(m2)``), ``docs/math.md#adam``.
+
+    C++ twin ``adam_update`` (cpp/src/optim.cpp) works in place; this returns new arrays. The step factor is a
+    Python float (double), the rest in the arrays' dtype, as in the C++.
+
+    Parameters
+    ----------
+    theta, grad, m1, m2 : ndarray, shape (n,)
+        Parameters, the gradient at ``theta``, the first and second moments (zeros at the start).
+    t : int
+        The number of this update, ``t >= 1``.
+    lr, beta1, beta2, eps : float
+
+    Returns
+    -------
+    theta, m1, m2 : ndarray, shape (n,)
+        ``theta - lr sqrt(1 - b2^t) / (1 - b1^t) * m1 / (sqrt(m2) + eps)`` with the new
+        ``m1 = b1 m1 + (1 - b1) g`` and ``m2 = b2 m2 + (1 - b2) g g``.
+    """
+    beta1, beta2, eps = float(beta1), float(beta2), float(eps)
+    step = float(lr) * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+    m1 = beta1 * m1 + (1 - beta1) * grad
+    m2 = beta2 * m2 + (1 - beta2) * grad * grad
+    return theta - step * m1 / (np.sqrt(m2) + eps), m1, m2

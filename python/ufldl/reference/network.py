@@ -1,0 +1,216 @@
+"""The whole network in plain NumPy: initial parameters, the forward pass, the cost and its gradient by
+backpropagation (written with the per-formula twins of :mod:`ufldl.reference.formulas`), and the tutorial's
+``sparseAutoencoderCost`` written out directly as a second, independent oracle. Conventions as in
+:mod:`ufldl.reference`.
+"""
+
+import math
+
+import numpy as np
+
+from ufldl.reference.formulas import (LOSSES, bias_activate, check_activation, clip_rho_hat, hidden_delta,
+                                      init_weights, kl_sparsity, output_softmax_ce, output_squared, sigmoid)
+
+__all__ = ["init_params", "forward", "cost_and_grad", "sparse_autoencoder_cost"]
+
+
+# ---------------------------------------------------------------------------------- parameters and forward pass
+
+
+def init_params(layer_sizes, rng, dtype=np.float64):
+    """The tutorial's initialisation: :func:`init_weights` layer by layer (``W_1`` first), zero biases.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``(n_0, n_1, ..., n_L)``, input size first.
+    rng : numpy.random.Generator
+    dtype : dtype, default float64
+
+    Returns
+    -------
+    weights, biases : list of ndarray
+        ``W_l`` of shape ``(n_l, n_{l-1})`` and zeros ``b_l`` of shape ``(n_l,)``, at index ``l - 1``.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    sizes = [int(n) for n in layer_sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"layer_sizes must hold at least two positive sizes; got {tuple(layer_sizes)}")
+    weights = [init_weights(n_in, n_out, rng).astype(dtype, copy=False) for n_in, n_out in zip(sizes, sizes[1:])]
+    return weights, [np.zeros(n, dtype=dtype) for n in sizes[1:]]
+
+
+def _check_network(weights, biases, activations):
+    if len(weights) == 0:
+        raise ValueError("weights must hold at least one layer; got 0")
+    if len(biases) != len(weights) or len(activations) != len(weights):
+        raise ValueError(f"expected one bias and one activation per weight layer ({len(weights)}); "
+                         f"got {len(biases)} biases and {len(activations)} activations")
+    for name in activations:
+        check_activation(name)
+
+
+def forward(weights, biases, activations, X):
+    """Forward pass through the whole network, :func:`bias_activate` layer by layer.
+
+    Parameters
+    ----------
+    weights, biases : list of ndarray
+        ``W_l`` of shape ``(n_l, n_{l-1})`` and ``b_l`` of shape ``(n_l,)``, at index ``l - 1``.
+    activations : sequence of str
+        One name from :data:`ACTIVATIONS` per weight layer.
+    X : ndarray, shape (m, n_0)
+
+    Returns
+    -------
+    A : list of ndarray
+        ``[A_0 = X, A_1, ..., A_L]``, ``A_l`` of shape ``(m, n_l)``.
+    """
+    _check_network(weights, biases, activations)
+    A = [np.asarray(X)]
+    for W, b, name in zip(weights, biases, activations):
+        A.append(bias_activate(A[-1] @ W.T, b, name))
+    return A
+
+
+# -------------------------------------------------------------------------------------------- cost and gradient
+
+
+def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, sparsity_layers, rho, beta):
+    """cost_and_grad's checks; returns X, Y, rho, beta, one lambda per weight layer and the sorted sparse layers."""
+    _check_network(weights, biases, activations)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+    if loss == "cross_entropy" and activations[-1] != "softmax":
+        raise ValueError(f"loss='cross_entropy' expects the last activation to be 'softmax'; got {activations[-1]!r}")
+    rho, beta = float(rho), float(beta)  # Python floats: float32 arrays stay float32 (NumPy scalars would promote)
+    n_layers = len(weights)
+    decays = [float(weight_decay)] * n_layers if np.ndim(weight_decay) == 0 else [float(d) for d in weight_decay]
+    if len(decays) != n_layers:
+        raise ValueError(f"weight_decay must be one number or one per weight layer ({n_layers}); got {len(decays)}")
+    sparse = sorted({int(l) for l in sparsity_layers})
+    if sparse and not (1 <= sparse[0] and sparse[-1] <= n_layers - 1):
+        raise ValueError(f"sparsity_layers must be hidden layers in 1..{n_layers - 1}; got {tuple(sparsity_layers)}")
+    if sparse and not 0 < rho < 1:
+        raise ValueError(f"rho must lie in (0, 1); got {rho}")
+    X, Y = np.asarray(X), np.asarray(Y)
+    m, shape = X.shape[0], (X.shape[0], weights[-1].shape[0])
+    if loss == "squared":
+        if Y.shape != shape:
+            raise ValueError(f"Y must have shape {shape}; got {Y.shape}")
+    elif Y.ndim == 1 and Y.shape[0] == m and np.issubdtype(Y.dtype, np.integer):
+        if Y.size and (Y.min() < 0 or Y.max() >= shape[1]):
+            raise ValueError(f"Y: integer labels must lie in [0, {shape[1]}); got values in [{Y.min()}, {Y.max()}]")
+    elif Y.shape != shape:
+        raise ValueError(f"Y must have shape {shape} (distributions) or ({m},) (integer labels); got shape {Y.shape} "
+                         f"of dtype {Y.dtype}")
+    return X, Y, rho, beta, decays, sparse
+
+
+def cost_and_grad(weights, biases, X, Y, activations, loss="squared", weight_decay=0.0, sparsity_layers=(),
+                  rho=0.01, beta=3.0):
+    """Cost J = J_data + J_decay + J_sparse and its gradient by backpropagation, ``docs/math.md#cost``.
+
+    Parameters
+    ----------
+    weights, biases : list of ndarray
+        ``W_l`` of shape ``(n_l, n_{l-1})`` and ``b_l`` of shape ``(n_l,)``, at index ``l - 1``.
+    X : ndarray, shape (m, n_0)
+    Y : ndarray, shape (m, n_L), or integer ndarray, shape (m,)
+        Targets (``Y = X`` for an autoencoder); with ``loss="cross_entropy"`` target distributions or integer
+        class labels in ``[0, n_L)``.
+    activations : sequence of str
+        One name from :data:`ACTIVATIONS` per weight layer.
+    loss : {"squared", "cross_entropy"}
+        ``"squared"``: ``J_data = (1/m) sum_i 0.5 ||a_L(i) - y(i)||^2``. ``"cross_entropy"``:
+        ``J_data = -(1/m) sum_ik y_ik log a_ik``, the last activation ``"softmax"``, ``log a`` a log-softmax.
+    weight_decay : float or sequence of float, default 0
+        lambda in ``J_decay = (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed, not divided by m), or one
+        lambda_l per weight layer: ``J_decay = sum_l (lambda_l / 2) ||W_l||_F^2``.
+    sparsity_layers : sequence of int, default ()
+        Hidden layers ``l`` in ``1..L-1`` whose ``A_l`` carry ``beta sum_j KL(rho || rho_hat_j)``, ``rho_hat`` the
+        column means of ``A_l``, clipped by :func:`clip_rho_hat`.
+    rho, beta : float, default 0.01 and 3
+        Sparsity target (``0 < rho < 1``) and weight of the penalty.
+
+    Returns
+    -------
+    cost : float
+        ``terms["data"] + terms["decay"] + terms["sparsity"]``.
+    grad_weights, grad_biases : list of ndarray
+        ``dJ/dW_l`` and ``dJ/db_l``, shapes as ``weights`` and ``biases``.
+    terms : dict
+        ``{"data": float, "decay": float, "sparsity": float}``.
+    """
+    X, Y, rho, beta, decays, sparse = _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay,
+                                                       sparsity_layers, rho, beta)
+    m, n_layers = X.shape[0], len(weights)
+    inv_m = 1.0 / m if m else math.inf
+    A = [X]  # forward through the hidden layers; the output pass adds b_L and applies f_L itself
+    for W, b, name in zip(weights[:-1], biases[:-1], activations[:-1]):
+        A.append(bias_activate(A[-1] @ W.T, b, name))
+    Z_L = A[-1] @ weights[-1].T
+    if loss == "squared":
+        data, D, db = output_squared(Z_L, Y, biases[-1], activations[-1], inv_m)
+    else:
+        data, D, db = output_softmax_ce(Z_L, Y, biases[-1], inv_m)
+    decay = sum(0.5 * lam * np.sum(W * W) for lam, W in zip(decays, weights))
+    sparsity, s = 0.0, {}  # s[l]: the sparsity term of hidden layer l, 1/m included
+    for l in sparse:
+        kl, _, s[l] = kl_sparsity(A[l].sum(axis=0), m, rho, beta)
+        sparsity += float(kl)
+
+    # Backpropagate: D and db hold D_l and its column sums while computing the gradients of layer l.
+    grad_weights, grad_biases = [None] * n_layers, [None] * n_layers
+    for l in range(n_layers, 0, -1):
+        grad_weights[l - 1] = D.T @ A[l - 1] + decays[l - 1] * weights[l - 1]
+        grad_biases[l - 1] = db
+        if l > 1:  # D_{l-1} = (D_l W_l + s_{l-1}) * f'_{l-1}
+            D = hidden_delta(A[l - 1], D @ weights[l - 1], s.get(l - 1), activations[l - 2])
+            db = D.sum(axis=0)
+    terms = {"data": float(data / m), "decay": float(decay), "sparsity": sparsity}
+    return terms["data"] + terms["decay"] + terms["sparsity"], grad_weights, grad_biases, terms
+
+
+def sparse_autoencoder_cost(W1, W2, b1, b2, X, weight_decay, rho, beta):
+    """The tutorial's ``sparseAutoencoderCost``, written out directly: a second oracle, independent of the above.
+
+    For the one-hidden-layer sigmoid-sigmoid autoencoder with ``Y = X``. Like the tutorial it works on
+    ``data = X^T``, one example per column, and divides by m at the end instead of folding it into the deltas.
+
+    Parameters
+    ----------
+    W1, W2 : ndarray, shapes (n_hidden, n_visible) and (n_visible, n_hidden)
+    b1, b2 : ndarray, shapes (n_hidden,) and (n_visible,)
+    X : ndarray, shape (m, n_visible)
+        Inputs, one example per row; also the targets.
+    weight_decay, rho, beta : float
+        lambda (``(lambda / 2)(||W1||^2 + ||W2||^2)``, not divided by m), ``sparsityParam`` and beta.
+
+    Returns
+    -------
+    cost : float
+    grads : tuple of ndarray
+        ``(W1grad, W2grad, b1grad, b2grad)``, shapes as the parameters.
+    """
+    weight_decay, rho, beta = float(weight_decay), float(rho), float(beta)
+    data = np.asarray(X).T
+    m = data.shape[1]
+
+    # Forward pass, one column per example.
+    a2 = sigmoid(W1 @ data + b1[:, None])
+    a3 = sigmoid(W2 @ a2 + b2[:, None])
+    rho_hat = clip_rho_hat(a2.mean(axis=1))
+    squared_error = 0.5 * np.sum((a3 - data) ** 2) / m
+    decay = 0.5 * weight_decay * (np.sum(W1**2) + np.sum(W2**2))
+    kl = beta * np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+    cost = float(squared_error) + float(decay) + float(kl)
+
+    # Backward pass, as in the tutorial's notes.
+    delta3 = -(data - a3) * a3 * (1 - a3)
+    sparsity_delta = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+    delta2 = (W2.T @ delta3 + sparsity_delta[:, None]) * a2 * (1 - a2)
+    W1grad = delta2 @ data.T / m + weight_decay * W1
+    W2grad = delta3 @ a2.T / m + weight_decay * W2
+    return cost, (W1grad, W2grad, delta2.sum(axis=1) / m, delta3.sum(axis=1) / m)
