@@ -35,6 +35,8 @@ constexpr int max_workers = 63;
 thread_local bool in_pool_job = false;  // this thread is running a part of a pool job
 thread_local int call_depth = 0;        // nesting of CoreCall on this thread
 thread_local bool pool_owner = false;   // this thread's outermost CoreCall took the pool
+class Pool;
+thread_local Pool* owned = nullptr;     // that pool (so that checks need not look it up)
 
 template <class Done>
 void spin_until(Done done) {
@@ -175,6 +177,7 @@ CoreCall::CoreCall() {
     const int others = p->active_calls.fetch_add(1, std::memory_order_acq_rel);
     if (others == 0 && p->owner_mutex.try_lock()) {
         pool_owner = true;
+        owned = p;
     }
 }
 
@@ -184,12 +187,19 @@ CoreCall::~CoreCall() {
     Pool* p = pool();
     if (pool_owner) {
         pool_owner = false;
+        owned = nullptr;
         p->owner_mutex.unlock();
     }
     p->active_calls.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 bool owns_pool() { return pool_owner && !in_pool_job; }
+
+bool pool_is_for_this_call() {
+    // Owned, and no other core call has started since: a call that arrives while this one runs works on a
+    // core of its own, so this one stops spreading new work over the pool (work already split finishes).
+    return owns_pool() && owned->active_calls.load(std::memory_order_relaxed) == 1;
+}
 
 void Barrier::arrive_and_wait() {
     const int generation = generation_.load(std::memory_order_acquire);
@@ -204,20 +214,20 @@ void Barrier::arrive_and_wait() {
 void install_blas_callback() { blas::set_threads_callback(&openblas_pool_callback); }
 
 int parts_for(long long elements) {
-    if (!owns_pool()) return 1;
+    if (!pool_is_for_this_call()) return 1;
     if (elements < 2 * min_elements_per_part) return 1;
     const long long by_size = elements / min_elements_per_part;
     return static_cast<int>(std::min<long long>({by_size, blas::num_threads(), max_parts}));
 }
 
 bool run_concurrently(int parts, PartTask task) {
-    if (!owns_pool()) return false;
+    if (!pool_is_for_this_call()) return false;
     pool()->run(parts, task);
     return true;
 }
 
 void parallel_parts(int parts, PartTask task) {
-    if (parts > 1 && owns_pool()) {
+    if (parts > 1 && pool_is_for_this_call()) {
         pool()->run(parts, task);
         return;
     }

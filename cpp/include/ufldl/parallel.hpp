@@ -47,15 +47,18 @@ private:
     bool outermost_ = false;
 };
 
-// Whether this thread owns the pool now (and is not running a part of a pool job).
+// Whether this thread owns the pool now (and is not running a part of a pool job): it may run jobs on it.
 bool owns_pool();
 
-// C(M x N) = alpha * op(A) * op(B) + beta * C, row-major: split over the pool's threads when this thread owns
-// it, else single-threaded.
+// Whether this thread should spread new work over the pool: it owns it and no other core call is running.
+bool pool_is_for_this_call();
+
+// C(M x N) = alpha * op(A) * op(B) + beta * C, row-major: split over the pool's threads when this call has
+// the pool to itself, else single-threaded.
 template <class T>
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb,
           T beta, T* C, int ldc) {
-    if (owns_pool())
+    if (pool_is_for_this_call())
         blas::gemm_pooled(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         blas::gemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
