@@ -1,4 +1,4 @@
-"""Benchmarks: the sparse autoencoder's cost and gradient (the UFLDL exercise's network, shared/spec/math.md).
+"""Benchmarks: the sparse autoencoder's cost and gradient (the UFLDL exercise's network, docs/math.md).
 
 Sigmoid hidden and output layers, ``Y = X``, rho = 0.01, beta = 3, lambda = 1e-4, a batch of m = 10,000
 examples drawn uniformly from [0.1, 0.9] (the range of the tutorial's normalised patches). One pytest-benchmark

@@ -1,6 +1,6 @@
 """Benchmarks: the tutorial's training, 400 iterations of L-BFGS on the 64-25-64 sparse autoencoder.
 
-The UFLDL exercise exactly (shared/spec/math.md): 10,000 patches of 8x8 pixels from the natural images
+The UFLDL exercise exactly (docs/math.md): 10,000 patches of 8x8 pixels from the natural images
 (``ufldl.datasets.sample_patches(load_natural_images(), 10000, 8, seed=0)``, then ``normalize_patches``),
 sigmoid hidden and output layers, ``Y = X``, rho = 0.01, beta = 3, lambda = 1e-4, float64, the same initial
 parameters for everyone (``ufldl.Network(..., seed=1)``), at most 400 iterations, 100 correction pairs. One

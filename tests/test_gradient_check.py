@@ -1,4 +1,4 @@
-"""Gradient checking (shared/spec/math.md, "Gradient checking"): the analytic gradient of every cost term,
+"""Gradient checking (docs/math.md, "Gradient checking"): the analytic gradient of every cost term,
 alone and together, agrees with central differences to better than 1e-9 in float64, on depths 1 to 4, for
 squared error and cross-entropy; and the checker itself passes the tutorial's self-test and fails a wrong
 gradient.

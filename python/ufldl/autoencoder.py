@@ -35,7 +35,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         J = (1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2 + (lambda/2) (||W1||^2 + ||W2||^2)
             + beta sum_j KL(rho || rho_hat_j),
 
-    ``rho_hat_j`` the mean activation of hidden unit j (the tutorial's cost; see ``shared/spec/math.md``).
+    ``rho_hat_j`` the mean activation of hidden unit j (the tutorial's cost; see ``docs/math.md``).
     ``transform`` gives the hidden activations (the learned features), ``inverse_transform`` decodes them.
 
     Parameters

@@ -1,7 +1,7 @@
 """Supervised scikit-learn estimators on the compiled networks: ``SoftmaxRegression`` (the tutorial's softmax
 exercise), ``NeuralNetClassifier`` and ``NeuralNetRegressor`` (its multi-layer networks).
 
-Every estimator minimises the tutorial's cost (``shared/spec/math.md``),
+Every estimator minimises the tutorial's cost (``docs/math.md``),
 
     J = J_data + (lambda / 2) sum_l ||W_l||_F^2,        lambda = ``weight_decay``,
 

@@ -1,7 +1,7 @@
 """Natural images and the patches the tutorial's sparse autoencoder learns from.
 
 The tutorial sampled 10,000 patches of 8x8 pixels from ten whitened natural images (Olshausen & Field's
-``IMAGES.mat``) and normalised them into [0.1, 0.9] for a sigmoid output layer (``shared/spec/math.md``, "The
+``IMAGES.mat``) and normalised them into [0.1, 0.9] for a sigmoid output layer (``docs/math.md``, "The
 tutorial's sparse autoencoder exercise"). Those images are not redistributable here; the two photographs that
 ship inside scikit-learn (``china.jpg`` and ``flower.jpg``) stand in for them, with no download at run time.
 

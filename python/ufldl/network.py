@@ -1,6 +1,6 @@
 """Dense feedforward networks whose cost and gradient come from the compiled core.
 
-The maths is ``shared/spec/math.md`` (the UFLDL tutorial's): one example per row, ``W_l`` of shape
+The maths is ``docs/math.md`` (the UFLDL tutorial's): one example per row, ``W_l`` of shape
 ``(n_l, n_{l-1})``, ``Z_l = A_{l-1} W_l^T + b_l``, ``A_l = f_l(Z_l)``, and
 
     J = J_data + (lambda / 2) sum_l ||W_l||_F^2 + beta sum_j KL(rho || rho_hat_j).

@@ -1,7 +1,7 @@
 """``ufldl demo``: the UFLDL tutorial's sparse-autoencoder exercise, end to end.
 
 Natural-image patches, a 64-25-64 sigmoid autoencoder with the KL sparsity penalty, 400 iterations of L-BFGS,
-and a picture of the 25 learned features (``shared/spec/math.md``, "The tutorial's sparse autoencoder
+and a picture of the 25 learned features (``docs/math.md``, "The tutorial's sparse autoencoder
 exercise").
 """
 

@@ -1,7 +1,7 @@
 """Full-batch optimisers on one flat parameter vector: L-BFGS, nonlinear conjugate gradient, gradient descent.
 
 Everything here works on a function ``fun(theta) -> (cost, grad)`` of a 1-D float64 vector ``theta`` (for a
-network, ``lambda theta: net.cost_and_grad(X, Y, theta)``), as ``shared/spec/math.md`` ("Optimisation")
+network, ``lambda theta: net.cost_and_grad(X, Y, theta)``), as ``docs/math.md`` ("Optimisation")
 describes: the tutorial trains its sparse autoencoder with at most 400 iterations of L-BFGS on the flat
 ``theta``. L-BFGS and CG are SciPy's (``scipy.optimize.minimize(..., jac=True)``, methods ``"L-BFGS-B"`` and
 ``"CG"``): this package adds no line search of its own, only the bookkeeping around them (loss history,
