@@ -310,7 +310,7 @@ def test_gil_is_released_during_the_kernel():
             X = np.random.default_rng(0).uniform(0.1, 0.9, size=(m, 256))
             start = time.perf_counter()
             net.cost_and_grad(X, X)
-            if time.perf_counter() - start > 0.15 or m >= 64000:
+            if time.perf_counter() - start > 0.25 or m >= 64000:  # a margin over the 0.1 s asserted below
                 break
             m *= 2
         ticks, duration = _counter_progress_during(lambda: net.cost_and_grad(X, X))
@@ -323,7 +323,7 @@ def test_gil_is_released_during_the_kernel():
     while True:
         start = time.perf_counter()
         sum(range(n))
-        if time.perf_counter() - start > 0.1 or n >= 10**9:
+        if time.perf_counter() - start > 0.25 or n >= 10**9:  # the same margin: a later run can be faster
             break
         n *= 2
     held_ticks, held_duration = _counter_progress_during(lambda: sum(range(n)))
