@@ -8,8 +8,6 @@ Function-level (lazy) imports count like module-level ones: a lazy import is sti
 import ast
 import pathlib
 
-import pytest
-
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "python" / "ufldl"
 
 # Bottom to top. A module's layer is that of the longest prefix listed here.

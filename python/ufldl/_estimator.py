@@ -6,8 +6,6 @@ import warnings
 
 import numpy as np
 
-from ufldl import io
-from ufldl._lib.validation import random_generator
 from ufldl.network_state import network_from_state, network_to_state
 from ufldl.optimize import SGD, Adam, NonFiniteError, TrainingInterrupted, train
 

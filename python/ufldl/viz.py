@@ -5,7 +5,6 @@ Only NumPy is needed to build the pictures (``tile_features``); writing them (``
 """
 
 import math
-import numbers
 import os
 
 import numpy as np
