@@ -40,7 +40,7 @@ def data():
 
 
 def network():
-    return ufldl.Network(SIZES, ACTS, loss="cross_entropy", weight_decay=LAMBDA, dtype=DTYPE, seed=1)
+    return ufldl.Network(SIZES, ACTS, loss="cross_entropy", weight_decay=LAMBDA, dtype=DTYPE, random_state=1)
 
 
 def cpp_epoch(net, X, y, order, velocity):

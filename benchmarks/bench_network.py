@@ -101,7 +101,7 @@ def problem(case):
     n, h, _ = case.sizes
     X = np.random.default_rng(DATA_SEED).uniform(0.1, 0.9, size=(M, n)).astype(case.dtype)
     net = ufldl.Network(list(case.sizes), activations="sigmoid", loss="squared", weight_decay=LAMBDA,
-                        sparsity=ufldl.KLSparsity(rho=RHO, beta=BETA), dtype=case.dtype, seed=NET_SEED)
+                        sparsity=ufldl.KLSparsity(rho=RHO, beta=BETA), dtype=case.dtype, random_state=NET_SEED)
     weights = [W.copy() for W in net.weights]
     biases = [b.copy() for b in net.biases]
     # The documented theta layout [W1, W2, b1, b2] is what split_flat() assumes to read ufldl's gradient.

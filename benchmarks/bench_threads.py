@@ -34,7 +34,7 @@ CASES = {
 
 def problem(name):
     sizes, m = CASES[name]
-    net = ufldl.Network(sizes, weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+    net = ufldl.Network(sizes, weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), random_state=0)
     X = np.random.default_rng(0).uniform(0.1, 0.9, size=(m, sizes[0]))
     return net, X, net.cost_and_grad(X, X)
 

@@ -1,9 +1,9 @@
 """Benchmarks: the tutorial's training, 400 iterations of L-BFGS on the 64-25-64 sparse autoencoder.
 
 The UFLDL exercise exactly (docs/math.md): 10,000 patches of 8x8 pixels from the natural images
-(``ufldl.datasets.sample_patches(load_natural_images(), 10000, 8, seed=0)``, then ``normalize_patches``),
+(``ufldl.datasets.sample_patches(load_natural_images(), 10000, 8, random_state=0)``, then ``normalize_patches``),
 sigmoid hidden and output layers, ``Y = X``, rho = 0.01, beta = 3, lambda = 1e-4, float64, the same initial
-parameters for everyone (``ufldl.Network(..., seed=1)``), at most 400 iterations, 100 correction pairs. One
+parameters for everyone (``ufldl.Network(..., random_state=1)``), at most 400 iterations, 100 correction pairs. One
 pytest-benchmark group, each row one whole training (a few seconds), 3 rounds:
 
 ``ufldl``
@@ -91,14 +91,15 @@ OUTCOMES = {}  # implementation -> Outcome of its last round, for the comparison
 
 @lru_cache(maxsize=None)
 def patches():
-    X = datasets.normalize_patches(datasets.sample_patches(datasets.load_natural_images(), M, 8, seed=DATA_SEED))
+    images = datasets.load_natural_images()
+    X = datasets.normalize_patches(datasets.sample_patches(images, M, 8, random_state=DATA_SEED))
     X.flags.writeable = False
     return X
 
 
 def network():
     return ufldl.Network(list(SIZES), activations="sigmoid", loss="squared", weight_decay=LAMBDA,
-                         sparsity=ufldl.KLSparsity(rho=RHO, beta=BETA), seed=NET_SEED)
+                         sparsity=ufldl.KLSparsity(rho=RHO, beta=BETA), random_state=NET_SEED)
 
 
 @lru_cache(maxsize=None)

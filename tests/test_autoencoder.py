@@ -49,7 +49,7 @@ def test_fit_trains_the_tutorial_cost(rng):
     assert net.sparsity == ufldl.KLSparsity(0.05, 3.0) and net.weight_decay == 1e-4
     # The same training by hand: ufldl.train on an identically initialised network.
     again = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0),
-                          seed=np.random.default_rng(0))
+                          random_state=np.random.default_rng(0))
     result = ufldl.train(again, X, X, "lbfgs", max_iter=200)
     assert np.array_equal(again.theta, net.theta)
     assert ae.loss_curve_ == result.loss_curve and ae.n_iter_ == result.n_iter
@@ -212,8 +212,8 @@ def test_interrupted_fit_warns_and_keeps_the_model(rng, monkeypatch):
 
 
 @pytest.mark.parametrize("params, exception, pattern", [
-    (dict(n_hidden=0), ValueError, "n_hidden must be >= 1; got 0"),
-    (dict(n_hidden=2.5), TypeError, "n_hidden must be an int >= 1; got float 2.5"),
+    (dict(n_hidden=0), ValueError, "n_hidden must be an integer >= 1; got 0"),
+    (dict(n_hidden=2.5), TypeError, "n_hidden must be an integer >= 1; got float 2.5"),
     (dict(rho=1.5), ValueError, "rho must be < 1.0; got 1.5"),
     (dict(beta=-1), ValueError, "beta must be >= 0.0; got -1.0"),
     (dict(activation="softmax"), ValueError, "activation must be one of"),

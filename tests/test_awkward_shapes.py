@@ -15,7 +15,7 @@ SPARSE = ufldl.KLSparsity(rho=0.1, beta=3.0)
 
 
 def _net(sizes, activations="sigmoid", loss="squared", dtype="float64", rng=None, **kwargs):
-    net = ufldl.Network(sizes, activations, loss=loss, dtype=dtype, seed=len(sizes), **kwargs)
+    net = ufldl.Network(sizes, activations, loss=loss, dtype=dtype, random_state=len(sizes), **kwargs)
     if rng is not None:
         randomize_biases(net, rng)
     return net
@@ -210,13 +210,13 @@ def test_grad_buffer_of_the_wrong_shape_or_layout_is_refused(problem):
 def test_batch_size_changes_match_fresh_networks(rng, dtype):
     config = dict(layer_sizes=[13, 7, 5, 13], activations=["sigmoid", "tanh", "sigmoid"], weight_decay=1e-3,
                   sparsity=ufldl.KLSparsity(0.1, 3.0, layers=(1,)), dtype=dtype)
-    net = ufldl.Network(**config, seed=3)
+    net = ufldl.Network(**config, random_state=3)
     randomize_biases(net, rng)
     for m in (5, 64, 3, 1, 200, 7, 64):  # grow, shrink, grow past every earlier size, shrink again
         X = rng.uniform(0, 1, size=(m, 13))
         cost, grad = net.cost_and_grad(X, X)
         acts = net.layer_activations(X)
-        fresh = ufldl.Network(**config, seed=0)
+        fresh = ufldl.Network(**config, random_state=0)
         fresh.theta = net.theta
         fresh_cost, fresh_grad = fresh.cost_and_grad(X, X)
         assert cost == fresh_cost, m
@@ -239,7 +239,7 @@ def _set_params(net, weights, biases):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_at_z_plus_minus_1000(dtype):
     # Output layer: Z = X W^T with entries exactly +-1000 and 0.
-    net = ufldl.Network([2, 3], "sigmoid", weight_decay=1e-3, dtype=dtype, seed=0)
+    net = ufldl.Network([2, 3], "sigmoid", weight_decay=1e-3, dtype=dtype, random_state=0)
     _set_params(net, [[[1000.0, 0.0], [-1000.0, 0.0], [1000.0, -1000.0]]], [[0.0, 0.0, 0.0]])
     X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.0]])
     Y = np.array([[0.0, 1.0, 0.5], [0.3, 0.3, 0.3], [1.0, 0.0, 0.0], [0.2, 0.9, 0.4]])
@@ -247,14 +247,14 @@ def test_sigmoid_at_z_plus_minus_1000(dtype):
     assert_matches_reference(net, X, Y)
 
     # Hidden layer saturated the same way, identity output.
-    deep = ufldl.Network([2, 3, 2], ["sigmoid", "identity"], dtype=dtype, seed=0)
+    deep = ufldl.Network([2, 3, 2], ["sigmoid", "identity"], dtype=dtype, random_state=0)
     _set_params(deep, [net.weights[0], [[0.5, -0.25, 1.0], [1.0, 1.0, -1.0]]], [[0.0, 0.0, 0.0], [0.1, -0.1]])
     assert_matches_reference(deep, X, np.linspace(-1, 1, 8).reshape(4, 2))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_softmax_at_logits_plus_minus_1000(dtype):
-    net = ufldl.Network([2, 3], "softmax", loss="cross_entropy", dtype=dtype, seed=0)
+    net = ufldl.Network([2, 3], "softmax", loss="cross_entropy", dtype=dtype, random_state=0)
     _set_params(net, [[[1000.0, 0.0], [-1000.0, 0.0], [0.0, 1000.0]]], [[0.0, 0.0, 0.0]])
     X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, -1.0]])
     # Rows 0 and 3 put the target on a class whose probability underflows to 0: log a must stay finite
@@ -278,7 +278,7 @@ def test_softmax_gradient_consistent_with_forward_at_large_logits(magnitude, dty
     """With one softmax layer, dJ/db = mean over rows of (A - Y): the probabilities the gradient uses must be
     the ones ``forward`` returns. Every logit here is exact (+-magnitude or 0), and so are the probabilities
     (0, 1/2 or 1), so a stable softmax gets them to within an ulp whatever the magnitude."""
-    net = ufldl.Network([2, 3], "softmax", loss="cross_entropy", dtype=dtype, seed=0)
+    net = ufldl.Network([2, 3], "softmax", loss="cross_entropy", dtype=dtype, random_state=0)
     _set_params(net, [[[magnitude, 0.0], [-magnitude, 0.0], [0.0, magnitude]]], [[0.0, 0.0, 0.0]])
     X = np.array([[1.0, 1.0], [0.0, -1.0], [1.0, 0.0]])
     labels = np.array([0, 1, 0])
@@ -298,7 +298,7 @@ def test_saturated_hidden_units_with_sparsity(rng, m, dtype):
     [eps, 1 - eps] (eps of the dtype), so the reference runs in the network's dtype here."""
     rho, beta = 0.05, 3.0
     net = ufldl.Network([16, 6, 16], ["sigmoid", "identity"], weight_decay=1e-4,
-                        sparsity=ufldl.KLSparsity(rho, beta), dtype=dtype, seed=1)
+                        sparsity=ufldl.KLSparsity(rho, beta), dtype=dtype, random_state=1)
     signs = np.array([1, -1, 1, -1, -1, 1])[:, None]
     net.weights[0][...] = signs * rng.uniform(0.8, 1.2, size=(6, 16))  # |Z| >= 16 * 80 * 0.8 > 1000
     net.weights[1][...] = rng.uniform(-0.1, 0.1, size=(16, 6))
@@ -337,7 +337,7 @@ BLOCKED_CASES = [(name, labels) for name, config in BLOCKED.items()
 
 @pytest.mark.parametrize("name, labels", BLOCKED_CASES)
 def test_output_layer_in_row_blocks(rng, name, labels):
-    net = ufldl.Network(**BLOCKED[name], dtype="float64", seed=3)
+    net = ufldl.Network(**BLOCKED[name], dtype="float64", random_state=3)
     randomize_biases(net, rng)
     m = 1100
     X = rng.uniform(-1, 1, size=(m, net.layer_sizes[0]))
@@ -360,7 +360,7 @@ SHARDED = {
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("config", SHARDED.values(), ids=SHARDED.keys())
 def test_batch_split_into_shards(rng, config, dtype, threads):
-    net = ufldl.Network(**config, dtype=dtype, seed=5)
+    net = ufldl.Network(**config, dtype=dtype, random_state=5)
     randomize_biases(net, rng)
     m = 3001  # odd, so the shards differ in size
     X = rng.uniform(-1, 1, size=(m, net.layer_sizes[0]))

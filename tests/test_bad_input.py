@@ -35,7 +35,7 @@ def make_net(kind):
         "ce_relu_wd0": dict(layer_sizes=[4, 3, 3], activations="relu", loss="cross_entropy"),
         "ce_float32": dict(layer_sizes=[4, 3, 3], loss="cross_entropy", dtype="float32"),
     }
-    net = ufldl.Network(**specs[kind], seed=0)
+    net = ufldl.Network(**specs[kind], random_state=0)
     for b in net.biases:  # nonzero biases: a bias slot must count like any other parameter
         b[...] = 0.1
     return net
@@ -437,7 +437,7 @@ NETWORK_CASES = [
 @pytest.mark.parametrize(("kwargs", "exc", "name", "received"), NETWORK_CASES,
                          ids=["-".join(f"{k}={v!r}" for k, v in kw.items()) for kw, *_ in NETWORK_CASES])
 def test_bad_network_arguments(kwargs, exc, name, received):
-    assert_refused(exc, name, received, lambda: ufldl.Network(**kwargs, seed=0))
+    assert_refused(exc, name, received, lambda: ufldl.Network(**kwargs, random_state=0))
 
 
 @pytest.mark.parametrize(("sparsity", "exc", "received"), [

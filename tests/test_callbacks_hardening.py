@@ -26,7 +26,7 @@ class Boom(Exception):
 def problem(rng, dtype="float64"):
     X = rng.uniform(0.1, 0.9, size=(120, 10))
     net = ufldl.Network([10, 4, 10], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.1, 3.0), dtype=dtype,
-                        seed=0)
+                        random_state=0)
     return net, X
 
 

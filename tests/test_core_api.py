@@ -12,7 +12,7 @@ FLAGS = [False, True, False]
 
 
 def sparse_net(dtype=np.float64):
-    return ufldl.Network(SIZES, weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.05, 3.0), dtype=dtype, seed=0)
+    return ufldl.Network(SIZES, weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.05, 3.0), dtype=dtype, random_state=0)
 
 
 def data(rng, dtype=np.float64, m=40):

@@ -73,7 +73,7 @@ def coded_images():
 def test_sample_patches_are_windows_of_the_images_and_uniform_over_images():
     images = coded_images()
     p = 5
-    patches = datasets.sample_patches(images, n_patches=4000, patch_size=p, seed=3)
+    patches = datasets.sample_patches(images, n_patches=4000, patch_size=p, random_state=3)
     assert patches.shape == (4000, p * p) and patches.dtype == np.float64
     which = (patches[:, 0] // 1e6).astype(int)
     rows = ((patches[:, 0] % 1e6) // 1e3).astype(int)
@@ -92,10 +92,10 @@ def test_sample_patches_are_windows_of_the_images_and_uniform_over_images():
 
 def test_sample_patches_seeding():
     images = coded_images()
-    a = datasets.sample_patches(images, 100, 4, seed=7)
-    np.testing.assert_array_equal(a, datasets.sample_patches(images, 100, 4, seed=7))
-    np.testing.assert_array_equal(a, datasets.sample_patches(images, 100, 4, seed=np.random.default_rng(7)))
-    assert not np.array_equal(a, datasets.sample_patches(images, 100, 4, seed=8))
+    a = datasets.sample_patches(images, 100, 4, random_state=7)
+    np.testing.assert_array_equal(a, datasets.sample_patches(images, 100, 4, random_state=7))
+    np.testing.assert_array_equal(a, datasets.sample_patches(images, 100, 4, random_state=np.random.default_rng(7)))
+    assert not np.array_equal(a, datasets.sample_patches(images, 100, 4, random_state=8))
 
 
 def test_sample_patches_bad_input():
@@ -110,8 +110,8 @@ def test_sample_patches_bad_input():
         datasets.sample_patches(images[0], 10, 4)
     with pytest.raises(ValueError, match=r"images\[0\] must be 2-D"):
         datasets.sample_patches([np.zeros((10, 10, 3))], 10, 4)
-    with pytest.raises(TypeError, match="seed"):
-        datasets.sample_patches(images, 10, 4, seed=1.5)
+    with pytest.raises(TypeError, match="random_state"):
+        datasets.sample_patches(images, 10, 4, random_state=1.5)
 
 
 def test_load_natural_images():

@@ -27,12 +27,12 @@ from ufldl.diagnostics import feature_stats
 @pytest.fixture(scope="module")
 def demo_patches():
     images = datasets.whiten_images(datasets.downsample_images(datasets.load_natural_images(), 3), f0=0.3)
-    return datasets.normalize_patches(datasets.sample_patches(images, 10000, 8, seed=0))
+    return datasets.normalize_patches(datasets.sample_patches(images, 10000, 8, random_state=0))
 
 
 def trained(X, beta, seed=0):
     net = ufldl.Network([64, 25, 64], weight_decay=1e-4,
-                        sparsity=ufldl.KLSparsity(0.01, beta) if beta else None, seed=seed)
+                        sparsity=ufldl.KLSparsity(0.01, beta) if beta else None, random_state=seed)
     initial = net.weights[0].copy()
     ufldl.train(net, X, X, "lbfgs", max_iter=400)
     return net, initial

@@ -63,7 +63,8 @@ def _assert_gradient_ok(net, X, Y, eps=EPS):
 @pytest.mark.parametrize("depth, loss, term", CASES)
 def test_each_term(rng, depth, loss, term):
     weight_decay, sparsity = TERMS[term]
-    net = ufldl.Network(SIZES[depth], "sigmoid", loss=loss, weight_decay=weight_decay, sparsity=sparsity, seed=depth)
+    net = ufldl.Network(SIZES[depth], "sigmoid", loss=loss, weight_decay=weight_decay, sparsity=sparsity,
+                        random_state=depth)
     X, Y = _problem(rng, net)
     terms = net.cost_terms(X, Y)
     assert (terms["decay"] > 0) == (weight_decay > 0)
@@ -95,7 +96,7 @@ def test_hidden_activations(rng, hidden, depth, loss):
     seeds = iter(range(1000))
 
     def make_net():
-        return ufldl.Network(sizes, activations, loss=loss, weight_decay=LAMBDA, seed=next(seeds))
+        return ufldl.Network(sizes, activations, loss=loss, weight_decay=LAMBDA, random_state=next(seeds))
 
     net, X, Y = _relu_safe(rng, make_net)
     if hidden == "relu":
@@ -111,7 +112,7 @@ def test_squared_error_outputs(rng, output):
 
     def make_net():
         return ufldl.Network([5, 4, 3], ["sigmoid", output], weight_decay=LAMBDA, sparsity=SPARSITY,
-                             seed=next(seeds))
+                             random_state=next(seeds))
 
     net, X, Y = _relu_safe(rng, make_net)
     _assert_gradient_ok(net, X, Y)
@@ -120,7 +121,7 @@ def test_squared_error_outputs(rng, output):
 @pytest.mark.parametrize("layers", [(1,), (3,), (1, 3)])
 def test_deep_mixed_with_sparse_layers(rng, layers):
     net = ufldl.Network([4, 5, 4, 3, 3], ["sigmoid", "tanh", "sigmoid", "softmax"], loss="cross_entropy",
-                        weight_decay=LAMBDA, sparsity=ufldl.KLSparsity(0.2, 2.0, layers=layers), seed=11)
+                        weight_decay=LAMBDA, sparsity=ufldl.KLSparsity(0.2, 2.0, layers=layers), random_state=11)
     X, _ = _problem(rng, net)
     labels = rng.integers(0, 3, size=X.shape[0])
     _assert_gradient_ok(net, X, labels)
@@ -129,7 +130,7 @@ def test_deep_mixed_with_sparse_layers(rng, layers):
 def test_tutorial_sparse_autoencoder_default_eps(rng):
     """The spec's reference point: the tutorial's sparse autoencoder at its initial weights (biases 0, data in
     [0.1, 0.9], rho = 0.01, lambda = 1e-4, beta = 3) passes with the default eps = 1e-4, typically ~1e-11."""
-    net = ufldl.Network([8, 5, 8], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+    net = ufldl.Network([8, 5, 8], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), random_state=0)
     X = rng.uniform(0.1, 0.9, size=(20, 8))
     diff = ufldl.check_gradient(lambda th: net.cost_and_grad(X, X, th), net.theta)
     assert 0 < diff < LIMIT
@@ -152,8 +153,8 @@ def _difference(net_on, net_off, X, Y):
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
 def test_decay_term_alone(rng, depth):
-    on = ufldl.Network(SIZES[depth], "sigmoid", weight_decay=LAMBDA, seed=depth)
-    off = ufldl.Network(SIZES[depth], "sigmoid", weight_decay=0.0, seed=depth)
+    on = ufldl.Network(SIZES[depth], "sigmoid", weight_decay=LAMBDA, random_state=depth)
+    off = ufldl.Network(SIZES[depth], "sigmoid", weight_decay=0.0, random_state=depth)
     X, Y = _problem(rng, on)
     fun = _difference(on, off, X, Y)
     diff = ufldl.check_gradient(fun, on.theta, 1e-4)
@@ -174,7 +175,7 @@ def test_decay_term_alone(rng, depth):
 def test_sparsity_term_alone(rng, depth, layers, loss):
     def make(beta):
         return ufldl.Network(SIZES[depth], "sigmoid", loss=loss, weight_decay=LAMBDA,
-                             sparsity=ufldl.KLSparsity(0.1, beta, layers=layers), seed=depth)
+                             sparsity=ufldl.KLSparsity(0.1, beta, layers=layers), random_state=depth)
 
     on, off = make(3.0), make(0.0)
     X, Y = _problem(rng, on)
@@ -214,7 +215,7 @@ def test_wrong_gradient_is_caught():
 
 @pytest.mark.parametrize("corruption", ["scaled", "one-entry", "swapped-blocks"])
 def test_wrong_network_gradient_is_caught(rng, corruption):
-    net = ufldl.Network([5, 4, 3], "sigmoid", weight_decay=LAMBDA, sparsity=SPARSITY, seed=2)
+    net = ufldl.Network([5, 4, 3], "sigmoid", weight_decay=LAMBDA, sparsity=SPARSITY, random_state=2)
     X, Y = _problem(rng, net)
     n_w1 = net.weights[0].size
 
@@ -236,7 +237,7 @@ def test_wrong_network_gradient_is_caught(rng, corruption):
 def test_per_layer_decay(rng, decays):
     """One lambda per weight layer (the tutorial's fine-tuning decays only the softmax layer)."""
     net = ufldl.Network(SIZES[3], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=decays,
-                        sparsity=SPARSITY, seed=3)
+                        sparsity=SPARSITY, random_state=3)
     assert net.weight_decay == decays
     X, Y = _problem(rng, net)
     _assert_gradient_ok(net, X, Y)
@@ -248,8 +249,9 @@ def test_per_layer_decay(rng, decays):
     assert_matches_reference(net, X, Y)
     # Equal lambdas are the scalar setting exactly.
     same = ufldl.Network(SIZES[3], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=[LAMBDA] * 3,
-                         seed=3)
-    scalar = ufldl.Network(SIZES[3], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=LAMBDA, seed=3)
+                         random_state=3)
+    scalar = ufldl.Network(SIZES[3], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=LAMBDA,
+                           random_state=3)
     assert same.cost_and_grad(X, Y)[0] == scalar.cost_and_grad(X, Y)[0]
 
 

@@ -46,7 +46,7 @@ NETWORKS = {
 
 
 def make_net(name, seed=0):
-    net = ufldl.Network(**NETWORKS[name], seed=seed)
+    net = ufldl.Network(**NETWORKS[name], random_state=seed)
     rng = np.random.default_rng(seed + 1)
     for b in net.biases:  # nonzero biases: every slot of theta must survive the trip
         b[...] = rng.uniform(-0.5, 0.5, size=b.shape)
@@ -217,7 +217,7 @@ def test_subclass_saves_as_its_registered_base(tmp_path):
     class MyNetwork(ufldl.Network):
         pass
 
-    net = MyNetwork([4, 3, 4], seed=0)
+    net = MyNetwork([4, 3, 4], random_state=0)
     uio.save(net, tmp_path / "sub.npz")
     assert_same_network(uio.load(tmp_path / "sub.npz"), net)
 

@@ -176,7 +176,7 @@ def test_estimator_network_with_edited_layer_sizes(tmp_path, rng):
 
 def test_edited_header_is_caught_by_the_checksum(tmp_path):
     path = tmp_path / "net.npz"
-    ufldl.save(ufldl.Network([6, 3, 6], seed=0), path)
+    ufldl.save(ufldl.Network([6, 3, 6], random_state=0), path)
     with zipfile.ZipFile(path) as zf:
         members = {name: zf.read(name) for name in zf.namelist()}
     raw = members[HEADER + ".npy"]
@@ -188,7 +188,7 @@ def test_edited_header_is_caught_by_the_checksum(tmp_path):
 
 def test_rewritten_header_is_caught_by_the_checksum(tmp_path):
     path = tmp_path / "net.npz"
-    ufldl.save(ufldl.Network([6, 3, 6], seed=0), path)
+    ufldl.save(ufldl.Network([6, 3, 6], random_state=0), path)
     with np.load(path, allow_pickle=False) as npz:
         fields, theta = json.loads(npz[HEADER].tobytes()), npz["theta"]
     fields["meta"]["weight_decay"] = 0.5  # re-serialised: the checksum record is no longer as written
@@ -199,7 +199,7 @@ def test_rewritten_header_is_caught_by_the_checksum(tmp_path):
 
 
 def test_saved_header_and_checksum_follow_the_docstring(tmp_path):
-    net = ufldl.Network([6, 3, 6], seed=0)
+    net = ufldl.Network([6, 3, 6], random_state=0)
     path = tmp_path / "net.npz"
     ufldl.save(net, path)
     with np.load(path, allow_pickle=False) as npz:
@@ -402,7 +402,7 @@ def name_max(directory):
 def test_long_file_names(tmp_path, name):
     if len(os.fsencode(name)) > name_max(tmp_path):
         pytest.skip("this file system has shorter names")
-    net = ufldl.Network([4, 3, 4], seed=0)
+    net = ufldl.Network([4, 3, 4], random_state=0)
     path = tmp_path / name
     ufldl.save(net, path)
     assert [p.name for p in tmp_path.iterdir()] == [name]
@@ -420,7 +420,7 @@ def test_path_naming_no_file(tmp_path, monkeypatch, path, pattern):
     cwd.mkdir()
     monkeypatch.chdir(cwd)
     with pytest.raises(ValueError, match=pattern):
-        ufldl.save(ufldl.Network([4, 3, 4], seed=0), path)
+        ufldl.save(ufldl.Network([4, 3, 4], random_state=0), path)
     assert [p.name for p in tmp_path.iterdir()] == ["cwd"]  # nothing next to the working directory
     assert list(cwd.iterdir()) == []
 
@@ -434,7 +434,7 @@ def test_temporary_file_name_is_short(tmp_path, monkeypatch):
         return real_open(name, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", spy)
-    ufldl.save(ufldl.Network([4, 3, 4], seed=0), tmp_path / ("n" * 200))
+    ufldl.save(ufldl.Network([4, 3, 4], random_state=0), tmp_path / ("n" * 200))
     monkeypatch.undo()
     temporaries = [p for p in created if p.parent == tmp_path]
     assert len(temporaries) == 1 and re.fullmatch(r"\.ufldl-[0-9a-f]{16}\.tmp", temporaries[0].name)

@@ -19,7 +19,7 @@ RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 2e-4}
 
 
 def autoencoder(dtype="float64", **kwargs):
-    config = dict(weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.05, 3.0), dtype=dtype, seed=0)
+    config = dict(weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.05, 3.0), dtype=dtype, random_state=0)
     config.update(kwargs)
     return ufldl.Network([16, 5, 16], **config)
 
@@ -92,7 +92,7 @@ def test_run_equals_a_python_loop_with_the_same_seed(rng, rule, dtype):
 
 
 def test_softmax_labels(rng):
-    net = ufldl.Network([16, 8, 4], ["tanh", "softmax"], "cross_entropy", weight_decay=1e-4, seed=0)
+    net = ufldl.Network([16, 8, 4], ["tanh", "softmax"], "cross_entropy", weight_decay=1e-4, random_state=0)
     X = rng.normal(size=(150, 16))
     y = (X[:, 0] > 0).astype(int) + 2 * (X[:, 1] > 0)
     want_theta, want_losses = python_loop(net, X, y, "adam", 2, 25, seed=1, lr=0.01)
@@ -104,7 +104,7 @@ def test_softmax_labels(rng):
 # 64-25-64 with 1,000-row batches: two shards on two threads, which must share the running estimate.
 @pytest.mark.parametrize("n, h, m, batch_size", [(16, 5, 203, 20), (64, 25, 2000, 1000)])
 def test_running_rho_hat_equals_a_python_loop(rng, n, h, m, batch_size):
-    net = ufldl.Network([n, h, n], weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.05, 3.0), seed=0)
+    net = ufldl.Network([n, h, n], weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.05, 3.0), random_state=0)
     X = patches(rng, m=m, n=n)
     want_theta, want_losses = python_loop(net, X, X, "sgd", 2, batch_size, seed=3, lr=0.05, decay=0.9)
     result = ufldl.train_minibatch(net, X, X, ufldl.SGD(0.05), batch_size=batch_size, max_epochs=2,
@@ -151,7 +151,8 @@ def test_running_rho_hat_lets_single_examples_vary(rng):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("optimizer", [
     ufldl.SGD(0.1, momentum=0.0), ufldl.SGD(0.1, momentum=0.9, nesterov=False), ufldl.SGD(0.1),
-    ufldl.Adam(0.01), ufldl.SGD(0.2, schedule="invscaling", power_t=0.25), ufldl.Adam(0.01, schedule="adaptive"),
+    ufldl.Adam(0.01), ufldl.SGD(0.2, lr_schedule="invscaling", power_t=0.25),
+    ufldl.Adam(0.01, lr_schedule="adaptive"),
 ], ids=repr)
 def test_every_optimiser_lowers_the_cost(rng, optimizer, dtype):
     net = autoencoder(dtype)
@@ -226,7 +227,7 @@ def test_shuffle_false_keeps_the_order(rng):
 def test_invscaling_follows_scikit_learn(rng):
     X = patches(rng, m=100)
     net = autoencoder()
-    result = ufldl.train_minibatch(net, X, X, ufldl.SGD(0.1, schedule="invscaling", power_t=0.5),
+    result = ufldl.train_minibatch(net, X, X, ufldl.SGD(0.1, lr_schedule="invscaling", power_t=0.5),
                                    batch_size=25, max_epochs=3, random_state=0)
     assert result.learning_rates == pytest.approx([0.1, 0.1 / 101 ** 0.5, 0.1 / 201 ** 0.5])
 
@@ -243,7 +244,7 @@ def test_tol_stops_after_n_iter_no_change_epochs(rng):
 def test_adaptive_divides_the_rate_by_five_then_stops(rng):
     X = patches(rng, m=100)
     net = autoencoder()
-    result = ufldl.train_minibatch(net, X, X, ufldl.SGD(1e-4, schedule="adaptive"), batch_size=25,
+    result = ufldl.train_minibatch(net, X, X, ufldl.SGD(1e-4, lr_schedule="adaptive"), batch_size=25,
                                    max_epochs=100, tol=1e3, n_iter_no_change=2)
     rates = result.learning_rates
     assert rates[:3] == [1e-4] * 3 and rates[3] == pytest.approx(2e-5)
@@ -358,7 +359,7 @@ def test_keyboard_interrupt_keeps_the_best_epoch_with_early_stopping(rng):
 
 def test_non_finite_cost_names_the_epoch_and_keeps_finite_parameters(rng):
     # A linear output with a huge learning rate diverges within the first epoch.
-    net = ufldl.Network([4, 3, 4], ["tanh", "identity"], seed=0)
+    net = ufldl.Network([4, 3, 4], ["tanh", "identity"], random_state=0)
     X = rng.normal(size=(64, 4))
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ufldl.NonFiniteError) as info:
         ufldl.train_minibatch(net, X, X, ufldl.SGD(1e3, momentum=0.0), batch_size=1, max_epochs=5, random_state=0)
@@ -371,7 +372,7 @@ def test_non_finite_cost_names_the_epoch_and_keeps_finite_parameters(rng):
 
 def overflowing():
     """A float32 network whose gradients are in the hundreds (inputs of size 100, a linear output)."""
-    net = ufldl.Network([16, 5, 16], ["tanh", "identity"], dtype="float32", seed=0)
+    net = ufldl.Network([16, 5, 16], ["tanh", "identity"], dtype="float32", random_state=0)
     X = (100 * np.random.default_rng(1).normal(size=(40, 16))).astype(np.float32)
     return net, X
 
@@ -446,7 +447,7 @@ def test_bad_arguments_are_refused(rng, kwargs, exception, pattern):
     (lambda: ufldl.SGD(learning_rate=0.0), ValueError, "learning_rate must be > 0.0; got 0.0"),
     (lambda: ufldl.SGD(momentum=1.0), ValueError, "momentum must be < 1.0; got 1.0"),
     (lambda: ufldl.SGD(nesterov=1), TypeError, "nesterov must be True or False"),
-    (lambda: ufldl.SGD(schedule="cosine"), ValueError, "schedule must be one of"),
+    (lambda: ufldl.SGD(lr_schedule="cosine"), ValueError, "lr_schedule must be one of"),
     (lambda: ufldl.Adam(beta_2=1.0), ValueError, "beta_2 must be < 1.0; got 1.0"),
     (lambda: ufldl.Adam(epsilon=0.0), ValueError, "epsilon must be > 0.0; got 0.0"),
 ])
@@ -473,7 +474,7 @@ def test_an_optimiser_bound_to_another_network_is_refused(rng):
     X = patches(rng, m=20)
     opt = ufldl.Adam()
     ufldl.train_minibatch(autoencoder(), X, X, opt, max_epochs=1)
-    other = ufldl.Network([16, 7, 16], seed=0)
+    other = ufldl.Network([16, 7, 16], random_state=0)
     with pytest.raises(ValueError, match=r"optimizer holds state for 181 float64 parameters; the network has "
                                          r"247 float64 parameters \(call optimizer.reset\(\)"):
         ufldl.train_minibatch(other, X, X, opt, max_epochs=1)

@@ -62,7 +62,7 @@ def _data(rng, net, m, labels=False):
 def test_one_hidden_layer(rng, hidden, output, weight_decay, sparsity, dtype):
     out_act, loss, labels = output
     kwargs = dict(activations=[hidden, out_act], loss=loss, weight_decay=weight_decay, sparsity=sparsity,
-                  dtype=dtype, seed=3)
+                  dtype=dtype, random_state=3)
     if sparsity is not None and hidden != "sigmoid":
         with pytest.raises(ValueError, match="sigmoid"):
             ufldl.Network(SIZES, **kwargs)
@@ -77,7 +77,7 @@ def test_one_hidden_layer(rng, hidden, output, weight_decay, sparsity, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_labels_equal_one_hot(rng, dtype):
-    net = randomize_biases(ufldl.Network([4, 6, 3], "tanh", loss="cross_entropy", dtype=dtype, seed=1), rng)
+    net = randomize_biases(ufldl.Network([4, 6, 3], "tanh", loss="cross_entropy", dtype=dtype, random_state=1), rng)
     X = rng.normal(size=(9, 4))
     labels = rng.integers(0, 3, size=9)
     cost_l, grad_l = net.cost_and_grad(X, labels)
@@ -93,7 +93,7 @@ def test_labels_equal_one_hot(rng, dtype):
                                               ("softmax", "cross_entropy")])
 def test_no_hidden_layer(rng, activation, loss, weight_decay, dtype):
     net = randomize_biases(ufldl.Network([6, 5], activation, loss=loss, weight_decay=weight_decay, dtype=dtype,
-                                         seed=4), rng)
+                                         random_state=4), rng)
     X, Y = _data(rng, net, M)
     assert_matches_reference(net, X, Y)
     with pytest.raises(ValueError, match="hidden layer"):
@@ -126,7 +126,7 @@ DEEP = {
 @pytest.mark.parametrize("weight_decay", DECAYS, ids=("nodecay", "decay"))
 @pytest.mark.parametrize("config", DEEP.values(), ids=DEEP.keys())
 def test_deep_mixed(rng, config, weight_decay, dtype):
-    net = randomize_biases(ufldl.Network(**config, weight_decay=weight_decay, dtype=dtype, seed=5), rng)
+    net = randomize_biases(ufldl.Network(**config, weight_decay=weight_decay, dtype=dtype, random_state=5), rng)
     X, Y = _data(rng, net, 13)
     _, _, terms = assert_matches_reference(net, X, Y)
     assert (terms["sparsity"] > 0) == (config["sparsity"] is not None)
@@ -149,7 +149,7 @@ def test_sparsity_layers_validated():
 def test_sparse_autoencoder_matches_tutorial_formulation(rng, rho, beta, weight_decay, dtype):
     """64-25-64 sigmoid autoencoder, Y = X, data in [0.1, 0.9]: the tutorial's sparseAutoencoderCost."""
     net = ufldl.Network([64, 25, 64], weight_decay=weight_decay, sparsity=ufldl.KLSparsity(rho, beta),
-                        dtype=dtype, seed=0)
+                        dtype=dtype, random_state=0)
     randomize_biases(net, rng, 0.1)
     X = rng.uniform(0.1, 0.9, size=(100, 64))
     X_net = X.astype(dtype).astype(np.float64)  # the values the network computes on
@@ -169,7 +169,7 @@ def test_sparse_autoencoder_matches_tutorial_formulation(rng, rho, beta, weight_
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_theta_argument_leaves_net_theta_alone(rng, dtype):
     net = ufldl.Network([5, 4, 3], ["sigmoid", "identity"], weight_decay=1e-3,
-                        sparsity=ufldl.KLSparsity(0.1, 3.0), dtype=dtype, seed=7)
+                        sparsity=ufldl.KLSparsity(0.1, 3.0), dtype=dtype, random_state=7)
     X, Y = rng.uniform(size=(8, 5)), rng.uniform(size=(8, 3))
     before = net.theta.copy()
     other = rng.uniform(-0.5, 0.5, size=net.n_params)
@@ -185,7 +185,7 @@ def test_theta_argument_leaves_net_theta_alone(rng, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_weights_and_biases_are_views_into_theta(rng, dtype):
-    net = ufldl.Network([4, 3, 2], "tanh", weight_decay=1e-2, dtype=dtype, seed=8)
+    net = ufldl.Network([4, 3, 2], "tanh", weight_decay=1e-2, dtype=dtype, random_state=8)
     X, Y = rng.uniform(-1, 1, size=(6, 4)), rng.uniform(-0.5, 0.5, size=(6, 2))
     for arr in net.weights + net.biases:
         assert np.shares_memory(arr, net.theta)
@@ -213,8 +213,8 @@ def test_weights_and_biases_are_views_into_theta(rng, dtype):
 @pytest.mark.parametrize("seed", [0, 1, 12345])
 def test_seed_gives_reference_init(seed):
     sizes = [7, 5, 3, 4]
-    net = ufldl.Network(sizes, seed=seed)
-    again = ufldl.Network(sizes, seed=seed)
+    net = ufldl.Network(sizes, random_state=seed)
+    again = ufldl.Network(sizes, random_state=seed)
     np.testing.assert_array_equal(net.theta, again.theta)
     weights, biases = reference.init_params(sizes, np.random.default_rng(seed))
     np.testing.assert_array_equal(net.theta, pack(weights, biases))
@@ -223,15 +223,15 @@ def test_seed_gives_reference_init(seed):
         r = np.sqrt(6) / np.sqrt(n_in + n_out + 1)
         assert np.all(np.abs(W) <= r)
     # A Generator is accepted as the seed too; a different seed gives different weights.
-    np.testing.assert_array_equal(ufldl.Network(sizes, seed=np.random.default_rng(seed)).theta, net.theta)
-    assert not np.array_equal(ufldl.Network(sizes, seed=seed + 1).theta, net.theta)
+    np.testing.assert_array_equal(ufldl.Network(sizes, random_state=np.random.default_rng(seed)).theta, net.theta)
+    assert not np.array_equal(ufldl.Network(sizes, random_state=seed + 1).theta, net.theta)
 
 
 @pytest.mark.parametrize("seed", [0, 99])
 def test_float32_init_is_float64_init_cast(seed):
     sizes = [9, 6, 9]
-    net64 = ufldl.Network(sizes, dtype="float64", seed=seed)
-    net32 = ufldl.Network(sizes, dtype="float32", seed=seed)
+    net64 = ufldl.Network(sizes, dtype="float64", random_state=seed)
+    net32 = ufldl.Network(sizes, dtype="float32", random_state=seed)
     assert net32.theta.dtype == np.float32 and net64.theta.dtype == np.float64
     np.testing.assert_array_equal(net32.theta, net64.theta.astype(np.float32))
     weights, biases = reference.init_params(sizes, np.random.default_rng(seed), dtype=np.float32)
@@ -241,7 +241,7 @@ def test_float32_init_is_float64_init_cast(seed):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_layer_ranges_match_the_reference(rng, dtype):
     sizes = [7, 5, 3, 4]
-    net = ufldl.Network(sizes, ["sigmoid", "tanh", "relu"], dtype=dtype, seed=2)
+    net = ufldl.Network(sizes, ["sigmoid", "tanh", "relu"], dtype=dtype, random_state=2)
     X = rng.normal(size=(11, 7)).astype(dtype)
     full = net.layer_activations(X)
     tol = tolerance(dtype).act
@@ -262,22 +262,23 @@ def test_layer_ranges_match_the_reference(rng, dtype):
 
 
 def test_mean_activations_in_blocks_equal_one_pass(rng, monkeypatch):
-    from ufldl import network as network_module
+    from ufldl.network import derived
 
-    net = ufldl.Network([6, 5, 4, 6], seed=0)
+    net = ufldl.Network([6, 5, 4, 6], random_state=0)
     X = rng.normal(size=(103, 6))
     want = [A.mean(axis=0) for A in net.layer_activations(X)[:-1]]
-    monkeypatch.setattr(network_module, "_MEAN_BLOCK_ELEMENTS", 50)  # blocks of 10 rows
+    monkeypatch.setattr(derived, "_MEAN_BLOCK_ELEMENTS", 50)  # blocks of 10 rows
     for got, expected in zip(net.mean_activations(X), want):
         np.testing.assert_allclose(got, expected, rtol=1e-13)
-    assert ufldl.Network([6, 6], seed=0).mean_activations(X) == []
+    assert ufldl.Network([6, 6], random_state=0).mean_activations(X) == []
 
 
 def test_pickle_rebuilds_the_engine(rng):
     import copy
     import pickle
 
-    net = ufldl.Network([6, 4, 6], weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.1, 2.0), dtype="float32", seed=0)
+    net = ufldl.Network([6, 4, 6], weight_decay=1e-3, sparsity=ufldl.KLSparsity(0.1, 2.0), dtype="float32",
+                        random_state=0)
     X = rng.uniform(size=(9, 6)).astype(np.float32)
     for again in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
         assert repr(again) == repr(net) and np.array_equal(again.theta, net.theta)

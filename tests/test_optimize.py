@@ -25,7 +25,7 @@ from .helpers import SEED
 def sparse_autoencoder(rng, m=200):
     """The tutorial's sparse autoencoder, scaled down: 16-5-16, m examples in [0.1, 0.9]."""
     X = rng.uniform(0.1, 0.9, size=(m, 16))
-    net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+    net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), random_state=0)
     return net, X
 
 
@@ -131,7 +131,7 @@ def test_float32_network_trains(rng):
     # back.
     X = rng.uniform(0.1, 0.9, size=(200, 16)).astype(np.float32)
     net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), dtype="float32",
-                        seed=0)
+                        random_state=0)
     result = minimize(lambda t: net.cost_and_grad(X, X, t), net.theta, max_iter=50)
     assert result.theta.dtype == np.float64
     assert result.cost < 0.05 * result.initial_cost
@@ -164,7 +164,7 @@ def test_softmax_regression_matches_scipy(rng):
     m, n, k = 300, 10, 4
     X = rng.normal(size=(m, n))
     y = rng.integers(0, k, size=m)
-    net = ufldl.Network([n, k], activations="softmax", loss="cross_entropy", weight_decay=1e-2, seed=1)
+    net = ufldl.Network([n, k], activations="softmax", loss="cross_entropy", weight_decay=1e-2, random_state=1)
 
     def fun(theta):
         return net.cost_and_grad(X, y, theta)

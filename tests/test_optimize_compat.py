@@ -28,7 +28,7 @@ def test_the_package_exports_the_training_layer():
 def test_optimiser_state_has_meaningful_names_over_the_saved_ones():
     X = np.random.default_rng(0).uniform(0.1, 0.9, size=(40, 6))
     for opt in (ufldl.SGD(0.05), ufldl.Adam(0.01)):
-        net = ufldl.Network([6, 3, 6], seed=0)
+        net = ufldl.Network([6, 3, 6], random_state=0)
         ufldl.train_minibatch(net, X, X, opt, batch_size=10, max_epochs=2, random_state=0)
         _, arrays = opt.state_dict()
         assert set(arrays) == {"state1", "state2"}

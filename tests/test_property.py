@@ -274,7 +274,7 @@ def rounding_scales(net, X, Y, theta=None):
 def _build(case, rng):
     net = ufldl.Network(case["layer_sizes"], case["activations"], loss=case["loss"],
                         weight_decay=case["weight_decay"], sparsity=case["sparsity"], dtype=case["dtype"],
-                        seed=int(rng.integers(2**31)))
+                        random_state=int(rng.integers(2**31)))
     randomize_biases(net, rng)
     theta = None
     if case["theta"] != "own":

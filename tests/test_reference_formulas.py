@@ -86,7 +86,7 @@ def test_twins_compose_to_cost_and_grad_and_the_core(rng, config):
 
     # The compiled core, which chains the C++ twins the same way.
     sparsity = ufldl.KLSparsity(RHO, BETA, layers=sparse) if sparse else None
-    net = ufldl.Network(sizes, activations, loss, weight_decay=decay, sparsity=sparsity, seed=0)
+    net = ufldl.Network(sizes, activations, loss, weight_decay=decay, sparsity=sparsity, random_state=0)
     net.theta = pack(weights, biases)
     cost_core, grad_core = net.cost_and_grad(X, Y)
     assert_close(cost_core, cost, TOL, what="core cost")
@@ -275,7 +275,7 @@ def test_init_weights_is_the_networks_initialisation(seed):
     rng = np.random.default_rng(seed)
     drawn = [reference.init_weights(n_in, n_out, rng) for n_in, n_out in zip(sizes, sizes[1:])]
     weights, biases = reference.init_params(sizes, np.random.default_rng(seed))
-    net = ufldl.Network(sizes, seed=seed)
+    net = ufldl.Network(sizes, random_state=seed)
     for W, W_params, W_net, (n_in, n_out) in zip(drawn, weights, net.weights, zip(sizes, sizes[1:])):
         assert W.dtype == np.float64 and W.shape == (n_out, n_in)
         assert np.abs(W).max() <= np.sqrt(6) / np.sqrt(n_in + n_out + 1)

@@ -131,7 +131,7 @@ def test_finetuning_cost_gradient_tutorial_case(decay):
     lam = 0.01
     decays = [lam] * 3 if decay == "all" else [0.0, 0.0, lam]
     net = ufldl.Network([4, 3, 5, 2], ["sigmoid", "sigmoid", "softmax"], "cross_entropy", weight_decay=decays,
-                        seed=0)
+                        random_state=0)
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(5, 4))
     y = rng.integers(0, 2, size=5)

@@ -38,13 +38,13 @@ def assert_same_result(actual, desired, dtype, what):
 def sparse_autoencoder(dtype="float64"):
     """The tutorial's 64-25-64 sparse autoencoder (rho = 0.01, lambda = 1e-4, beta = 3)."""
     return ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), dtype=dtype,
-                         seed=0)
+                         random_state=0)
 
 
 def softmax_net(dtype="float64"):
     """Three weight layers ending in softmax + cross-entropy, with nonzero biases."""
     net = ufldl.Network([50, 40, 30, 10], activations=["sigmoid", "tanh", "softmax"], loss="cross_entropy",
-                        weight_decay=1e-4, dtype=dtype, seed=1)
+                        weight_decay=1e-4, dtype=dtype, random_state=1)
     rng = np.random.default_rng(2)
     for b in net.biases:
         b[...] = rng.uniform(-0.3, 0.3, size=b.shape)
@@ -302,7 +302,7 @@ def _counter_progress_during(call):
 
 @pytest.mark.skipif(not getattr(sys, "_is_gil_enabled", lambda: True)(), reason="free-threaded Python: no GIL")
 def test_gil_is_released_during_the_kernel():
-    net = ufldl.Network([256, 256, 256], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0), seed=0)
+    net = ufldl.Network([256, 256, 256], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0), random_state=0)
     with ufldl.blas_threads(1):  # the kernel on one core, the counting thread on the other
         # A batch large enough that one call takes > 100 ms on this machine.
         m, X = 2000, None
@@ -342,7 +342,7 @@ import threadpoolctl
 import ufldl
 
 variant, seconds = sys.argv[1], float(sys.argv[2])
-net = ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+net = ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), random_state=0)
 X = np.random.default_rng(0).uniform(0.1, 0.9, size=(2000, 64))
 expected = net.cost_and_grad(X, X)
 stop = time.monotonic() + seconds
@@ -437,7 +437,7 @@ def test_more_pool_threads_than_parts_of_a_job():
     # Jobs of 2, 3 and 4 parts back to back on a pool of 4 threads (more than this machine's cores): a worker
     # with no part in a job must still be done with that job before the next is posted (ThreadSanitizer found
     # a worker reading the job's part count while the owner wrote the next one's). Results equal 1 thread.
-    net = ufldl.Network([8, 6, 2], activations="tanh", seed=0)
+    net = ufldl.Network([8, 6, 2], activations="tanh", random_state=0)
     batches = [np.random.default_rng(m).normal(size=(m, 8)) for m in (4200, 7000, 12000)]
     targets = [np.random.default_rng(m + 1).normal(size=(m, 2)) for m in (4200, 7000, 12000)]
     with ufldl.blas_threads(1):

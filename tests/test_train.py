@@ -8,7 +8,7 @@ import ufldl
 
 def problem(rng):
     X = rng.uniform(0.1, 0.9, size=(120, 10))
-    net = ufldl.Network([10, 4, 10], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.1, 3.0), seed=0)
+    net = ufldl.Network([10, 4, 10], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.1, 3.0), random_state=0)
     return net, X
 
 
@@ -61,7 +61,7 @@ def test_bad_options_are_named(rng, solver, kwargs, exception, pattern):
 
 
 def test_non_finite_leaves_the_last_finite_parameters(rng):
-    net = ufldl.Network([4, 3, 4], ["identity", "identity"], seed=0)
+    net = ufldl.Network([4, 3, 4], ["identity", "identity"], random_state=0)
     X = 100 * rng.normal(size=(30, 4))
     with np.errstate(all="ignore"), pytest.raises(ufldl.NonFiniteError) as info:
         ufldl.train(net, X, X, "gd", learning_rate=1.0, max_iter=100)

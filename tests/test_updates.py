@@ -86,7 +86,7 @@ CASES = {
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_cpp_epoch_equals_python_loop(rng, case, dtype):
     config, rule, nesterov = case
-    net = ufldl.Network(**config, dtype=dtype, seed=0)
+    net = ufldl.Network(**config, dtype=dtype, random_state=0)
     m, batch_size = 203, 32  # the last batch is smaller
     X = rng.uniform(0.1, 0.9, size=(m, 16)).astype(dtype)
     Y = rng.integers(0, 4, size=m) if net.loss == "cross_entropy" else X
@@ -119,7 +119,7 @@ def test_cpp_epoch_equals_python_loop(rng, case, dtype):
 
 def test_epoch_stops_before_a_non_finite_update(rng):
     # An identity output with a huge learning rate diverges within a few batches.
-    net = ufldl.Network([4, 3, 4], activations=["tanh", "identity"], seed=0)
+    net = ufldl.Network([4, 3, 4], activations=["tanh", "identity"], random_state=0)
     X = rng.normal(size=(64, 4))
     order = np.arange(64, dtype=np.int64)
     state = np.zeros(net.n_params)
@@ -131,7 +131,7 @@ def test_epoch_stops_before_a_non_finite_update(rng):
 
 
 def test_epoch_refuses_bad_order(rng):
-    net = ufldl.Network([4, 3, 4], seed=0)
+    net = ufldl.Network([4, 3, 4], random_state=0)
     X = rng.uniform(size=(10, 4))
     state = np.zeros(net.n_params)
     with pytest.raises(ValueError, match=r"order must hold row indices in \[0, 10\), got 10 at index 3"):

@@ -18,9 +18,9 @@ from ufldl.io import load, save  # noqa: E402
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted  # noqa: E402
 from ufldl.optimize import OptimizeResult, minimize  # noqa: E402
 from ufldl.optimize import SGD, Adam, MinibatchResult, train, train_minibatch  # noqa: E402
-from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder  # noqa: E402
-from ufldl.stacked import StackedAutoencoder  # noqa: E402
-from ufldl.classifiers import NeuralNetClassifier, NeuralNetRegressor, SoftmaxRegression  # noqa: E402
+from ufldl import estimators  # noqa: E402
+from ufldl.estimators import (AutoencoderCollapseWarning, NeuralNetClassifier, NeuralNetRegressor,  # noqa: E402
+                              SoftmaxRegression, SparseAutoencoder, StackedAutoencoder)
 
 __all__ = [
     "ACTIVATIONS",
@@ -49,6 +49,7 @@ __all__ = [
     "check_gradient",
     "datasets",
     "diagnostics",
+    "estimators",
     "io",
     "load",
     "minimize",

@@ -19,6 +19,7 @@ import numbers
 
 import numpy as np
 
+from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.validation import integer, random_generator
 
 __all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_images", "sample_patches",
@@ -152,7 +153,8 @@ def downsample_images(images, factor):
     return out
 
 
-def sample_patches(images, n_patches=10000, patch_size=8, seed=None):
+@renamed_keyword("seed", "random_state")
+def sample_patches(images, n_patches=10000, patch_size=8, random_state=None):
     """Square patches cut at random from random images, as the tutorial's ``sampleIMAGES``.
 
     Each patch picks an image uniformly at random, then a top-left corner uniformly among the positions where
@@ -166,8 +168,9 @@ def sample_patches(images, n_patches=10000, patch_size=8, seed=None):
         Number of patches m, >= 1.
     patch_size : int, default 8
         Side p of the square patches, >= 1.
-    seed : int, numpy.random.Generator or None, default None
-        Source of the positions; the same seed gives the same patches on every machine.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Source of the positions; the same int gives the same patches on every machine. Formerly ``seed``
+        (still accepted, with a FutureWarning, until ufldl 0.3).
 
     Returns
     -------
@@ -182,7 +185,7 @@ def sample_patches(images, n_patches=10000, patch_size=8, seed=None):
             raise ValueError(
                 f"images[{i}] has shape {image.shape}, smaller than patch_size {patch_size} in some direction"
             )
-    rng = random_generator(seed, "seed")
+    rng = random_generator(random_state, "random_state")
 
     which = rng.integers(len(images), size=n_patches)
     row_ends = np.array([image.shape[0] - patch_size + 1 for image in images])

@@ -18,11 +18,10 @@ import warnings
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ufldl.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder
-from ufldl.classifiers import SoftmaxRegression
+from ufldl._lib.deprecation import renamed_keyword
 from ufldl.datasets import load_digits
+from ufldl.estimators import AutoencoderCollapseWarning, SoftmaxRegression, SparseAutoencoder, StackedAutoencoder
 from ufldl.preprocessing import ZCAWhitening
-from ufldl.stacked import StackedAutoencoder
 
 __all__ = ["TUTORIAL_MNIST", "softmax_on_pixels", "self_taught", "stacked", "SELF_TAUGHT_SETTINGS"]
 
@@ -40,13 +39,21 @@ SELF_TAUGHT_SETTINGS = (
 )
 
 
-def _split(X, y, seed=0):
+def _split(X, y, random_state=0):
     """Half for training, half for testing, stratified."""
-    return train_test_split(X, y, test_size=0.5, random_state=seed, stratify=y)
+    return train_test_split(X, y, test_size=0.5, random_state=random_state, stratify=y)
 
 
-def softmax_on_pixels(seed=0, max_iter=100):
+@renamed_keyword("seed", "random_state")
+def softmax_on_pixels(random_state=0, max_iter=100):
     """Softmax regression (lambda 1e-4, L-BFGS, ``max_iter`` iterations, the tutorial's) on raw pixels.
+
+    Parameters
+    ----------
+    random_state : int
+        The split (formerly ``seed``).
+    max_iter : int
+        L-BFGS iterations.
 
     Returns
     -------
@@ -54,13 +61,14 @@ def softmax_on_pixels(seed=0, max_iter=100):
         ``accuracy`` on the held-out half and ``seconds`` of training.
     """
     X, y = load_digits()
-    X_train, X_test, y_train, y_test = _split(X, y, seed)
+    X_train, X_test, y_train, y_test = _split(X, y, random_state)
     start = time.perf_counter()
     clf = SoftmaxRegression(weight_decay=1e-4, max_iter=max_iter).fit(X_train, y_train)
     return {"accuracy": clf.score(X_test, y_test), "seconds": time.perf_counter() - start}
 
 
-def self_taught(settings=SELF_TAUGHT_SETTINGS, seed=0, max_iter=400, softmax_max_iter=100):
+@renamed_keyword("seed", "random_state")
+def self_taught(settings=SELF_TAUGHT_SETTINGS, random_state=0, max_iter=400, softmax_max_iter=100):
     """Self-taught learning as the tutorial splits it.
 
     Parameters
@@ -68,8 +76,8 @@ def self_taught(settings=SELF_TAUGHT_SETTINGS, seed=0, max_iter=400, softmax_max
     settings : sequence of (int, float, float, float or None)
         ``(n_hidden, rho, lambda, zca_epsilon)`` per run; beta is 3. With a ZCA epsilon the inputs are
         ZCA-whitened (fitted on the unlabelled digits) and the autoencoder has a linear decoder.
-    seed : int
-        The split and the autoencoder's initial weights.
+    random_state : int
+        The split and the autoencoder's initial weights (formerly ``seed``).
 
     Returns
     -------
@@ -79,7 +87,7 @@ def self_taught(settings=SELF_TAUGHT_SETTINGS, seed=0, max_iter=400, softmax_max
     """
     X, y = load_digits()
     unlabelled = X[y >= 5]
-    X_train, X_test, y_train, y_test = _split(X[y < 5], y[y < 5], seed)
+    X_train, X_test, y_train, y_test = _split(X[y < 5], y[y < 5], random_state)
     raw = SoftmaxRegression(1e-4, max_iter=softmax_max_iter).fit(X_train, y_train).score(X_test, y_test)
     runs = []
     for n_hidden, rho, lam, epsilon in settings:
@@ -92,7 +100,7 @@ def self_taught(settings=SELF_TAUGHT_SETTINGS, seed=0, max_iter=400, softmax_max
             inputs = tuple(zca.transform(A) for A in (unlabelled, X_train, X_test))
             decoder = "linear"
         ae = SparseAutoencoder(n_hidden, rho=rho, beta=3.0, weight_decay=lam, decoder=decoder, max_iter=max_iter,
-                               random_state=seed)
+                               random_state=random_state)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", AutoencoderCollapseWarning)
             ae.fit(inputs[0])

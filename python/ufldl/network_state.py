@@ -47,7 +47,7 @@ def network_from_state(meta, arrays):
             raise ValueError(f"meta 'sparsity' must be null or {{rho, beta, layers}}; got {sparsity!r}")
         sparsity = KLSparsity(sparsity["rho"], sparsity["beta"], sparsity["layers"])
     net = Network(meta["layer_sizes"], meta["activations"], meta["loss"], meta["weight_decay"], sparsity,
-                  meta["dtype"], seed=0)
+                  meta["dtype"], random_state=0)
     # Written into the existing buffer (weights and biases stay views of it), without the setter's
     # finiteness check: the parameters come back as they were saved, NaN included.
     net.theta[...] = arrays["theta"]

@@ -1,6 +1,6 @@
 """The private base of the package: loading the compiled core, its thread pools, the one vocabulary of input
-checks, and the errors and warnings every layer raises. Every other module may import from here; nothing here
-imports from the rest of the package.
+checks, the errors and warnings every layer raises, and the FutureWarning of a renamed argument. Every other
+module may import from here; nothing here imports from the rest of the package.
 
 Importing this package loads the OpenBLAS that the compiled core links to, then the core itself.
 """

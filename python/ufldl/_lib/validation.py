@@ -5,6 +5,7 @@ network's dtype and to C order here (a copy only when needed), so the compiled c
 the layout it assumes.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -101,6 +102,16 @@ def integer(value, name, low=1):
     if value < low:
         raise ValueError(f"{name} must be an integer >= {low}; got {value}")
     return int(value)
+
+
+def patience(value, name="n_iter_no_change"):
+    """Return ``value`` as an int >= 1, or ``math.inf`` (never stop for want of progress: scikit-learn's MLP
+    accepts ``n_iter_no_change=np.inf``)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and value == math.inf:
+        return math.inf
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= 1 or numpy.inf; got {type(value).__name__} {value!r}")
+    return integer(value, name, 1)
 
 
 def flag(value, name):

@@ -100,7 +100,7 @@ def prepare_patches(args, parser, say):
             images = datasets.downsample_images(images, args.downsample)
         if args.whiten:
             images = datasets.whiten_images(images, f0=args.f0)
-        patches = datasets.sample_patches(images, args.n_patches, args.patch_size, seed=args.seed)
+        patches = datasets.sample_patches(images, args.n_patches, args.patch_size, random_state=args.seed)
     except ValueError as exc:
         parser.error(f"{exc} (after --downsample {args.downsample}: images of shape "
                      f"{', '.join(str(tuple(image.shape)) for image in images)})")
@@ -184,7 +184,7 @@ def run(args, parser):
     n_pixels = args.patch_size ** 2
     layer_sizes = [n_pixels, args.hidden, n_pixels]
     net = ufldl.Network(layer_sizes, activations="sigmoid", weight_decay=args.weight_decay,
-                        sparsity=ufldl.KLSparsity(args.rho, args.beta), seed=args.seed)
+                        sparsity=ufldl.KLSparsity(args.rho, args.beta), random_state=args.seed)
     say(f"network: {'-'.join(map(str, layer_sizes))} sigmoid, rho {args.rho}, beta {args.beta}, "
         f"lambda {args.weight_decay}; L-BFGS, at most {args.max_iter} iterations, "
         f"{ufldl.blas_info()['num_threads']} BLAS threads")

@@ -68,7 +68,7 @@ def run(args, parser):
     activations = args.activations.split(",") if "," in args.activations else args.activations
     sparsity = ufldl.KLSparsity(args.rho, args.beta) if args.beta > 0 else None
     try:
-        net = ufldl.Network(args.layers, activations, args.loss, args.weight_decay, sparsity, seed=args.seed)
+        net = ufldl.Network(args.layers, activations, args.loss, args.weight_decay, sparsity, random_state=args.seed)
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
     rng = np.random.default_rng(args.seed)

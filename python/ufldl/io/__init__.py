@@ -89,7 +89,7 @@ Examples
 --------
 >>> import pathlib, tempfile, ufldl
 >>> from ufldl.io import load, save
->>> net = ufldl.Network([8, 3, 8], sparsity=ufldl.KLSparsity(0.05, 3.0), seed=0)
+>>> net = ufldl.Network([8, 3, 8], sparsity=ufldl.KLSparsity(0.05, 3.0), random_state=0)
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.npz"
 >>> save(net, path)
 >>> again = load(path)

@@ -12,7 +12,7 @@ Use
 >>> import numpy as np, ufldl
 >>> from ufldl.optimize import minimize
 >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(200, 16))
->>> net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+>>> net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), random_state=0)
 >>> result = minimize(lambda theta: net.cost_and_grad(X, X, theta), net.theta, max_iter=50)
 >>> net.theta = result.theta
 >>> len(result.loss_curve) == result.n_iter
@@ -26,7 +26,7 @@ import numpy as np
 import scipy.optimize
 
 from ufldl._lib.threads import isolated_blas
-from ufldl._lib.validation import first_non_finite, flag, integer, numeric_array, real_scalar
+from ufldl._lib.validation import first_non_finite, flag, integer, numeric_array, patience, real_scalar
 from ufldl.optimize.fullbatch_run import VERBOSE_EVERY, FullBatchRun, relative_decrease
 
 __all__ = ["METHODS", "minimize"]
@@ -164,6 +164,8 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
         ``"lbfgs"``: SciPy's L-BFGS-B without bounds, ``max_corrections`` pairs of memory (the tutorial used
         minFunc's L-BFGS, memory 100). ``"cg"``: SciPy's nonlinear conjugate gradient (Polak-Ribiere, strong
         Wolfe line search). ``"gd"``: batch gradient descent ``theta <- theta - learning_rate * grad``.
+        Called ``method`` as in ``scipy.optimize.minimize``, whose role this function plays; :func:`ufldl.train`
+        and the estimators, which follow scikit-learn, call the same choice ``solver``.
     max_iter : int, default 400
         Maximum number of iterations (the tutorial's 400), >= 1. An L-BFGS or CG iteration may evaluate
         ``fun`` more than once (line search); a gradient-descent iteration evaluates it once.
@@ -191,7 +193,7 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
         ``"lbfgs"`` only: the number of correction pairs L-BFGS keeps (SciPy's ``maxcor``), >= 1.
     learning_rate : float, default 0.1
         ``"gd"`` only: the step size alpha, > 0.
-    n_iter_no_change : int, default 10
+    n_iter_no_change : int or numpy.inf, default 10
         ``"gd"`` only: consecutive iterations without a relative improvement above ``tol`` that end the run,
         >= 1.
     blas_isolation : bool, default True
@@ -275,7 +277,7 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     verbose = integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
     max_corrections = integer(max_corrections, "max_corrections", 1)
     learning_rate = real_scalar(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
-    n_iter_no_change = integer(n_iter_no_change, "n_iter_no_change", 1)
+    n_iter_no_change = patience(n_iter_no_change, "n_iter_no_change")
     blas_isolation = flag(blas_isolation, "blas_isolation")
     theta0 = _as_theta0(theta0)
 

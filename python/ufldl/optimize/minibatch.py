@@ -10,7 +10,7 @@ Use
 ---
 >>> import numpy as np, ufldl
 >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(500, 16))
->>> net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0), seed=0)
+>>> net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0), random_state=0)
 >>> result = ufldl.train_minibatch(net, X, X, ufldl.Adam(learning_rate=0.01), batch_size=50, max_epochs=20,
 ...                                random_state=0)
 >>> result.n_iter, len(result.loss_curve), result.n_updates
@@ -36,7 +36,7 @@ import numpy as np
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
 from ufldl._lib.threads import isolated_blas
-from ufldl._lib.validation import flag, integer, random_generator, real_scalar
+from ufldl._lib.validation import flag, integer, patience, random_generator, real_scalar
 from ufldl.network import Network
 from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_view
 from ufldl.optimize.minibatch_run import MinibatchRun
@@ -74,9 +74,9 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
     tol : float, default 1e-4
         Improvement threshold, >= 0: an epoch "improves" when the training loss falls below the best so far
         minus ``tol`` (or, with validation, the score rises above the best plus ``tol``).
-    n_iter_no_change : int, default 10
-        Stop after this many epochs in a row without improvement (with the ``"adaptive"`` schedule, divide
-        the learning rate by 5 instead, until it reaches 1e-6).
+    n_iter_no_change : int or numpy.inf, default 10
+        Stop after this many epochs in a row without improvement (with the optimiser's ``lr_schedule="adaptive"``,
+        divide the learning rate by 5 instead, until it reaches 1e-6).
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the data (or use ``validation_data``), score it after every
         epoch, stop when the score stops improving, and keep the parameters of the best epoch.
@@ -200,7 +200,7 @@ def _checked_settings(net, optimizer, max_epochs, shuffle, tol, n_iter_no_change
         raise TypeError(f"net must be a ufldl.Network; got {type(net).__name__}")
     opt = as_optimizer(optimizer)
     max_epochs = integer(max_epochs, "max_epochs", 1)
-    n_iter_no_change = integer(n_iter_no_change, "n_iter_no_change", 1)
+    n_iter_no_change = patience(n_iter_no_change, "n_iter_no_change")
     tol = real_scalar(tol, "tol", low=0.0)
     verbose = integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
     shuffle, early_stopping = flag(shuffle, "shuffle"), flag(early_stopping, "early_stopping")
@@ -297,7 +297,7 @@ def _epoch_loop(run, rng, settings, validation):
         if s.callback is not None and _callback_stops(run, s.callback, loss):
             return f"stopped by the callback after epoch {epoch}", False
         if no_improvement >= s.n_iter_no_change:
-            if opt.schedule == "adaptive" and opt.reduce_on_plateau():
+            if opt.lr_schedule == "adaptive" and opt.reduce_on_plateau():
                 no_improvement = 0
                 if s.verbose:
                     run.say(f"learning rate divided by 5: {opt.current_learning_rate:.3g}")

@@ -10,6 +10,7 @@ and, with ``rho_hat_decay``, ``running_rho_hat``. ``state_dict`` / ``load_state_
 
 import numpy as np
 
+from ufldl._lib.deprecation import renamed_keyword, warn_renamed
 from ufldl._lib.validation import flag, real_scalar
 
 __all__ = ["SCHEDULES", "SGD", "Adam", "MinibatchOptimizer", "as_optimizer"]
@@ -22,7 +23,7 @@ _ADAPTIVE_FLOOR = 1e-6
 
 
 class MinibatchOptimizer:
-    """What SGD and Adam share: the hyperparameters, the schedule and the state between calls.
+    """What SGD and Adam share: the hyperparameters, the learning-rate schedule and the state between calls.
 
     Attributes
     ----------
@@ -46,14 +47,23 @@ class MinibatchOptimizer:
 
     name = None
 
-    def __init__(self, learning_rate, schedule, power_t):
+    def __init__(self, learning_rate, lr_schedule, power_t):
         self.learning_rate = real_scalar(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
-        if schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}; got {schedule!r}")
-        self.schedule = schedule
+        self.lr_schedule = _check_lr_schedule(lr_schedule)
         self.power_t = real_scalar(power_t, "power_t", low=0.0)
         self.batches_per_call = 1
         self.reset()
+
+    @property
+    def schedule(self):
+        """str: the old name of ``lr_schedule`` (reading or setting it warns; removed in ufldl 0.3)."""
+        warn_renamed("schedule", "lr_schedule")
+        return self.lr_schedule
+
+    @schedule.setter
+    def schedule(self, value):
+        warn_renamed("schedule", "lr_schedule")
+        self.lr_schedule = _check_lr_schedule(value)
 
     def reset(self):
         """Forget the state: the next training starts from zero velocity / moments and step 0."""
@@ -108,7 +118,7 @@ class MinibatchOptimizer:
 
     def end_epoch(self):
         """Advance the schedule after an epoch (scikit-learn's MLP does the same, counting samples seen)."""
-        if self.schedule == "invscaling":
+        if self.lr_schedule == "invscaling":
             self.current_learning_rate = self.learning_rate / (self.samples_seen + 1) ** self.power_t
 
     def reduce_on_plateau(self):
@@ -132,7 +142,15 @@ class MinibatchOptimizer:
         return meta, arrays
 
     def load_state_dict(self, meta, arrays):
-        """Restore what ``state_dict`` returned."""
+        """Restore what ``state_dict`` returned.
+
+        ``meta`` may also name the schedule (``"lr_schedule"``, or ``"schedule"`` as an older state might):
+        it is then restored too. ``state_dict`` does not write it: the schedule is a hyperparameter, which
+        the owner of the optimiser (an estimator's parameters) keeps.
+        """
+        schedule = meta.get("lr_schedule", meta.get("schedule"))
+        if schedule is not None:
+            self.lr_schedule = _check_lr_schedule(schedule)
         self.reset()
         self.step[0] = int(meta["step"])
         self.samples_seen = int(meta["samples_seen"])
@@ -164,12 +182,13 @@ class SGD(MinibatchOptimizer):
         In [0, 1).
     nesterov : bool, default True
         Nesterov's momentum.
-    schedule : {"constant", "invscaling", "adaptive"}, default "constant"
+    lr_schedule : {"constant", "invscaling", "adaptive"}, default "constant"
         How lr changes between epochs (it is constant within one): ``"constant"`` keeps it;
         ``"invscaling"`` sets it to ``learning_rate / (t + 1) ** power_t`` after each epoch, t the number of
         training examples seen so far; ``"adaptive"`` keeps it while the loss improves and divides it by 5
         each time ``n_iter_no_change`` epochs in a row fail to improve by ``tol``, stopping once it is
-        <= 1e-6. These are scikit-learn's MLP schedules.
+        <= 1e-6. These are scikit-learn's MLP schedules. Formerly ``schedule`` (the keyword and the attribute
+        still work, with a FutureWarning, until ufldl 0.3).
     power_t : float, default 0.5
         The exponent of ``"invscaling"``, >= 0.
 
@@ -185,10 +204,11 @@ class SGD(MinibatchOptimizer):
 
     name = "sgd"
 
-    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=True, schedule="constant", power_t=0.5):
+    @renamed_keyword("schedule", "lr_schedule")
+    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=True, lr_schedule="constant", power_t=0.5):
         self.momentum = real_scalar(momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
         self.nesterov = flag(nesterov, "nesterov")
-        super().__init__(learning_rate, schedule, power_t)
+        super().__init__(learning_rate, lr_schedule, power_t)
 
     @property
     def velocity(self):
@@ -201,7 +221,7 @@ class SGD(MinibatchOptimizer):
 
     def __repr__(self):
         return (f"SGD(learning_rate={self.learning_rate!r}, momentum={self.momentum!r}, "
-                f"nesterov={self.nesterov!r}, schedule={self.schedule!r}, power_t={self.power_t!r})")
+                f"nesterov={self.nesterov!r}, lr_schedule={self.lr_schedule!r}, power_t={self.power_t!r})")
 
 
 class Adam(MinibatchOptimizer):
@@ -220,8 +240,8 @@ class Adam(MinibatchOptimizer):
         Decay rates of the moment estimates, each in [0, 1).
     epsilon : float, default 1e-8
         > 0.
-    schedule : {"constant", "invscaling", "adaptive"}, default "constant"
-        As for :class:`SGD` (scikit-learn's Adam has only ``"constant"``).
+    lr_schedule : {"constant", "invscaling", "adaptive"}, default "constant"
+        As for :class:`SGD` (scikit-learn's Adam has only ``"constant"``). Formerly ``schedule``.
     power_t : float, default 0.5
         The exponent of ``"invscaling"``.
 
@@ -237,12 +257,13 @@ class Adam(MinibatchOptimizer):
 
     name = "adam"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, schedule="constant",
+    @renamed_keyword("schedule", "lr_schedule")
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, lr_schedule="constant",
                  power_t=0.5):
         self.beta_1 = real_scalar(beta_1, "beta_1", low=0.0, high=1.0, high_inclusive=False)
         self.beta_2 = real_scalar(beta_2, "beta_2", low=0.0, high=1.0, high_inclusive=False)
         self.epsilon = real_scalar(epsilon, "epsilon", low=0.0, low_inclusive=False)
-        super().__init__(learning_rate, schedule, power_t)
+        super().__init__(learning_rate, lr_schedule, power_t)
 
     @property
     def first_moment(self):
@@ -260,10 +281,16 @@ class Adam(MinibatchOptimizer):
 
     def __repr__(self):
         return (f"Adam(learning_rate={self.learning_rate!r}, beta_1={self.beta_1!r}, beta_2={self.beta_2!r}, "
-                f"epsilon={self.epsilon!r}, schedule={self.schedule!r}, power_t={self.power_t!r})")
+                f"epsilon={self.epsilon!r}, lr_schedule={self.lr_schedule!r}, power_t={self.power_t!r})")
 
 
 _OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def _check_lr_schedule(value):
+    if not isinstance(value, str) or value not in SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {SCHEDULES}; got {value!r}")
+    return value
 
 
 def as_optimizer(optimizer):

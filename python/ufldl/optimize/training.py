@@ -7,6 +7,7 @@
 
 import numpy as np
 
+from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.errors import NonFiniteError
 from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_view
 from ufldl.optimize.fullbatch import METHODS, minimize
@@ -21,13 +22,14 @@ SOLVERS = METHODS + ("sgd", "adam")
 _FULL_BATCH_OPTIONS = {"gtol", "max_corrections", "learning_rate", "n_iter_no_change", "blas_isolation"}
 _MINIBATCH_OPTIONS = {"batch_size", "shuffle", "n_iter_no_change", "early_stopping", "validation_fraction",
                       "validation_data", "scoring", "rho_hat_decay", "blas_isolation"}
-_OPTIMIZER_OPTIONS = {"sgd": {"learning_rate", "momentum", "nesterov", "schedule", "power_t"},
-                      "adam": {"learning_rate", "beta_1", "beta_2", "epsilon", "schedule", "power_t"}}
+_OPTIMIZER_OPTIONS = {"sgd": {"learning_rate", "momentum", "nesterov", "lr_schedule", "power_t"},
+                      "adam": {"learning_rate", "beta_1", "beta_2", "epsilon", "lr_schedule", "power_t"}}
 # tol means a relative decrease of the cost for the full-batch methods, an absolute one per epoch for the
 # mini-batch ones (as in scikit-learn's MLP); these are the defaults.
 DEFAULT_TOL = {"lbfgs": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-4, "adam": 1e-4}
 
 
+@renamed_keyword("schedule", "lr_schedule")
 def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, verbose=0, random_state=None,
           optimizer=None, **options):
     """Train ``net`` in place on ``(X, Y)``; returns the optimiser's result.
@@ -64,7 +66,7 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         ``n_iter_no_change``, ``blas_isolation``. Mini-batch: ``batch_size``, ``shuffle``,
         ``n_iter_no_change``, ``early_stopping``, ``validation_fraction``, ``validation_data``, ``scoring``,
         ``rho_hat_decay``, ``blas_isolation``, and the optimiser's own (``learning_rate``, ``momentum``,
-        ``nesterov``, ``beta_1``, ``beta_2``, ``epsilon``, ``schedule``, ``power_t``).
+        ``nesterov``, ``beta_1``, ``beta_2``, ``epsilon``, ``lr_schedule`` (formerly ``schedule``), ``power_t``).
 
     Returns
     -------
@@ -83,7 +85,7 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     --------
     >>> import numpy as np, ufldl
     >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(200, 16))
-    >>> net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0), seed=0)
+    >>> net = ufldl.Network([16, 5, 16], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.05, 3.0), random_state=0)
     >>> result = ufldl.train(net, X, X, "lbfgs", max_iter=100)
     >>> bool(net.cost(X, X) == result.cost)
     True

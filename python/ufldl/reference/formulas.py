@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 __all__ = [
-    "ACTIVATIONS", "LOSSES", "activate", "activation_derivative", "check_activation", "sigmoid", "init_weights",
+    "ACTIVATIONS", "LOSSES", "activate", "activation_derivative", "check_activation", "sigmoid", "init_scale", "init_weights",
     "bias_activate", "kl_divergence", "clip_rho_hat", "kl_sparsity", "output_squared", "output_softmax_ce",
     "hidden_delta", "sgd_update", "adam_update",
 ]
@@ -114,6 +114,12 @@ def activation_derivative(name, A, Z=None):
 # ----------------------------------------------------------------------------- initial weights and forward pass
 
 
+def init_scale(n_in, n_out):
+    """The half-width ``r = sqrt(6) / sqrt(n_in + n_out + 1)`` of the tutorial's initial weights of one layer,
+    ``docs/math.md#initialisation``."""
+    return np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
+
+
 def init_weights(n_in, n_out, rng):
     """The tutorial's initial weights of one layer, ``docs/math.md#initialisation`` (twin: ``Network.initialize``).
 
@@ -129,7 +135,7 @@ def init_weights(n_in, n_out, rng):
     -------
     W : ndarray of float64, shape (n_out, n_in)
     """
-    r = np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
+    r = init_scale(n_in, n_out)
     return rng.uniform(-r, r, size=(n_out, n_in))
 
 

@@ -7,28 +7,32 @@ The maths is ``docs/math.md`` (the UFLDL tutorial's): one example per row, ``W_l
 
 Weight decay is *not* divided by m: scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with
 L-BFGS (with its mini-batch solvers, which scale the penalty by each batch's size, to ``alpha / batch_size``).
+
+This module holds the Network's state and every call into the compiled engine; ``ufldl.network.derived`` holds
+the methods written on its public interface alone (initialisation, ``forward``, ``mean_activations``, the
+conversion of training data, the read-only guard of the parameters).
 """
 
 import warnings
 
 import numpy as np
 
-from ufldl import _core, io, reference
-from ufldl._lib.validation import as_matrix, random_generator, require_finite
+from ufldl import _core, io
+from ufldl._lib.deprecation import renamed_keyword
+from ufldl._lib.validation import as_matrix, require_finite
 from ufldl.gradcheck import numerical_gradient as _numerical_gradient
 from ufldl.gradcheck import relative_difference
 from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
                           parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
-                          read_only, sparse_layer_flags)
+                          sparse_layer_flags)
+from ufldl.network.derived import DerivedMethods
 
 __all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network"]
 
-# mean_activations works through blocks of rows whose widest hidden layer holds about this many numbers.
-_MEAN_BLOCK_ELEMENTS = 1 << 20
 _DTYPES = {np.dtype(np.float64): _core.NetworkF64, np.dtype(np.float32): _core.NetworkF32}
 
 
-class Network:
+class Network(DerivedMethods):
     """A dense feedforward network: its parameters, cost and gradient.
 
     Parameters
@@ -52,10 +56,11 @@ class Network:
         The KL sparsity penalty on hidden (sigmoid) layers.
     dtype : {"float64", "float32"}, default "float64"
         Precision of the parameters and of every computation (sums are accumulated in float64).
-    seed : int, numpy.random.Generator or None, default None
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
         Source of the initial weights: ``W_l ~ Uniform(-r, r)``, ``r = sqrt(6 / (n_{l-1} + n_l + 1))``,
-        drawn layer by layer in float64 and then cast; biases 0. The same seed gives the same network on
-        every machine and in both dtypes (up to the cast).
+        drawn layer by layer in float64 and then cast; biases 0. The same int gives the same network on
+        every machine and in both dtypes (up to the cast). Formerly ``seed`` (still accepted, with a
+        FutureWarning, until ufldl 0.3).
 
     Attributes
     ----------
@@ -76,15 +81,16 @@ class Network:
     Examples
     --------
     >>> import numpy as np, ufldl
-    >>> net = ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), seed=0)
+    >>> net = ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), random_state=0)
     >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(100, 64))
     >>> cost, grad = net.cost_and_grad(X, X)
     >>> grad.shape == net.theta.shape
     True
     """
 
+    @renamed_keyword("seed", "random_state")
     def __init__(self, layer_sizes, activations="sigmoid", loss="squared", weight_decay=0.0, sparsity=None,
-                 dtype="float64", seed=None):
+                 dtype="float64", random_state=None):
         self._sizes = parse_layer_sizes(layer_sizes)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
@@ -100,7 +106,7 @@ class Network:
         self._slices = parameter_slices(self._sizes, self._engine.weight_offset, self._engine.bias_offset)
         self._weights = [self._theta[w].reshape(shape) for w, shape, _ in self._slices]
         self._biases = [self._theta[b] for _, _, b in self._slices]
-        self.initialize(seed)
+        self.initialize(random_state)
 
     # ------------------------------------------------------------------ structure
 
@@ -182,30 +188,10 @@ class Network:
         return _core.CostSettings(sparse_layers=self._sparse_flags, weight_decay=decay, rho=sparsity.rho,
                                   beta=sparsity.beta, **running)
 
-    def initialize(self, seed=None):
-        """Draw new initial weights (the tutorial's scheme) and zero the biases.
-
-        Parameters
-        ----------
-        seed : int, numpy.random.Generator or None
-            As in the constructor.
-
-        Returns
-        -------
-        self : Network
-        """
-        rng = random_generator(seed, "seed")
-        for W in self._weights:
-            n_out, n_in = W.shape
-            W[...] = reference.init_weights(n_in, n_out, rng)
-        for b in self._biases:
-            b[...] = 0.0
-        return self
-
     def copy(self):
         """An independent network with the same architecture, hyperparameters and parameters."""
         other = Network(self._sizes, self._activations, self._loss, self._weight_decay, self._sparsity,
-                        self._dtype, seed=0)
+                        self._dtype, random_state=0)
         other.theta = self._theta
         return other
 
@@ -308,51 +294,7 @@ class Network:
         theta = as_theta(theta, self._theta)
         return self._engine.forward(theta, X, start, stop)
 
-    def forward(self, X, theta=None, *, start=1, stop=None):
-        """The output of layer ``stop`` (default: the network's output ``A_L``), shape ``(m, n_stop)``, for the
-        input ``X`` of layer ``start`` (default: the network's input), shape ``(m, n_{start-1})``."""
-        return self.layer_activations(X, theta, start=start, stop=stop)[-1]
-
-    def mean_activations(self, X, theta=None):
-        """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1.
-
-        The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
-        for any number of examples.
-        """
-        if self.n_layers == 1:
-            return []
-        X = as_matrix(X, "X", self._sizes[0], self._dtype)
-        theta = as_theta(theta, self._theta)
-        sums = [np.zeros(n, dtype=np.float64) for n in self._sizes[1:-1]]
-        block = max(1, _MEAN_BLOCK_ELEMENTS // max(self._sizes[1:-1]))
-        for start in range(0, X.shape[0], block):
-            part = X[start:start + block]
-            require_finite(part, "X")
-            for total, A in zip(sums, self._engine.forward(theta, part, 1, self.n_layers - 1)):
-                total += A.sum(axis=0, dtype=np.float64)
-        return [total / X.shape[0] for total in sums]
-
     # ------------------------------------------------------------------ for training
-
-    def training_data(self, X, Y):
-        """X and Y converted once for repeated evaluations: the network's dtype, C order, checked finite.
-
-        Parameters
-        ----------
-        X : array-like, shape (m, n_0)
-        Y : array-like, shape (m, n_L), or (m,) integer labels for cross-entropy
-
-        Returns
-        -------
-        X : ndarray, shape (m, n_0)
-        Y : ndarray, shape (m, n_L) of the network's dtype, or (m,) int64
-        """
-        X = as_matrix(X, "X", self._sizes[0], self._dtype)
-        Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
-        require_finite(X, "X")
-        if Y.dtype.kind == "f":
-            require_finite(Y, "Y")
-        return X, Y
 
     def objective(self, X, Y):
         """The cost as a function of theta on data converted by :meth:`training_data`, for optimisers.
@@ -408,12 +350,6 @@ class Network:
                                             _core.UpdateParams(rule=rule, **update), state[0], state[1], step,
                                             batch_costs)
 
-    def parameters_read_only(self):
-        """Inside the block, ``theta``, ``weights`` and ``biases`` are read-only (writing raises ValueError);
-        their flags are restored on the way out. Solvers hold it around user callbacks: they own the
-        parameters while they run."""
-        return read_only((self._theta, *self._weights, *self._biases))  # the base first
-
     # ------------------------------------------------------------------ gradient checking
 
     def check_gradient(self, X, Y, eps=1e-4):
@@ -450,7 +386,7 @@ class Network:
 
 
 def _rebuild(layer_sizes, activations, loss, weight_decay, sparsity, dtype, theta):
-    net = Network(layer_sizes, activations, loss, weight_decay, sparsity, dtype, seed=0)
+    net = Network(layer_sizes, activations, loss, weight_decay, sparsity, dtype, random_state=0)
     net._theta[...] = theta  # as it was, without the setter's finiteness check
     return net
 

@@ -1,0 +1,267 @@
+"""``NetworkEstimator``: the one base of ufldl's scikit-learn estimators.
+
+It owns what every estimator shares: the declarative hyperparameter checks (``_parameter_constraints``), the
+random state, warm start, ``partial_fit``, the solver's options, early stopping on a held-out split, the
+training record (``loss_curve_``, ``n_iter_``, ``t_``, ``converged_``, the validation scores) and saving. A
+subclass supplies only what differs: its constraints, its network (``_network_spec``), how y becomes the
+network's targets (``_validate_xy``, ``_targets``), and optionally its initial parameters, its validation
+score and what it does after training.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ufldl import io
+from ufldl._lib.validation import random_generator
+from ufldl.estimators.constraints import check_parameters
+from ufldl.estimators.sklearn_names import explain_unknown_keywords
+from ufldl.estimators.solvers import (UNEXPOSED_DEFAULTS, fit_network, is_minibatch, new_optimizer,
+                                      solver_options)
+from ufldl.network import Network
+
+__all__ = ["NetworkEstimator", "NetworkSpec", "FLOAT_DTYPES", "FITTED_ATTRIBUTES", "preserve_dtype", "read_only"]
+
+#: The input dtypes the estimators keep as they are (anything else is converted to float64).
+FLOAT_DTYPES = [np.float64, np.float32]
+#: The fitted attributes of every estimator trained through ``NetworkEstimator._fit`` (saved with it).
+FITTED_ATTRIBUTES = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "converged_", "validation_scores_",
+                     "best_validation_score_")
+
+
+def read_only(array):
+    """A read-only view of ``array`` (fitted weights exposed without letting them be written by accident)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _check_holdout(m, n_val, fraction):
+    if n_val < 2 or m - n_val < 1:
+        raise ValueError(f"early_stopping: validation_fraction={fraction} of the {m} examples holds out {n_val} "
+                         f"example(s), leaving {m - n_val} to train on; the validation set needs at least 2 to "
+                         "score and training at least 1: raise validation_fraction or give more examples "
+                         "(scikit-learn's MLP refuses a validation set this small too)")
+
+
+def preserve_dtype(tags, dtype):
+    """A transformer's scikit-learn tags, saying that it returns ``dtype`` (its parameters' precision)."""
+    try:
+        tags.transformer_tags.preserves_dtype = [np.dtype(dtype).name]
+    except TypeError:
+        pass  # an invalid dtype is reported by fit
+    return tags
+
+
+class NetworkSpec:
+    """The network an estimator trains: ``Network(layer_sizes, activations, loss, weight_decay, sparsity)``."""
+
+    def __init__(self, layer_sizes, activations, loss, weight_decay, sparsity=None):
+        self.layer_sizes = tuple(layer_sizes)
+        self.activations = tuple(activations)
+        self.loss = loss
+        self.weight_decay = weight_decay
+        self.sparsity = sparsity
+
+    def build(self, dtype):
+        return Network(self.layer_sizes, self.activations, self.loss, weight_decay=self.weight_decay,
+                       sparsity=self.sparsity, dtype=dtype)
+
+    def matches(self, net, dtype):
+        """Whether ``net`` has this architecture and dtype (so that warm start can continue from it)."""
+        return (net.layer_sizes == self.layer_sizes and net.activations == self.activations
+                and net.loss == self.loss and net.dtype == dtype)
+
+
+class NetworkEstimator(BaseEstimator):
+    """Base of the estimators: a ``ufldl.Network`` trained by ``ufldl.train`` on (X, targets).
+
+    A subclass defines
+
+    - ``_parameter_constraints``: every hyperparameter of its ``__init__`` -> a constraint of
+      ``ufldl.estimators.constraints``;
+    - ``_network_spec(n_features, n_outputs, params) -> NetworkSpec``;
+    - ``_validate_xy(X, y, reset) -> (X, y)`` and ``_targets(y, first=, partial=, classes=) -> (Y, n_outputs,
+      fitted attributes)``;
+
+    and may override ``_check_combination(params)`` (checks across hyperparameters), ``_initial_parameters``,
+    ``_validation_score`` (None: ``ufldl.train_minibatch`` holds out and scores minus the cost itself),
+    ``_stratify``, ``_recorded(X)`` (after every training, also one that diverged) and ``_after_training(X)``.
+    """
+
+    _parameter_constraints = {}
+    _fitted_attributes = FITTED_ATTRIBUTES
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = explain_unknown_keywords(cls.__dict__["__init__"])
+    _stratify = False
+    _validation_score = None
+
+    # ------------------------------------------------------------------ hyperparameters
+
+    def _checked_parameters(self):
+        """Every hyperparameter checked and normalised, with the defaults of those the class does not expose."""
+        return {**UNEXPOSED_DEFAULTS, **check_parameters(self)}
+
+    def _check_combination(self, params):
+        """Checks that involve more than one hyperparameter (none by default)."""
+
+    # ------------------------------------------------------------------ fitting
+
+    def _fit(self, X, y, *, partial, classes=None):
+        """``fit`` (``partial=False``) and ``partial_fit`` (one epoch, ``partial=True``)."""
+        params = self._checked_parameters()
+        self._check_combination(params)
+        fitted_before = hasattr(self, "network_")
+        # partial_fit after the first call, and fit with warm_start on a fitted estimator, continue from its
+        # network: X must have the features it was fitted on (scikit-learn's "X has N features, but ... is
+        # expecting M features as input"), not start afresh.
+        X, y = self._validate_xy(X, y, reset=not (fitted_before and (partial or params["warm_start"])))
+        first = not (partial and fitted_before)
+        Y, n_outputs, fitted = self._targets(y, first=first, partial=partial, classes=classes)
+        if partial and fitted_before:
+            rng = getattr(self, "_rng", None) or random_generator(None)
+        else:
+            rng = random_generator(params["random_state"])
+        spec = self._network_spec(X.shape[1], n_outputs, params)
+        reuse = not first or (params["warm_start"] and not partial and self._reusable(spec, fitted, params))
+        if reuse:
+            self._continue(spec, params)
+        else:
+            self._initialize(spec, params, rng)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self._rng = rng
+        self._train(X, Y, rng, partial, params)
+        self._after_training(X)
+        return self
+
+    def _reusable(self, spec, fitted, params):
+        """warm_start: whether the fitted network can be trained further on data of this shape."""
+        net = getattr(self, "network_", None)
+        return net is not None and spec.matches(net, params["dtype"])
+
+    def _initialize(self, spec, params, rng):
+        self.network_ = spec.build(params["dtype"])
+        self._initial_parameters(self.network_, rng)
+        self._optimizer = new_optimizer(params) if is_minibatch(self) else None
+        self.loss_curve_ = []
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.converged_ = False
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+
+    def _continue(self, spec, params):
+        """Train the fitted network further: the cost's hyperparameters as now set, and the optimiser's state
+        kept unless the solver or its hyperparameters changed."""
+        self.network_.weight_decay = spec.weight_decay
+        self.network_.sparsity = spec.sparsity
+        if is_minibatch(self):
+            fresh = new_optimizer(params)
+            if repr(getattr(self, "_optimizer", None)) != repr(fresh):
+                self._optimizer = fresh
+
+    def _initial_parameters(self, net, rng):
+        net.initialize(rng)  # the tutorial's W ~ U(-r, r), r = sqrt(6 / (n_in + n_out + 1)); biases 0
+
+    def _split(self, X, Y, rng, fraction):
+        """Hold out ``fraction`` of the examples for early stopping: stratified by class for a classifier
+        (unless the classes are too few or too small for it, which is said in a warning), and at least 2
+        examples (scikit-learn refuses fewer too)."""
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        m, n_val = X.shape[0], math.ceil(fraction * X.shape[0])  # (train_test_split's rounding)
+        _check_holdout(m, n_val, fraction)
+        stratify = Y if self._stratify else None
+        if stratify is not None:
+            problem = self._stratification_problem(Y, m, n_val)
+            if problem is not None:
+                warnings.warn(f"early_stopping: cannot stratify the validation_fraction={fraction} hold-out of the "
+                              f"{m} examples by class: {problem}; holding out an unstratified one instead",
+                              UserWarning, stacklevel=5)
+                stratify = None
+        X, X_val, Y, Y_val = train_test_split(X, Y, test_size=n_val, random_state=seed, stratify=stratify)
+        return np.ascontiguousarray(X), np.ascontiguousarray(Y), X_val, Y_val
+
+    def _stratification_problem(self, Y, m, n_val):
+        """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible (None: it is possible)."""
+        return None
+
+    def _train(self, X, Y, rng, partial, params):
+        options = solver_options(params)
+        early = False
+        seen = 0
+        if is_minibatch(self):
+            options.update(optimizer=self._optimizer, random_state=rng, early_stopping=False)
+            if partial:
+                options["n_iter_no_change"] = 1 << 30
+            elif params["early_stopping"]:
+                early = True
+                if self._validation_score is None:  # train_minibatch holds out and scores -cost itself
+                    _check_holdout(X.shape[0], math.ceil(params["validation_fraction"] * X.shape[0]),
+                                   params["validation_fraction"])
+                    options.update(early_stopping=True, validation_fraction=params["validation_fraction"])
+                else:
+                    X, Y, X_val, Y_val = self._split(X, Y, rng, params["validation_fraction"])
+                    options.update(early_stopping=True, validation_data=(X_val, Y_val),
+                                   scoring=self._validation_score)
+            seen = self._optimizer.samples_seen
+        m = X.shape[0]
+        fit_network(self.network_, X, Y, params["solver"],
+                    lambda result: self._record(result, m, early, partial, seen, X), stacklevel=4,
+                    max_iter=1 if partial else params["max_iter"], tol=params["tol"], verbose=params["verbose"],
+                    **options)
+
+    def _record(self, result, m, early, partial, seen, X):
+        self.loss_curve_ = self.loss_curve_ + [float(v) for v in result.loss_curve]
+        self.n_iter_ += int(result.n_iter)
+        self.converged_ = bool(result.converged)
+        if is_minibatch(self):
+            self.t_ += int(self._optimizer.samples_seen - seen)
+        else:
+            self.t_ += int(result.n_evals) * m
+        if early:
+            scores = [float(s) for s in (getattr(result, "validation_scores", None) or [])]
+            self.validation_scores_ = scores
+            self.best_validation_score_ = max(scores) if scores else None
+        elif not partial:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self._recorded(X)
+
+    def _recorded(self, X):
+        """After every training, also one that stopped on a non-finite value (nothing by default)."""
+
+    def _after_training(self, X):
+        """After a training that completed (nothing by default)."""
+
+    # ------------------------------------------------------------------ using the model
+
+    def _validated_input(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+
+    def save(self, path, *, compress=False):
+        """Write the estimator (hyperparameters, fitted state, optimiser state) to a portable ``.npz``.
+
+        Read it back with ``ufldl.load(path)``; see ``ufldl.io`` for the format (no pickle; writing is
+        atomic).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        compress : bool, default False
+
+        Raises
+        ------
+        TypeError
+            A classifier's labels are not all ``int``, ``float``, ``bool`` or ``str`` (they are stored as
+            JSON).
+        """
+        io.save(self, path, compress=compress)

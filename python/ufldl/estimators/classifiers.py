@@ -1,0 +1,291 @@
+"""The classifiers: ``SoftmaxRegression`` (the tutorial's softmax exercise) and ``NeuralNetClassifier`` (its
+multi-layer networks); ``NeuralNetRegressor`` is their regression twin (``ufldl.estimators.regressor``).
+
+Every estimator minimises the tutorial's cost (``docs/math.md``),
+
+    J = J_data + (lambda / 2) sum_l ||W_l||_F^2,        lambda = ``weight_decay``,
+
+with ``J_data = -(1/m) sum_i log p(y_i | x_i)`` (softmax output, cross-entropy) for the classifiers and
+``J_data = (1/m) sum_i 0.5 ||yhat_i - y_i||^2`` (identity output) for the regressor. Two differences from
+scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` (``alpha``) and ``LogisticRegression`` (``C``):
+
+* the decay is not divided by m: ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (scikit-learn's
+  mini-batch solvers scale it by the batch size instead: ``lambda = alpha / batch_size``) and ``C`` to
+  ``lambda = 1 / (C m)``; the biases (intercepts) are never decayed;
+* the squared loss is summed over the outputs: scikit-learn's MLPRegressor also divides by the number of
+  targets (its loss is ours divided by ``n_targets``).
+
+Training goes through ``ufldl.train``: ``"lbfgs"``, ``"cg"`` and ``"gd"`` on the whole training set,
+``"sgd"`` and ``"adam"`` on mini-batches (these two offer ``partial_fit``). Estimators are saved with
+``est.save(path)`` and read back with ``ufldl.load(path)``.
+"""
+
+import numpy as np
+from scipy.special import log_softmax
+from sklearn.base import ClassifierMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, NetworkSpec, read_only
+from ufldl.estimators.constraints import real_in
+from ufldl.estimators.docstrings import (DOC_CLASSES_CHANGE, DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS,
+                                         DOC_MLP_ATTRIBUTES, DOC_OPTIMIZER, DOC_REST, DOC_SOLVER,
+                                         DOC_STOP_CLASSIFIER)
+from ufldl.estimators.hyperparameters import FITTING, TRAINING
+from ufldl.estimators.labels import (check_class_labels, classes_from_meta, classes_to_meta, encode_labels,
+                                     label_set)
+from ufldl.estimators.multilayer import MultiLayerEstimator
+from ufldl.estimators.persistence import register
+from ufldl.estimators.solvers import is_minibatch
+
+__all__ = ["NetworkClassifier", "SoftmaxRegression", "NeuralNetClassifier"]
+
+
+class NetworkClassifier(ClassifierMixin, NetworkEstimator):
+    """A softmax output layer trained with cross-entropy on any labels (``classes_``)."""
+
+    _OUTPUT = ("softmax", "cross_entropy")
+    _stratify = True
+
+    def _validate_xy(self, X, y, reset):
+        # y: 1-D (a column vector is accepted with scikit-learn's DataConversionWarning), finite.
+        return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1)
+
+    def _targets(self, y, *, first, partial, classes):
+        check_class_labels(y)
+        if first:
+            if partial and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit: every label y will "
+                                 "ever hold, for instance classes=np.unique(y_all); got classes=None")
+            found = label_set(classes) if partial else np.unique(y)
+            if found.size < 2:
+                raise ValueError(f"{'classes' if partial else 'y'} must hold at least 2 classes to train a "
+                                 f"classifier; got 1 class: {found.tolist()!r}")
+        else:
+            found = self.classes_
+            if classes is not None and not np.array_equal(label_set(classes), found):
+                raise ValueError(f"classes must be those of the first call to partial_fit, {found.tolist()!r}; "
+                                 f"got {label_set(classes).tolist()!r}")
+        return encode_labels(y, found), found.size, {"classes_": found}
+
+    def _reusable(self, spec, fitted, params):
+        if getattr(self, "network_", None) is not None and not np.array_equal(self.classes_, fitted["classes_"]):
+            raise ValueError(f"warm_start needs y to hold the classes of the previous fit, "
+                             f"{self.classes_.tolist()!r}; got {fitted['classes_'].tolist()!r} (set "
+                             "warm_start=False to start afresh)")
+        return super()._reusable(spec, fitted, params)
+
+    def _stratification_problem(self, Y, m, n_val):
+        """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible, naming the user's labels
+        (None: it is possible)."""
+        counts = np.bincount(Y, minlength=len(self.classes_))
+        single = self.classes_[counts < 2]
+        if single.size:
+            return (f"{single.size} class(es) have fewer than 2 examples ({single[:5].tolist()!r}"
+                    f"{', ...' if single.size > 5 else ''})")
+        if n_val < len(self.classes_) or m - n_val < len(self.classes_):
+            return (f"{len(self.classes_)} classes do not fit into {min(n_val, m - n_val)} examples "
+                    f"({n_val} held out, {m - n_val} left to train on)")
+        return None
+
+    @staticmethod
+    def _validation_score(net, X_val, y_val):
+        """Accuracy on the held-out examples (scikit-learn's MLPClassifier uses it too)."""
+        return float(np.mean(np.argmax(net.forward(X_val), axis=1) == y_val))
+
+    def fit(self, X, y):
+        """Train on (X, y).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Finite real numbers.
+        y : array_like, shape (n_samples,)
+            Class labels of any kind (ints, strings, ...), at least two distinct ones.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ufldl.NonFiniteError
+            Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
+        """
+        return self._fit(X, y, partial=False)
+
+    @available_if(is_minibatch)
+    def partial_fit(self, X, y, classes=None):
+        """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
+
+        The first call initialises the network and needs ``classes``; later calls continue with the
+        optimiser's state. Early stopping and ``max_iter`` do not apply.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : array_like, shape (n_samples,)
+        classes : array_like, shape (n_classes,), optional
+            Every label y will ever hold (scikit-learn's convention): required on the first call, optional
+            afterwards (then it must be the same set).
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, partial=True, classes=classes)
+
+    def _logits(self, X):
+        """The output layer's input Z (n_samples, n_classes), computed in float64."""
+        X = self._validated_input(X)
+        net = self.network_
+        H = X if net.n_layers == 1 else net.forward(X, stop=net.n_layers - 1)
+        W, b = net.weights[-1], net.biases[-1]
+        return np.asarray(H, dtype=np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
+
+    def predict(self, X):
+        """The most probable class of each example: ndarray of shape (n_samples,), labels from ``classes_``."""
+        Z = self._logits(X)  # (checks that the estimator is fitted)
+        return self.classes_[np.argmax(Z, axis=1)]
+
+    def predict_log_proba(self, X):
+        """Log-probabilities of the classes, shape (n_samples, n_classes), columns in ``classes_`` order.
+
+        Computed from float64 logits with ``scipy.special.log_softmax``: finite even where a probability
+        underflows to 0.
+        """
+        return log_softmax(self._logits(X), axis=1)
+
+    def predict_proba(self, X):
+        """Probabilities of the classes, shape (n_samples, n_classes), float64; each row sums to 1."""
+        return np.exp(self.predict_log_proba(X))
+
+
+class SoftmaxRegression(NetworkClassifier):
+    __doc__ = """Softmax regression (multinomial logistic regression), the tutorial's softmax exercise.
+
+    One weight layer, ``p(y = k | x) = softmax(W x + b)_k``, minimising
+
+        J = -(1/m) sum_i log p(y_i | x_i) + (lambda / 2) ||W||_F^2.
+
+    The tutorial's exercise has no intercept; here each class keeps one, ``b``, which is not decayed (as
+    scikit-learn's LogisticRegression does not penalise its intercept). J is convex: with lambda > 0 its
+    minimum is unique up to adding one constant to every intercept (which changes no probability), and it
+    is LogisticRegression's with ``C = 1 / (lambda m)``. The parameters start at 0 (the tutorial draws
+    ``0.005 * randn``): the minimum does not depend on the start, zeros make full-batch fits deterministic,
+    and the gradient steps then keep the intercepts centred (summing to 0), as LogisticRegression reports
+    them.
+
+    Parameters
+    ----------
+    weight_decay : float, default 1e-4
+        The tutorial's lambda, >= 0 (the intercepts are not decayed).
+{solver}{stopping}{rest}
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        The labels, sorted; columns of ``predict_proba`` follow this order.
+    network_ : ufldl.Network
+        ``[n_features, n_classes]``, softmax output, cross-entropy.
+    coef_ : ndarray, shape (n_classes, n_features)
+        W, a read-only view into ``network_`` (one row per class, also for two classes).
+    intercept_ : ndarray, shape (n_classes,)
+        b, read-only view.
+{fitted}
+    Examples
+    --------
+    >>> from ufldl.estimators import SoftmaxRegression
+    >>> from ufldl.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> clf = SoftmaxRegression(max_iter=200).fit(X, y)
+    >>> clf.coef_.shape, clf.predict_proba(X[:2]).shape
+    ((10, 64), (2, 10))
+    """.format(solver=DOC_SOLVER.format(solver="lbfgs", max_iter=100),
+        stopping=DOC_STOP_CLASSIFIER,
+        rest=DOC_REST.format(random="Only ", classes=DOC_CLASSES_CHANGE),
+        fitted=DOC_FIT_ATTRIBUTES)
+
+    _parameter_constraints = {"weight_decay": real_in(low=0.0), **TRAINING, **FITTING}
+
+    def __init__(self, weight_decay=1e-4, *, solver="lbfgs", max_iter=100, tol=None, batch_size="auto",
+                 learning_rate=None, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
+                 dtype="float64", random_state=None, verbose=0, warm_start=False):
+        self.weight_decay = weight_decay
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _network_spec(self, n_features, n_outputs, params):
+        return NetworkSpec((n_features, n_outputs), ("softmax",), "cross_entropy", params["weight_decay"])
+
+    def _initial_parameters(self, net, rng):
+        net.theta = np.zeros(net.n_params)
+
+    def decision_function(self, X):
+        """The logits ``W x + b`` (float64): shape (n_samples, n_classes); for two classes, scikit-learn's
+        convention, the log-odds of ``classes_[1]``, ``z_1 - z_0``, of shape (n_samples,)."""
+        Z = self._logits(X)
+        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
+
+    @property
+    def coef_(self):
+        """ndarray, shape (n_classes, n_features): W, read-only."""
+        check_is_fitted(self)
+        return read_only(self.network_.weights[0])
+
+    @property
+    def intercept_(self):
+        """ndarray, shape (n_classes,): b, read-only."""
+        check_is_fitted(self)
+        return read_only(self.network_.biases[0])
+
+
+class NeuralNetClassifier(NetworkClassifier, MultiLayerEstimator):
+    __doc__ = """A feedforward network classifier: hidden layers of any depth, softmax output, cross-entropy.
+
+    Minimises ``J = -(1/m) sum_i log p(y_i | x_i) + (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed).
+    The initial weights are the tutorial's, ``W ~ U(-r, r)``, ``r = sqrt(6 / (n_in + n_out + 1))``.
+
+    Parameters
+    ----------
+{hidden}{solver}{optimizer}{stopping}{lbfgs}{rest}
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        The labels, sorted.
+{mlp}{fitted}
+    Examples
+    --------
+    >>> from ufldl.estimators import NeuralNetClassifier
+    >>> from ufldl.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> clf = NeuralNetClassifier((30,), solver="lbfgs", max_iter=100, random_state=0).fit(X, y)
+    >>> [W.shape for W in clf.coefs_], clf.n_layers_
+    ([(64, 30), (30, 10)], 3)
+    """.format(hidden=DOC_HIDDEN, solver=DOC_SOLVER.format(solver="adam", max_iter=200), optimizer=DOC_OPTIMIZER,
+        stopping=DOC_STOP_CLASSIFIER, lbfgs=DOC_LBFGS,
+        rest=DOC_REST.format(random="The initial weights, ", classes=DOC_CLASSES_CHANGE),
+        mlp=DOC_MLP_ATTRIBUTES.format(outputs="the number of classes (also 2 for two classes, where\n"
+                                       "        scikit-learn's MLPClassifier has 1 logistic unit)", out="softmax"),
+        fitted=DOC_FIT_ATTRIBUTES)
+
+
+def _labels_to_state(est, meta, arrays):
+    meta["targets"] = classes_to_meta(est)
+
+
+def _labels_from_state(est, meta, arrays):
+    est.classes_ = classes_from_meta(meta["targets"])
+
+
+register(SoftmaxRegression, _labels_to_state, _labels_from_state)
+register(NeuralNetClassifier, _labels_to_state, _labels_from_state)

@@ -1,0 +1,113 @@
+"""The parameter and attribute sections the estimators' docstrings share (numpydoc), filled in per class with
+``str.format``."""
+
+__all__ = ["DOC_SOLVER", "DOC_OPTIMIZER", "DOC_STOPPING", "DOC_STOP_CLASSIFIER", "DOC_CLASSES_CHANGE", "DOC_LBFGS", "DOC_REST", "DOC_HIDDEN", "DOC_FIT_ATTRIBUTES", "DOC_MLP_ATTRIBUTES"]
+
+DOC_SOLVER = """\
+    solver : {{"lbfgs", "cg", "gd", "sgd", "adam"}}, default "{solver}"
+        ``"lbfgs"`` (the tutorial's), ``"cg"`` and ``"gd"`` minimise the cost of the whole training set
+        (SciPy's L-BFGS-B and CG; batch gradient descent). ``"sgd"`` and ``"adam"`` train on mini-batches,
+        with the epochs run in the compiled core, and offer ``partial_fit``.
+    max_iter : int, default {max_iter}
+        Iterations (full-batch solvers) or epochs (mini-batch solvers), >= 1.
+    tol : float or None, default None
+        None: 1e-9 for the full-batch solvers (relative decrease of the cost per iteration), 1e-4 for the
+        mini-batch ones (decrease of the epoch loss, or rise of the validation score, as in scikit-learn's
+        MLP).
+    batch_size : int or "auto", default "auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate : float or None, default None
+        Step size of ``"gd"``, ``"sgd"`` and ``"adam"``, > 0. None: 0.1, 0.01 and 0.001 respectively.
+"""
+DOC_OPTIMIZER = """\
+    lr_schedule : {"constant", "invscaling", "adaptive"}, default "constant"
+        Mini-batch solvers: how the learning rate changes between epochs (scikit-learn's MLP's
+        ``learning_rate`` choices; see ``ufldl.SGD``).
+    power_t : float, default 0.5
+        Exponent of ``"invscaling"``.
+    momentum : float, default 0.9
+        ``"sgd"``: momentum in [0, 1).
+    nesterov : bool, default True
+        ``"sgd"``: Nesterov's momentum.
+    beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
+        ``"adam"``'s parameters.
+    shuffle : bool, default True
+        Mini-batch solvers: reshuffle the examples every epoch.
+"""
+DOC_STOPPING = """\
+    early_stopping : bool, default False
+        Mini-batch solvers only (ignored by the full-batch ones, as in scikit-learn): hold out
+        ``validation_fraction`` of the training data, {split}; score it after every epoch
+        ({score}); stop when the score has not risen by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the parameters of the best epoch.
+    validation_fraction : float, default 0.1
+        In (0, 1).
+    n_iter_no_change : int or numpy.inf, default 10
+        Epochs (or ``"gd"`` iterations) without improvement by ``tol`` that end training.
+"""
+DOC_STOP_CLASSIFIER = DOC_STOPPING.format(split="stratified by class",
+                                           score="accuracy, as scikit-learn's MLPClassifier")
+DOC_CLASSES_CHANGE = "\n        Labels other than the previous fit's are an error (as in scikit-learn)."
+DOC_LBFGS = """\
+    max_corrections : int, default 100
+        ``"lbfgs"``: correction pairs kept (the tutorial's minFunc used 100).
+"""
+DOC_REST = """\
+    dtype : {{"float64", "float32"}}, default "float64"
+        Precision of the parameters and of the training computations.
+    random_state : int, RandomState, Generator or None, default None
+        {random}the mini-batch shuffles and the validation split.
+    verbose : int, default 0
+        Progress lines on standard output: 1 for every 10th iteration or every epoch, 2 for every iteration.
+    warm_start : bool, default False
+        ``fit`` continues from the previous solution (and mini-batch optimiser state, unless the solver or its
+        hyperparameters changed) when the architecture is the same, and starts afresh otherwise. X must have
+        the number of features of the previous fit (ValueError otherwise, as in scikit-learn).{classes}
+"""
+DOC_HIDDEN = """\
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        Units of each hidden layer, each >= 1 (``()``: no hidden layer).
+    activation : str or sequence of str, default "relu"
+        ``"sigmoid"``, ``"tanh"``, ``"relu"`` or ``"identity"``: one name for every hidden layer, or one
+        name per hidden layer.
+    weight_decay : float, default 1e-4
+        The tutorial's lambda, >= 0: ``(lambda / 2) sum ||W||_F^2``, not divided by m, biases excluded.
+        scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (with its mini-batch
+        solvers, to ``alpha / batch_size``).
+"""
+DOC_FIT_ATTRIBUTES = """\
+    loss_curve_ : list of float
+        The cost after each iteration (full-batch) or the loss of each epoch (mini-batch), over every call.
+    n_iter_ : int
+        Iterations or epochs run (``fit`` with ``warm_start`` and ``partial_fit`` add to it).
+    t_ : int
+        Training examples processed: by the mini-batch updates (scikit-learn's MLP ``t_``), or
+        ``n_evals * n_samples`` for the full-batch solvers (each cost evaluation reads every example).
+    converged_ : bool
+        Whether the solver's convergence test (not ``max_iter``) ended the last training.
+    validation_scores_ : list of float or None
+        With ``early_stopping`` (mini-batch solvers): the validation score after each epoch, one per epoch
+        of the last ``fit``.
+    best_validation_score_ : float or None
+        Their maximum; its epoch's parameters are the ones kept.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had feature names (a DataFrame).
+"""
+
+DOC_MLP_ATTRIBUTES = """\
+    network_ : ufldl.Network
+        ``[n_features, *hidden_layer_sizes, n_outputs_]``; its ``weights`` in the tutorial's orientation
+        (n_out, n_in).
+    coefs_ : list of ndarray
+        ``coefs_[i]`` of shape (n_in, n_out): scikit-learn's orientation, read-only transposed views of
+        ``network_.weights``.
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` of shape (n_out,), read-only views of ``network_.biases``.
+    n_layers_ : int
+        Layers including input and output (scikit-learn's count), ``len(hidden_layer_sizes) + 2``.
+    n_outputs_ : int
+        Output units: {outputs}.
+    out_activation_ : str
+        ``"{out}"``.
+"""

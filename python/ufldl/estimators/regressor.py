@@ -1,0 +1,133 @@
+"""``NeuralNetRegressor``: a feedforward network with an identity output and the squared loss, the regression
+twin of ``NeuralNetClassifier`` (the differences from scikit-learn's MLPRegressor are in its docstring)."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import validate_data
+
+from ufldl.estimators.base import FLOAT_DTYPES
+from ufldl.estimators.docstrings import (DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS, DOC_MLP_ATTRIBUTES,
+                                         DOC_OPTIMIZER, DOC_REST, DOC_SOLVER, DOC_STOPPING)
+from ufldl.estimators.multilayer import MultiLayerEstimator
+from ufldl.estimators.persistence import register
+from ufldl.estimators.solvers import is_minibatch
+
+__all__ = ["NeuralNetRegressor"]
+
+
+def _r2(Y, P):
+    """R^2 averaged over the targets (scikit-learn's r2_score, with its convention for constant targets)."""
+    Y = np.asarray(Y, dtype=np.float64)
+    residual = ((Y - np.asarray(P, dtype=np.float64)) ** 2).sum(axis=0)
+    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    scores = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0), (residual == 0) * 1.0)
+    return float(scores.mean())
+
+
+class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
+    __doc__ = """A feedforward network regressor: hidden layers of any depth, identity output, squared loss.
+
+    Minimises ``J = (1/m) sum_i 0.5 ||yhat_i - y_i||^2 + (lambda / 2) sum_l ||W_l||_F^2`` (biases not
+    decayed). scikit-learn's MLPRegressor also divides the squared loss by the number of targets; this does
+    not. y is not scaled: standardise it (``sklearn.compose.TransformedTargetRegressor``) when its scale is
+    far from 1.
+
+    Parameters
+    ----------
+{hidden}{solver}{optimizer}{stopping}{lbfgs}{rest}
+    Attributes
+    ----------
+{mlp}{fitted}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ufldl.estimators import NeuralNetRegressor
+    >>> X = np.random.default_rng(0).uniform(-1, 1, size=(300, 2))
+    >>> reg = NeuralNetRegressor((20,), "tanh", solver="lbfgs", random_state=0).fit(X, X[:, 0] * X[:, 1])
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """.format(hidden=DOC_HIDDEN, solver=DOC_SOLVER.format(solver="adam", max_iter=200), optimizer=DOC_OPTIMIZER,
+        stopping=DOC_STOPPING.format(split="drawn at random", score="R^2, as scikit-learn's MLPRegressor"),
+        lbfgs=DOC_LBFGS,
+        rest=DOC_REST.format(random="The initial weights, ", classes=""),
+        mlp=DOC_MLP_ATTRIBUTES.format(outputs="the number of targets", out="identity"),
+        fitted=DOC_FIT_ATTRIBUTES)
+
+    _OUTPUT = ("identity", "squared")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _validate_xy(self, X, y, reset):
+        return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True,
+                             ensure_min_samples=1)
+
+    def _targets(self, y, *, first, partial, classes):
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not first and Y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y must have {self.n_outputs_} target(s) per example, as in the first call to "
+                             f"partial_fit; got shape {y.shape}")
+        return Y, Y.shape[1], {"_y_ndim": y.ndim} if first else {}
+
+    @staticmethod
+    def _validation_score(net, X_val, Y_val):
+        """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too)."""
+        return _r2(Y_val, net.forward(X_val))
+
+    def fit(self, X, y):
+        """Train on (X, y).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : array_like, shape (n_samples,) or (n_samples, n_targets)
+            Finite real targets. ``predict`` returns the same number of dimensions.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ufldl.NonFiniteError
+            Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
+        """
+        return self._fit(X, y, partial=False)
+
+    @available_if(is_minibatch)
+    def partial_fit(self, X, y):
+        """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
+
+        The first call initialises the network; later calls continue with the optimiser's state and must
+        have as many targets. Early stopping and ``max_iter`` do not apply.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : array_like, shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, partial=True)
+
+    def predict(self, X):
+        """The network's output, float64: shape (n_samples,) if y was 1-D at fit, else (n_samples, n_targets)."""
+        X = self._validated_input(X)
+        P = np.asarray(self.network_.forward(X), dtype=np.float64)
+        return P.ravel() if self._y_ndim == 1 else P
+
+
+def _y_ndim_to_state(est, meta, arrays):
+    meta["targets"] = {"y_ndim": int(est._y_ndim)}
+
+
+def _y_ndim_from_state(est, meta, arrays):
+    est._y_ndim = int(meta["targets"]["y_ndim"])
+
+
+register(NeuralNetRegressor, _y_ndim_to_state, _y_ndim_from_state)

@@ -1,0 +1,68 @@
+"""From an estimator's checked hyperparameters to ``ufldl.train``: the optimiser object, the solver's options,
+and one training call with the library's warnings and errors handled."""
+
+import warnings
+
+from ufldl.optimize import SGD, Adam, NonFiniteError, TrainingInterrupted, train
+
+__all__ = ["DEFAULT_LEARNING_RATE", "UNEXPOSED_DEFAULTS", "MINIBATCH_SOLVERS", "is_minibatch", "new_optimizer",
+           "solver_options", "fit_network"]
+
+#: The step size of each solver when ``learning_rate=None``.
+DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
+#: The values of the hyperparameters an estimator does not expose (SoftmaxRegression has no momentum, ...).
+UNEXPOSED_DEFAULTS = {"momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+                      "lr_schedule": "constant", "power_t": 0.5, "shuffle": True, "max_corrections": 100,
+                      "rho_hat_decay": None}
+MINIBATCH_SOLVERS = ("sgd", "adam")
+
+
+def is_minibatch(estimator):
+    """Whether the estimator's solver trains on mini-batches (and so offers ``partial_fit``)."""
+    return estimator.solver in MINIBATCH_SOLVERS
+
+
+def _learning_rate(params):
+    rate = params["learning_rate"]
+    return DEFAULT_LEARNING_RATE[params["solver"]] if rate is None else rate
+
+
+def new_optimizer(params):
+    """The SGD or Adam object of a mini-batch solver, from the checked hyperparameters ``params``."""
+    rate, schedule, power_t = _learning_rate(params), params["lr_schedule"], params["power_t"]
+    if params["solver"] == "sgd":
+        return SGD(rate, params["momentum"], params["nesterov"], schedule, power_t)
+    return Adam(rate, params["beta_1"], params["beta_2"], params["epsilon"], schedule, power_t)
+
+
+def solver_options(params):
+    """The keyword arguments of ``ufldl.train`` for the solver (early stopping and the optimiser aside)."""
+    solver = params["solver"]
+    if solver == "lbfgs":
+        return {"max_corrections": params["max_corrections"]}
+    if solver == "cg":
+        return {}
+    if solver == "gd":
+        return {"learning_rate": _learning_rate(params), "n_iter_no_change": params["n_iter_no_change"]}
+    return {"batch_size": params["batch_size"], "shuffle": params["shuffle"],
+            "n_iter_no_change": params["n_iter_no_change"], "rho_hat_decay": params["rho_hat_decay"]}
+
+
+def fit_network(net, X, Y, solver, record, *, stacklevel, **kwargs):
+    """``ufldl.train(net, X, Y, solver, **kwargs)`` for an estimator.
+
+    ``record(result)`` files the outcome, also that of a run that stopped on a non-finite value (before the
+    NonFiniteError goes on, so that the last finite parameters and the history stay inspectable), and a Ctrl-C
+    warning is re-issued from ``stacklevel`` frames above, so that it points at the caller's ``fit``.
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TrainingInterrupted)
+            result = train(net, X, Y, solver, **kwargs)
+    except NonFiniteError as err:
+        record(err.result)
+        raise
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=stacklevel + 1)
+    record(result)
+    return result

@@ -1,0 +1,98 @@
+"""The :class:`ufldl.Network` methods written on its public interface alone, as ``collections.abc``'s mixin
+methods are written on a few abstract ones: they use ``theta``, ``weights``, ``biases``, ``layer_sizes``,
+``n_layers``, ``dtype``, ``loss`` and ``layer_activations``, never the compiled engine or a private attribute.
+``ufldl.network`` (which holds the parameters and every call into the engine) mixes them into ``Network``.
+"""
+
+import numpy as np
+
+from ufldl import reference
+from ufldl._lib.deprecation import renamed_keyword
+from ufldl._lib.validation import as_matrix, random_generator, require_finite
+from ufldl.layers import as_targets, as_theta, read_only
+
+__all__ = ["DerivedMethods"]
+
+# mean_activations works through blocks of rows whose widest hidden layer holds about this many numbers.
+_MEAN_BLOCK_ELEMENTS = 1 << 20
+
+
+class DerivedMethods:
+    """The part of :class:`ufldl.Network` built on its public attributes (see the module's docstring)."""
+
+    # ------------------------------------------------------------------ initial parameters
+
+    @renamed_keyword("seed", "random_state")
+    def initialize(self, random_state=None):
+        """Draw new initial weights (the tutorial's scheme) and zero the biases.
+
+        Parameters
+        ----------
+        random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+            As in the constructor (formerly ``seed``).
+
+        Returns
+        -------
+        self : Network
+        """
+        rng = random_generator(random_state, "random_state")
+        for W in self.weights:  # views into theta: written in place
+            n_out, n_in = W.shape
+            W[...] = reference.init_weights(n_in, n_out, rng)
+        for b in self.biases:
+            b[...] = 0.0
+        return self
+
+    # ------------------------------------------------------------------ evaluation
+
+    def forward(self, X, theta=None, *, start=1, stop=None):
+        """The output of layer ``stop`` (default: the network's output ``A_L``), shape ``(m, n_stop)``, for the
+        input ``X`` of layer ``start`` (default: the network's input), shape ``(m, n_{start-1})``."""
+        return self.layer_activations(X, theta, start=start, stop=stop)[-1]
+
+    def mean_activations(self, X, theta=None):
+        """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1.
+
+        The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
+        for any number of examples.
+        """
+        if self.n_layers == 1:
+            return []
+        sizes = self.layer_sizes
+        X = as_matrix(X, "X", sizes[0], self.dtype)
+        theta = as_theta(theta, self.theta)  # converted once, not per block
+        sums = [np.zeros(n, dtype=np.float64) for n in sizes[1:-1]]
+        block = max(1, _MEAN_BLOCK_ELEMENTS // max(sizes[1:-1]))
+        for start in range(0, X.shape[0], block):
+            hidden = self.layer_activations(X[start:start + block], theta, stop=self.n_layers - 1)
+            for total, A in zip(sums, hidden):
+                total += A.sum(axis=0, dtype=np.float64)
+        return [total / X.shape[0] for total in sums]
+
+    # ------------------------------------------------------------------ for training
+
+    def training_data(self, X, Y):
+        """X and Y converted once for repeated evaluations: the network's dtype, C order, checked finite.
+
+        Parameters
+        ----------
+        X : array-like, shape (m, n_0)
+        Y : array-like, shape (m, n_L), or (m,) integer labels for cross-entropy
+
+        Returns
+        -------
+        X : ndarray, shape (m, n_0)
+        Y : ndarray, shape (m, n_L) of the network's dtype, or (m,) int64
+        """
+        X = as_matrix(X, "X", self.layer_sizes[0], self.dtype)
+        Y = as_targets(Y, X.shape[0], self.layer_sizes[-1], self.loss, self.dtype)
+        require_finite(X, "X")
+        if Y.dtype.kind == "f":
+            require_finite(Y, "Y")
+        return X, Y
+
+    def parameters_read_only(self):
+        """Inside the block, ``theta``, ``weights`` and ``biases`` are read-only (writing raises ValueError);
+        their flags are restored on the way out. Solvers hold it around user callbacks: they own the
+        parameters while they run."""
+        return read_only((self.theta, *self.weights, *self.biases))  # the base first
