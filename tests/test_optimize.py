@@ -216,9 +216,11 @@ def test_gd_stops_after_n_iter_no_change(rng):
     net, X = sparse_autoencoder(rng)
     result = minimize(lambda t: net.cost_and_grad(X, X, t), net.theta, method="gd", learning_rate=1.0,
                       tol=1e-3, n_iter_no_change=3, max_iter=1000)
-    assert result.converged and result.n_iter < 1000 and "3 consecutive" in result.message, result.message
+    # 3 iterations without improvement are tolerated, the fourth stops (scikit-learn's MLP counts so).
+    assert result.converged and result.n_iter < 1000 and "4 consecutive iterations (n_iter_no_change=3)" in \
+        result.message, result.message
     curve = [result.initial_cost] + result.loss_curve
-    for j in range(len(curve) - 3, len(curve)):  # the last 3 iterations improved on the best by <= tol
+    for j in range(len(curve) - 4, len(curve)):  # the last 4 iterations improved on the best by <= tol
         best = min(curve[:j])
         assert (best - curve[j]) / max(abs(best), abs(curve[j]), 1.0) <= 1e-3
 
@@ -227,7 +229,7 @@ def test_gd_with_a_rising_cost_stops_unconverged():
     # J = t^2 / 2 with alpha = 2.5: t is multiplied by -1.5 each step, the cost by 2.25.
     result = minimize(lambda t: (0.5 * float(t @ t), t.copy()), np.array([1.0]), method="gd", learning_rate=2.5,
                       n_iter_no_change=4)
-    assert not result.converged and result.n_iter == 4
+    assert not result.converged and result.n_iter == 5
     assert "learning_rate" in result.message and "rising" in result.message
     assert np.diff(result.loss_curve).min() > 0
 

@@ -80,3 +80,17 @@ def test_float32_transformers_declare_and_keep_float32(est):
     tags = est.__sklearn_tags__()
     assert tags.transformer_tags.preserves_dtype == ["float32"]
     check_transformer_preserve_dtypes(type(est).__name__, est)
+
+
+@pytest.mark.parametrize("n_iter_no_change", [2, 5, 10])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_patience_counts_epochs_as_scikit_learn_does(n_iter_no_change, early_stopping):
+    from sklearn.neural_network import MLPClassifier
+    X, y = digits_subset(200)
+    # tol so large that no epoch after the first can count as an improvement: the epoch count is the rule's.
+    settings = dict(solver="sgd", tol=1e6, n_iter_no_change=n_iter_no_change, max_iter=100,
+                    early_stopping=early_stopping, random_state=0)
+    theirs = MLPClassifier((8,), **settings).fit(X, y)
+    ours = ufldl.NeuralNetClassifier((8,), **settings).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == n_iter_no_change + 2
+    assert ours.converged_

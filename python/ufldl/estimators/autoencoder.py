@@ -84,12 +84,14 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
     shuffle : bool, default True
         Mini-batch solvers: reshuffle the examples every epoch.
     early_stopping : bool, default False
-        Mini-batch solvers: hold out ``validation_fraction`` of the data, stop when its score (minus the
-        cost) stops improving and keep the best epoch's parameters.
+        Mini-batch solvers: hold out ``validation_fraction`` of the data (at least 2 examples), stop when
+        its score (minus the cost) has not improved for more than ``n_iter_no_change`` epochs and keep the
+        best epoch's parameters.
     validation_fraction : float, default 0.1
         In (0, 1).
     n_iter_no_change : int or numpy.inf, default 10
-        Epochs (or gradient-descent iterations) without improvement by ``tol`` that end training.
+        Epochs (or gradient-descent iterations) without improvement by ``tol`` that are tolerated; the next
+        one ends training (scikit-learn's MLP counts so). ``numpy.inf``: never stop for want of progress.
     rho_hat_decay : float or None, default None
         Mini-batch solvers: None estimates rho_hat from each batch; a float in [0, 1) uses an exponential
         moving average across batches (see ``ufldl.train_minibatch``).

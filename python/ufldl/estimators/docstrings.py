@@ -38,12 +38,15 @@ DOC_STOPPING = """\
     early_stopping : bool, default False
         Mini-batch solvers only (ignored by the full-batch ones, as in scikit-learn): hold out
         ``validation_fraction`` of the training data, {split}; score it after every epoch
-        ({score}); stop when the score has not risen by ``tol`` for
-        ``n_iter_no_change`` epochs, and keep the parameters of the best epoch.
+        ({score}); stop when the score has not risen by ``tol`` for more than
+        ``n_iter_no_change`` epochs, and keep the parameters of the best epoch. The validation set must
+        hold at least 2 examples; a classifier's stratified split that cannot be made (a class with one
+        example, fewer rows than classes) falls back to an unstratified one with a warning.
     validation_fraction : float, default 0.1
         In (0, 1).
     n_iter_no_change : int or numpy.inf, default 10
-        Epochs (or ``"gd"`` iterations) without improvement by ``tol`` that end training.
+        Epochs (or ``"gd"`` iterations) without improvement by ``tol`` that are tolerated; the next one ends
+        training (scikit-learn's MLP counts so). ``numpy.inf``: never stop for want of progress.
 """
 DOC_STOP_CLASSIFIER = DOC_STOPPING.format(split="stratified by class",
                                            score="accuracy, as scikit-learn's MLPClassifier")

@@ -129,13 +129,13 @@ def _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change):
         else:
             no_improvement += 1
         best = min(best, new_cost)
-        if no_improvement >= n_iter_no_change:
+        if no_improvement > n_iter_no_change:  # (n_iter_no_change tolerated, as scikit-learn's MLP)
             if relative_decrease(best, new_cost) >= -tol:  # a plateau, not a rise
                 message = (f"converged: the cost fell by no more than tol ({tol:g}, relative) in "
-                           f"{n_iter_no_change} consecutive iterations")
+                           f"{no_improvement} consecutive iterations (n_iter_no_change={n_iter_no_change})")
                 converged = True
             else:
-                message = (f"stopped: the cost has not improved in {n_iter_no_change} consecutive iterations "
+                message = (f"stopped: the cost has not improved in {no_improvement} consecutive iterations "
                            f"and is rising (best {best:.10g}, now {new_cost:.10g}): learning_rate "
                            f"({learning_rate:g}) may be too large")
             break
@@ -173,7 +173,7 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
         Progress tolerance, >= 0, on the relative decrease of the cost over one iteration,
         ``(J_old - J_new) / max(|J_old|, |J_new|, 1)``. ``"lbfgs"``: SciPy's ``ftol`` (stop when it is
         <= tol). ``"cg"``: the same test, checked after each iteration. ``"gd"``: stop when it is <= tol
-        (measured against the best cost so far) in ``n_iter_no_change`` consecutive iterations.
+        (measured against the best cost so far) in more than ``n_iter_no_change`` consecutive iterations.
         The default 1e-9 is minFunc's ``progTol`` (and close to SciPy's own 2.2e-9).
     gtol : float, default 1e-5
         First-order optimality tolerance, >= 0: stop when ``max_i |grad_i| <= gtol`` (minFunc's ``optTol``;
@@ -194,8 +194,8 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     learning_rate : float, default 0.1
         ``"gd"`` only: the step size alpha, > 0.
     n_iter_no_change : int or numpy.inf, default 10
-        ``"gd"`` only: consecutive iterations without a relative improvement above ``tol`` that end the run,
-        >= 1.
+        ``"gd"`` only: consecutive iterations without a relative improvement above ``tol`` that are tolerated,
+        >= 1 (the next one ends the run, as scikit-learn's MLP counts), or ``numpy.inf`` (never).
     blas_isolation : bool, default True
         Limit every BLAS and OpenMP thread pool of the process except ufldl's own OpenBLAS (NumPy's, SciPy's,
         and any other that threadpoolctl finds, chosen by file path) to 1 thread for the duration of the run,

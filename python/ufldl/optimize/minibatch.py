@@ -75,8 +75,9 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
         Improvement threshold, >= 0: an epoch "improves" when the training loss falls below the best so far
         minus ``tol`` (or, with validation, the score rises above the best plus ``tol``).
     n_iter_no_change : int or numpy.inf, default 10
-        Stop after this many epochs in a row without improvement (with the optimiser's ``lr_schedule="adaptive"``,
-        divide the learning rate by 5 instead, until it reaches 1e-6).
+        Epochs in a row without improvement that are tolerated: the next one stops training (scikit-learn's
+        MLP counts so), or with the optimiser's ``lr_schedule="adaptive"`` divides the learning rate by 5 instead,
+        until it reaches 1e-6. ``numpy.inf``: never stop for want of progress.
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the data (or use ``validation_data``), score it after every
         epoch, stop when the score stops improving, and keep the parameters of the best epoch.
@@ -284,7 +285,7 @@ def _epoch_loop(run, rng, settings, validation):
         opt.end_epoch()
         epoch = run.n_epochs
         line = f"epoch {epoch:4d}  loss {loss:.8g}"
-        improved = loss < best_loss - s.tol
+        improved = loss <= best_loss - s.tol  # (scikit-learn's MLP: no improvement is loss > best - tol)
         if validation is not None:
             score, score_improved = _validate(run, validation, s)
             line += f"  validation {score:.8g}"
@@ -296,7 +297,8 @@ def _epoch_loop(run, rng, settings, validation):
             run.say(f"{line}  lr {lr:.3g}  elapsed {run.elapsed():.2f} s")
         if s.callback is not None and _callback_stops(run, s.callback, loss):
             return f"stopped by the callback after epoch {epoch}", False
-        if no_improvement >= s.n_iter_no_change:
+        # As scikit-learn's MLP: n_iter_no_change epochs without improvement are tolerated, one more stops.
+        if no_improvement > s.n_iter_no_change:
             if opt.lr_schedule == "adaptive" and opt.reduce_on_plateau():
                 no_improvement = 0
                 if s.verbose:
@@ -304,7 +306,7 @@ def _epoch_loop(run, rng, settings, validation):
                 continue
             stop_on = "validation score" if s.early_stopping else "training loss"
             return (f"converged: the {stop_on} did not improve by more than tol ({s.tol:g}) in "
-                    f"{s.n_iter_no_change} consecutive epochs"), True
+                    f"{no_improvement} consecutive epochs (n_iter_no_change={s.n_iter_no_change})"), True
     return f"max_epochs ({s.max_epochs}) epochs reached", False
 
 
@@ -314,7 +316,7 @@ def _validate(run, validation, settings):
     net = run.net
     score = float(call_with_parameters_read_only(net, settings.scoring, net, *validation))
     run.validation_scores.append(score)
-    improved = run.best is None or score > run.best[0] + settings.tol
+    improved = run.best is None or score >= run.best[0] + settings.tol  # (scikit-learn: < best + tol is none)
     if run.best is None or score > run.best[0]:
         run.best = (score, run.n_epochs, net.theta.copy() if settings.early_stopping else None)
     return score, improved
