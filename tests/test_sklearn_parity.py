@@ -94,3 +94,14 @@ def test_patience_counts_epochs_as_scikit_learn_does(n_iter_no_change, early_sto
     ours = ufldl.NeuralNetClassifier((8,), **settings).fit(X, y)
     assert ours.n_iter_ == theirs.n_iter_ == n_iter_no_change + 2
     assert ours.converged_
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_loss_and_best_loss_as_scikit_learn_defines_them(early_stopping):
+    X, y = digits_subset(200)
+    clf = ufldl.NeuralNetClassifier((8,), solver="adam", max_iter=15, early_stopping=early_stopping,
+                                    learning_rate=0.01, random_state=0).fit(X, y)
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ == (None if early_stopping else min(clf.loss_curve_))
+    ae = ufldl.SparseAutoencoder(4, max_iter=5, random_state=0).fit(X)
+    assert ae.loss_ == ae.loss_curve_[-1] and ae.best_loss_ == min(ae.loss_curve_)

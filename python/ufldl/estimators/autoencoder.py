@@ -123,6 +123,10 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         W2 (read-only view).
     loss_curve_ : list of float
         The cost after each iteration (full-batch) or the loss of each epoch (mini-batch).
+    loss_ : float or None
+        The training cost of the last iteration or epoch, ``loss_curve_[-1]``.
+    best_loss_ : float or None
+        ``min(loss_curve_)``; None with early stopping (as in scikit-learn).
     n_iter_ : int
         Iterations or epochs run (over all ``partial_fit`` calls).
     t_ : int

@@ -241,6 +241,24 @@ class NetworkEstimator(BaseEstimator):
     def _after_training(self, X):
         """After a training that completed (nothing by default)."""
 
+    # ------------------------------------------------------------------ scikit-learn's loss attributes
+
+    @property
+    def loss_(self):
+        """float or None: the training cost of the last iteration or epoch (``loss_curve_[-1]``, weight decay
+        included, as scikit-learn's MLP ``loss_`` includes its ``alpha`` term); None before any iteration."""
+        check_is_fitted(self)
+        return self.loss_curve_[-1] if self.loss_curve_ else None
+
+    @property
+    def best_loss_(self):
+        """float or None: the lowest training cost reached (``min(loss_curve_)``); None with early stopping,
+        where the kept parameters are the best validated ones instead (scikit-learn's MLP does the same)."""
+        check_is_fitted(self)
+        if getattr(self, "validation_scores_", None) is not None or not self.loss_curve_:
+            return None
+        return min(self.loss_curve_)
+
     # ------------------------------------------------------------------ using the model
 
     def _validated_input(self, X):

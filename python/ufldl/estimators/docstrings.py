@@ -81,6 +81,10 @@ DOC_HIDDEN = """\
 DOC_FIT_ATTRIBUTES = """\
     loss_curve_ : list of float
         The cost after each iteration (full-batch) or the loss of each epoch (mini-batch), over every call.
+    loss_ : float or None
+        The training cost of the last iteration or epoch, ``loss_curve_[-1]``.
+    best_loss_ : float or None
+        ``min(loss_curve_)``; None with early stopping (as in scikit-learn).
     n_iter_ : int
         Iterations or epochs run (``fit`` with ``warm_start`` and ``partial_fit`` add to it).
     t_ : int
