@@ -157,9 +157,14 @@ def make_targets(rng, net, m, labels=False):
     """Targets fitting the network's loss and output activation.
 
     squared: values inside the output activation's range; cross-entropy: random distributions (rows summing
-    to 1) or, with ``labels=True``, integer class labels of shape (m,).
+    to 1) or, with ``labels=True``, integer class labels of shape (m,); binary cross-entropy: 0/1 labels
+    (multilabel), a third of them softened to probabilities.
     """
     n_out = net.layer_sizes[-1]
+    if net.loss == "binary_cross_entropy":
+        Y = (rng.random((m, n_out)) < 0.5).astype(np.float64)
+        Y[::3] = rng.uniform(0.0, 1.0, size=Y[::3].shape)
+        return Y
     if net.loss == "cross_entropy":
         if labels:
             return rng.integers(0, n_out, size=m)

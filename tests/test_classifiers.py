@@ -487,7 +487,10 @@ def test_bad_data_is_refused(rng):
             est.fit(X, ["only"] * 30)
         with pytest.raises(ValueError, match=r"y must hold class labels: Unknown label type: continuous"):
             est.fit(X, X[:, 0])
-        with pytest.raises(ValueError, match=r"y should be a 1d array, got an array of shape \(30, 2\)"):
+        # (NeuralNetClassifier takes 2-D y as multilabel indicators, which these three-class columns are not.)
+        message = (r"y should be a 1d array, got an array of shape \(30, 2\)" if isinstance(est, SoftmaxRegression)
+                   else r"y of shape \(30, 2\) must be a multilabel indicator matrix .*'multiclass-multioutput'")
+        with pytest.raises(ValueError, match=message):
             est.fit(X, np.column_stack([y, y]))
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         SoftmaxRegression(max_iter=5).fit(X, y[:, None])

@@ -24,7 +24,7 @@ TERMS = {"data": (0.0, None), "decay": (LAMBDA, None), "sparsity": (0.0, SPARSIT
 CASES = [
     pytest.param(depth, loss, term, id=f"depth{depth}-{loss}-{term}")
     for depth in SIZES
-    for loss in ("squared", "cross_entropy")
+    for loss in ("squared", "cross_entropy", "binary_cross_entropy")
     for term in TERMS
     if not (depth == 1 and TERMS[term][1] is not None)  # no hidden layer to be sparse
 ]
@@ -87,12 +87,13 @@ def _relu_safe(rng, make_net, margin=1e-2, tries=200):
     raise AssertionError("no draw kept the relu pre-activations away from 0")  # pragma: no cover
 
 
-@pytest.mark.parametrize("loss", ["squared", "cross_entropy"])
+@pytest.mark.parametrize("loss", ["squared", "cross_entropy", "binary_cross_entropy"])
 @pytest.mark.parametrize("depth", [2, 3, 4])
 @pytest.mark.parametrize("hidden", ["tanh", "relu", "identity"])
 def test_hidden_activations(rng, hidden, depth, loss):
     sizes = SIZES[depth]
-    activations = [hidden] * (depth - 1) + ["softmax" if loss == "cross_entropy" else "tanh"]
+    output = {"squared": "tanh", "cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}[loss]
+    activations = [hidden] * (depth - 1) + [output]
     seeds = iter(range(1000))
 
     def make_net():
@@ -170,7 +171,7 @@ def test_decay_term_alone(rng, depth):
     assert_close(cost, on.cost_terms(X, Y)["decay"], tol.cost, what="decay term")
 
 
-@pytest.mark.parametrize("loss", ["squared", "cross_entropy"])
+@pytest.mark.parametrize("loss", ["squared", "cross_entropy", "binary_cross_entropy"])
 @pytest.mark.parametrize("depth, layers", [(2, None), (3, None), (3, (2,)), (4, (1, 3))])
 def test_sparsity_term_alone(rng, depth, layers, loss):
     def make(beta):

@@ -28,8 +28,9 @@ OUTPUTS = (
     ("identity", "squared", False),
     ("softmax", "cross_entropy", False),
     ("softmax", "cross_entropy", True),
+    ("sigmoid", "binary_cross_entropy", False),
 )
-OUTPUT_IDS = ("sigmoid", "tanh", "relu", "identity", "softmax-onehot", "softmax-labels")
+OUTPUT_IDS = ("sigmoid", "tanh", "relu", "identity", "softmax-onehot", "softmax-labels", "sigmoid-bce")
 DECAYS = (0.0, 1e-3)
 SPARSITIES = (None, ufldl.KLSparsity(rho=0.1, beta=3.0, layers=(1,)))
 

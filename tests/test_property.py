@@ -53,6 +53,7 @@ OUTPUTS = (
     ("softmax", "cross_entropy", "labels"),
     ("softmax", "cross_entropy", "one_hot"),
     ("softmax", "cross_entropy", "soft"),
+    ("sigmoid", "binary_cross_entropy", "multilabel"),
 )
 LAYOUTS = ("C", "F", "row_slice", "column_slice", "reversed")
 

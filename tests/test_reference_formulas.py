@@ -24,6 +24,8 @@ def compose(weights, biases, X, Y, activations, loss, decays, sparse, rho, beta)
     Z = A[-1] @ weights[-1].T
     if loss == "squared":
         data, D, db = reference.output_squared(Z, Y, biases[-1], activations[-1], 1.0 / m)
+    elif loss == "binary_cross_entropy":
+        data, D, db = reference.output_sigmoid_bce(Z, Y, biases[-1], 1.0 / m)
     else:
         data, D, db = reference.output_softmax_ce(Z, Y, biases[-1], 1.0 / m)
     cost = data / m + sum(0.5 * lam * np.sum(W * W) for lam, W in zip(decays, weights))
@@ -51,6 +53,7 @@ NETWORKS = {
     "deep-sparse-softmax": ([6, 5, 4, 3, 3], ["sigmoid", "sigmoid", "tanh", "softmax"], "cross_entropy",
                             [1e-3, 0.0, 2e-3, 1e-2], (1, 2), "labels"),
     "no-hidden-layer": ([5, 3], ["identity"], "squared", 1e-2, (), "uniform"),
+    "multilabel": ([6, 7, 4], ["sigmoid", "sigmoid"], "binary_cross_entropy", 1e-4, (1,), "multilabel"),
 }
 RHO, BETA = 0.1, 3.0
 
@@ -66,6 +69,8 @@ def make_case(rng, sizes, loss, targets, m=13):
     elif targets == "dense":
         Y = reference.activate("softmax", rng.normal(size=(m, sizes[-1])))
         Y[::3] = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=Y[::3].shape[0])]  # some one-hot rows: 0 log 0
+    elif targets == "multilabel":
+        Y = (rng.random((m, sizes[-1])) < 0.5).astype(np.float64)
     else:
         Y = rng.uniform(-0.5, 0.9, size=(m, sizes[-1]))
     return weights, biases, X, Y
@@ -199,6 +204,36 @@ def test_output_softmax_ce_counts_zero_log_zero_as_zero():
     assert np.isfinite(cost_sum) and np.all(np.isfinite(D))
     logp = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
     assert_close(cost_sum, -(0.5 * logp[0, 0] + 0.5 * logp[0, 2] + logp[1, 0]), 1e-15, what="cost")
+
+
+def test_output_sigmoid_bce_delta_is_the_derivative_of_its_cost(rng):
+    m, n = 5, 4
+    Z, b = rng.normal(size=(m, n)), rng.normal(size=n)
+    Y = (rng.random((m, n)) < 0.5).astype(float)
+    Y[0] = rng.uniform(size=n)  # soft targets too
+    _, D, db = reference.output_sigmoid_bce(Z, Y, b, 1.0 / m)
+    assert_close(D, numerical_gradient(lambda z: reference.output_sigmoid_bce(z, Y, b, 1.0 / m)[0] / m, Z.copy()),
+                 1e-8, what="D")
+    np.testing.assert_array_equal(db, D.sum(axis=0))
+    a = reference.activate("sigmoid", Z + b)
+    assert_close(reference.output_sigmoid_bce(Z, Y, b, 1.0)[0], -np.sum(Y * np.log(a) + (1 - Y) * np.log(1 - a)),
+                 1e-13, what="cost = -sum y log a + (1 - y) log(1 - a)")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_cross_entropy_stays_finite_where_the_sigmoid_saturates(dtype):
+    """z = +-800: a rounds to exactly 1 or 0, so y log a + (1 - y) log(1 - a) would give inf or nan; the core and
+    the twin compute the cost from z (softplus) and it stays exact."""
+    import ufldl
+    net = ufldl.Network([1, 2], "sigmoid", "binary_cross_entropy", dtype=dtype)
+    net.weights[0][...] = np.array([[1.0], [-1.0]])
+    X = np.array([[80.0], [-80.0]])
+    Y = np.array([[0.0, 1.0], [1.0, 0.0]])  # every unit wrong by |z| = 80
+    cost, grad = net.cost_and_grad(X, Y)
+    assert np.isfinite(cost) and np.all(np.isfinite(grad))
+    assert cost == pytest.approx(2 * 80.0, rel=1e-6)  # (1/m) sum softplus(80) over 4 units, m = 2
+    ref_cost, _, _ = reference.output_sigmoid_bce(X @ net.weights[0].T.astype(np.float64), Y, np.zeros(2), 1.0)
+    assert ref_cost == pytest.approx(4 * 80.0, rel=1e-12)
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "identity", "relu"])

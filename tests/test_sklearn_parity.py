@@ -105,3 +105,64 @@ def test_loss_and_best_loss_as_scikit_learn_defines_them(early_stopping):
     assert clf.best_loss_ == (None if early_stopping else min(clf.loss_curve_))
     ae = ufldl.SparseAutoencoder(4, max_iter=5, random_state=0).fit(X)
     assert ae.loss_ == ae.loss_curve_[-1] and ae.best_loss_ == min(ae.loss_curve_)
+
+
+def multilabel_data(m=300, n=6, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n))
+    W = rng.normal(size=(k, n))
+    Y = (X @ W.T + 0.3 * rng.normal(size=(m, k)) > 0).astype(int)  # each label a noisy half-space
+    return X, Y
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_multilabel_indicator_targets_train_sigmoid_outputs_with_binary_cross_entropy(solver):
+    X, Y = multilabel_data()
+    clf = ufldl.NeuralNetClassifier((10,), "tanh", solver=solver, max_iter=200, learning_rate=0.01,
+                                    random_state=0).fit(X, Y)
+    assert clf.network_.activations[-1] == "sigmoid" and clf.network_.loss == "binary_cross_entropy"
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    P = clf.predict_proba(X)
+    assert P.shape == (300, 3) and np.all((P > 0) & (P < 1))
+    np.testing.assert_array_equal(clf.predict(X), (P > 0.5).astype(int))
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), P, rtol=1e-12)
+    assert clf.score(X, Y) > 0.8  # subset accuracy
+    # The training cost is the reference's binary cross-entropy.
+    cost = clf.network_.cost(X, Y)
+    ref = ufldl.reference.cost_and_grad(clf.network_.weights, clf.network_.biases, X, Y.astype(float),
+                                        clf.network_.activations, "binary_cross_entropy", clf.weight_decay)[0]
+    assert cost == pytest.approx(ref, rel=1e-12)
+
+
+def test_multilabel_matches_scikit_learn_mlp_at_the_same_start():
+    """Same architecture and initial weights, alpha = lambda * m with L-BFGS: the costs scikit-learn's
+    MLPClassifier minimises (its log-loss for multilabel is the same binary cross-entropy) agree."""
+    from sklearn.neural_network import MLPClassifier
+    X, Y = multilabel_data(m=200)
+    ours = ufldl.NeuralNetClassifier((8,), "tanh", solver="lbfgs", max_iter=1, weight_decay=0.0,
+                                     random_state=0).fit(X, Y)
+    with pytest.warns(UserWarning):  # scikit-learn's ConvergenceWarning after its one iteration
+        theirs = MLPClassifier((8,), "tanh", solver="lbfgs", alpha=0.0, max_iter=1, random_state=0).fit(X, Y)
+    theirs.coefs_ = [W.copy() for W in ours.coefs_]
+    theirs.intercepts_ = [b.copy() for b in ours.intercepts_]
+    np.testing.assert_allclose(theirs.predict_proba(X), ours.predict_proba(X), rtol=1e-10, atol=1e-14)
+    assert theirs.out_activation_ == "logistic" and ours.out_activation_ == "sigmoid"
+
+
+def test_multilabel_partial_fit_early_stopping_and_saving(tmp_path):
+    X, Y = multilabel_data()
+    clf = ufldl.NeuralNetClassifier((6,), solver="adam", early_stopping=True, max_iter=30, random_state=0).fit(X, Y)
+    assert len(clf.validation_scores_) == clf.n_iter_ and 0 <= clf.best_validation_score_ <= 1
+    inc = ufldl.NeuralNetClassifier((6,), solver="sgd", random_state=0)
+    for _ in range(3):
+        inc.partial_fit(X, Y)
+    assert inc.n_iter_ == 3
+    with pytest.raises(ValueError, match=r"y must have the 3 label column\(s\) of the first call to partial_fit"):
+        inc.partial_fit(X, Y[:, :2])
+    clf.save(tmp_path / "ml.npz")
+    loaded = ufldl.load(tmp_path / "ml.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="must be a multilabel indicator matrix"):
+        ufldl.NeuralNetClassifier((4,)).fit(X, Y * 2)  # values 0 and 2: not an indicator matrix
+    with pytest.raises(ValueError, match="y should be a 1d array"):
+        ufldl.SoftmaxRegression().fit(X, Y)  # softmax regression is multinomial only

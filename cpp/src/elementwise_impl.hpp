@@ -161,6 +161,31 @@ double output_softmax_ce(T* __restrict__ Z, const T* __restrict__ Y, const std::
     return total;
 }
 
+template <class T>
+double output_sigmoid_bce(T* __restrict__ Z, const T* __restrict__ Y, index_t m, index_t n, const T* __restrict__ b,
+                          T inv_m, double* __restrict__ dsum) {
+    double total = 0.0;
+    for (index_t i = 0; i < m; ++i) {
+        T* __restrict__ z = Z + i * n;
+        const T* __restrict__ y = Y + i * n;
+        double row = 0.0;
+#pragma omp simd reduction(+ : row)
+        for (index_t j = 0; j < n; ++j) {
+            const T x = z[j] + b[j];
+            const T e = exp_nonpos(-std::abs(x));  // exp(-|x|) in (0, 1]: no overflow for any x
+            // softplus(x) - y x = max(x, 0) + log(1 + exp(-|x|)) - y x, each term in double.
+            row += static_cast<double>(x > T(0) ? x : T(0)) + std::log1p(static_cast<double>(e)) -
+                   static_cast<double>(y[j]) * static_cast<double>(x);
+            const T a = x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+            const T d = (a - y[j]) * inv_m;
+            z[j] = d;
+            dsum[j] += static_cast<double>(d);
+        }
+        total += row;
+    }
+    return total;
+}
+
 template <class T, Activation A>
 void hidden_delta_rows(T* __restrict__ Act, const T* __restrict__ P, index_t m, index_t n, const T* __restrict__ s,
                        double* __restrict__ dsum) {
@@ -198,7 +223,7 @@ void hidden_delta(T* A, const T* P, index_t m, index_t n, const T* s, Activation
 
 template <class T>
 ElementwiseKernels<T> kernels() {
-    return {&bias_activate<T>, &output_squared<T>, &output_softmax_ce<T>, &hidden_delta<T>};
+    return {&bias_activate<T>, &output_squared<T>, &output_softmax_ce<T>, &output_sigmoid_bce<T>, &hidden_delta<T>};
 }
 
 }  // namespace ufldl::UFLDL_ISA

@@ -56,6 +56,8 @@ Network<T>::Network(std::vector<std::int64_t> sizes, std::vector<Activation> act
     const bool softmax_out = activations_[L - 1] == Activation::Softmax;
     if (softmax_out != (loss_ == Loss::CrossEntropy))
         throw std::invalid_argument("softmax output and cross-entropy loss go together");
+    if (loss_ == Loss::BinaryCrossEntropy && activations_[L - 1] != Activation::Sigmoid)
+        throw std::invalid_argument("binary cross-entropy needs a sigmoid output layer");
 
     // Offsets of the flat layout drawn in network.hpp: all weights, then all biases.
     w_offset_.assign(L + 1, 0);
@@ -276,6 +278,8 @@ void Network<T>::output_layer(const Shard& sh) const {
             if (loss_ == Loss::Squared)
                 return ew.output_squared(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, activations_[L - 1],
                                          pb.inv_m, cs);
+            if (loss_ == Loss::BinaryCrossEntropy)
+                return ew.output_sigmoid_bce(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, pb.inv_m, cs);
             return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
                                         pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
         });

@@ -11,12 +11,14 @@ import numpy as np
 
 from ufldl._lib.validation import convert, numeric_array, real_scalar, require_finite
 
-__all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "KLSparsity", "as_labels", "as_targets", "as_theta",
+__all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "OUTPUT_OF_LOSS", "KLSparsity", "as_labels", "as_targets", "as_theta",
            "check_parameter_count", "layer_range", "n_params", "parameter_slices", "parse_activations", "parse_dtype",
            "parse_layer_sizes", "parse_weight_decay", "read_only", "sparse_layer_flags"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
-LOSSES = ("squared", "cross_entropy")
+LOSSES = ("squared", "cross_entropy", "binary_cross_entropy")
+#: The output activation each loss needs (None: any but softmax).
+OUTPUT_OF_LOSS = {"squared": None, "cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # what the compiled core is built for
 
 
@@ -98,10 +100,11 @@ def check_parameter_count(sizes, dtype):
 
 def parse_activations(activations, n_layers, loss):
     if isinstance(activations, str):
-        # One name for every layer; with cross-entropy the output layer is softmax.
+        # One name for every layer; with cross-entropy the output layer is softmax, with binary cross-entropy
+        # sigmoid.
         names = [activations] * n_layers
-        if loss == "cross_entropy":
-            names[-1] = "softmax"
+        if OUTPUT_OF_LOSS[loss] is not None:
+            names[-1] = OUTPUT_OF_LOSS[loss]
     else:
         try:
             names = list(activations)
@@ -123,8 +126,10 @@ def parse_activations(activations, n_layers, loss):
             )
     if loss == "cross_entropy" and names[-1] != "softmax":
         raise ValueError(f"loss='cross_entropy' needs a softmax output layer; got {names[-1]!r}")
-    if loss == "squared" and names[-1] == "softmax":
-        raise ValueError("a softmax output layer needs loss='cross_entropy'; got loss='squared'")
+    if loss == "binary_cross_entropy" and names[-1] != "sigmoid":
+        raise ValueError(f"loss='binary_cross_entropy' needs a sigmoid output layer; got {names[-1]!r}")
+    if loss != "cross_entropy" and names[-1] == "softmax":
+        raise ValueError(f"a softmax output layer needs loss='cross_entropy'; got loss={loss!r}")
     return tuple(names)
 
 
@@ -251,6 +256,11 @@ def as_targets(Y, m, n_out, loss, dtype):
             expected += f", or integer labels of shape ({m},)"
         raise ValueError(f"Y must have shape {expected}; got shape {arr.shape}")
     arr = convert(arr, "Y", dtype)
+    if loss == "binary_cross_entropy":
+        require_finite(arr, "Y")
+        if arr.min() < 0 or arr.max() > 1:
+            raise ValueError(f"Y must hold probabilities in [0, 1] (0/1 labels for multilabel targets) for "
+                             f"loss='binary_cross_entropy'; got values in [{arr.min()}, {arr.max()}]")
     if loss == "cross_entropy":
         require_finite(arr, "Y")
         tol = 1e-6 if dtype == np.float64 else 1e-4

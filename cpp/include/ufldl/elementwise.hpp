@@ -30,6 +30,12 @@ struct ElementwiseKernels {
     double (*output_softmax_ce)(T* Z, const T* Y, const std::int64_t* labels, index_t m, index_t n, const T* b,
                                 T inv_m, double* dsum);
 
+    // Output layer, sigmoid + binary cross-entropy per unit (docs/math.md#sigmoid-outputs-with-binary-cross-entropy):
+    // with z = Z + b, D = (sigmoid(z) - Y) * inv_m written over Z, dsum[j] += D[i, j]. Returns
+    // sum_ij softplus(z) - y z = -sum_ij y log a + (1 - y) log(1 - a) (not divided by m), computed from z so
+    // that it stays finite where a rounds to 0 or 1. NumPy twin: ufldl.reference.output_sigmoid_bce.
+    double (*output_sigmoid_bce)(T* Z, const T* Y, index_t m, index_t n, const T* b, T inv_m, double* dsum);
+
     // Hidden layer delta (docs/math.md#gradient-by-backpropagation): D = (P + s) * f'(A) written over A, where
     // P = D_{l+1} W_{l+1} and s (length n, may be null: s_l / m of a sparse layer) is added to every row;
     // dsum[j] += D[i, j]. NumPy twin: ufldl.reference.hidden_delta.

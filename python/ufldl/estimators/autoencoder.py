@@ -217,7 +217,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
             raise ValueError(f"the KL sparsity penalty needs sigmoid hidden units; got activation="
                              f"{self.activation!r} with beta={self.beta} (use beta=0 for other activations)")
 
-    def _network_spec(self, n_features, n_outputs, params):
+    def _network_spec(self, n_features, Y, n_outputs, params):
         sparsity = KLSparsity(params["rho"], params["beta"]) if params["beta"] > 0 else None
         return NetworkSpec((n_features, params["n_hidden"], n_features),
                            (params["activation"], DECODERS[params["decoder"]]), "squared", params["weight_decay"],

@@ -84,7 +84,7 @@ class NetworkEstimator(BaseEstimator):
 
     - ``_parameter_constraints``: every hyperparameter of its ``__init__`` -> a constraint of
       ``ufldl.estimators.constraints``;
-    - ``_network_spec(n_features, n_outputs, params) -> NetworkSpec``;
+    - ``_network_spec(n_features, Y, n_outputs, params) -> NetworkSpec`` (Y: the network's targets);
     - ``_validate_xy(X, y, reset) -> (X, y)`` and ``_targets(y, first=, partial=, classes=) -> (Y, n_outputs,
       fitted attributes)``;
 
@@ -129,7 +129,7 @@ class NetworkEstimator(BaseEstimator):
             rng = getattr(self, "_rng", None) or random_generator(None)
         else:
             rng = random_generator(params["random_state"])
-        spec = self._network_spec(X.shape[1], n_outputs, params)
+        spec = self._network_spec(X.shape[1], Y, n_outputs, params)
         reuse = not first or (params["warm_start"] and not partial and self._reusable(spec, fitted, params))
         if reuse:
             self._continue(spec, params)
@@ -178,7 +178,7 @@ class NetworkEstimator(BaseEstimator):
         seed = int(rng.integers(np.iinfo(np.int32).max))
         m, n_val = X.shape[0], math.ceil(fraction * X.shape[0])  # (train_test_split's rounding)
         _check_holdout(m, n_val, fraction)
-        stratify = Y if self._stratify else None
+        stratify = Y if self._stratify and Y.ndim == 1 else None
         if stratify is not None:
             problem = self._stratification_problem(Y, m, n_val)
             if problem is not None:

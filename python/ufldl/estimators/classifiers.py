@@ -24,7 +24,8 @@ import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, NetworkSpec, read_only
 from ufldl.estimators.constraints import real_in
@@ -42,16 +43,48 @@ __all__ = ["NetworkClassifier", "SoftmaxRegression", "NeuralNetClassifier"]
 
 
 class NetworkClassifier(ClassifierMixin, NetworkEstimator):
-    """A softmax output layer trained with cross-entropy on any labels (``classes_``)."""
+    """A softmax output layer trained with cross-entropy on any labels (``classes_``); with ``_multilabel``, also
+    an indicator matrix y, trained as sigmoid outputs with binary cross-entropy."""
 
     _OUTPUT = ("softmax", "cross_entropy")
+    _MULTILABEL_OUTPUT = ("sigmoid", "binary_cross_entropy")
     _stratify = True
+    _multilabel = False
 
     def _validate_xy(self, X, y, reset):
-        # y: 1-D (a column vector is accepted with scikit-learn's DataConversionWarning), finite.
-        return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1)
+        # y: 1-D (a column vector is accepted with scikit-learn's DataConversionWarning), finite; or, for a
+        # multilabel classifier, an (n_samples, n_labels) indicator matrix.
+        if not self._multilabel:
+            return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1)
+        X, y = validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1, multi_output=True)
+        return X, (column_or_1d(y, warn=True) if y.ndim == 2 and y.shape[1] == 1 else y)
+
+    def _output_layer(self, Y):
+        return self._MULTILABEL_OUTPUT if Y.ndim == 2 else self._OUTPUT
+
+    @property
+    def _is_multilabel(self):
+        return self.network_.loss == self._MULTILABEL_OUTPUT[1]
+
+    def _multilabel_targets(self, y, *, first, classes):
+        """An indicator matrix y (one 0/1 column per label): the targets as they are, ``classes_`` the column
+        indices (scikit-learn's convention)."""
+        kind = type_of_target(y)
+        if kind != "multilabel-indicator" or not np.isin(y, (0, 1)).all():
+            found = np.unique(y)[:5].tolist() if kind == "multilabel-indicator" else kind
+            raise ValueError(f"y of shape {y.shape} must be a multilabel indicator matrix (0/1, one column per "
+                             f"label) or 1-D class labels; got {found!r}")
+        n_labels = y.shape[1]
+        if not first and (not self._is_multilabel or n_labels != self.classes_.size):
+            raise ValueError(f"y must have the {self.classes_.size} label column(s) of the first call to "
+                             f"partial_fit; got shape {y.shape}")
+        if classes is not None and len(classes) != n_labels:
+            raise ValueError(f"classes must name the {n_labels} label columns of y; got {len(classes)}")
+        return np.asarray(y, dtype=np.float64), n_labels, {"classes_": np.arange(n_labels)}
 
     def _targets(self, y, *, first, partial, classes):
+        if y.ndim == 2:
+            return self._multilabel_targets(y, first=first, classes=classes)
         check_class_labels(y)
         if first:
             if partial and classes is None:
@@ -90,8 +123,12 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
 
     @staticmethod
     def _validation_score(net, X_val, y_val):
-        """Accuracy on the held-out examples (scikit-learn's MLPClassifier uses it too)."""
-        return float(np.mean(np.argmax(net.forward(X_val), axis=1) == y_val))
+        """Accuracy on the held-out examples (scikit-learn's MLPClassifier uses it too; for multilabel targets,
+        the subset accuracy: every label of a row right)."""
+        P = net.forward(X_val)
+        if y_val.ndim == 2:
+            return float(np.mean(np.all((P > 0.5) == (y_val > 0.5), axis=1)))
+        return float(np.mean(np.argmax(P, axis=1) == y_val))
 
     def fit(self, X, y):
         """Train on (X, y).
@@ -144,20 +181,29 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         return np.asarray(H, dtype=np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
 
     def predict(self, X):
-        """The most probable class of each example: ndarray of shape (n_samples,), labels from ``classes_``."""
+        """The most probable class of each example: ndarray of shape (n_samples,), labels from ``classes_``;
+        for multilabel targets, the indicator matrix (n_samples, n_labels) of the labels whose probability
+        exceeds 0.5."""
         Z = self._logits(X)  # (checks that the estimator is fitted)
+        if self._is_multilabel:
+            return (Z > 0).astype(np.int64)
         return self.classes_[np.argmax(Z, axis=1)]
 
     def predict_log_proba(self, X):
-        """Log-probabilities of the classes, shape (n_samples, n_classes), columns in ``classes_`` order.
+        """Log-probabilities of the classes, shape (n_samples, n_classes), columns in ``classes_`` order (for
+        multilabel targets, of each label independently).
 
-        Computed from float64 logits with ``scipy.special.log_softmax``: finite even where a probability
-        underflows to 0.
+        Computed from float64 logits (``scipy.special.log_softmax``; ``-log(1 + exp(-z))`` per label): finite
+        even where a probability underflows to 0.
         """
-        return log_softmax(self._logits(X), axis=1)
+        Z = self._logits(X)
+        if self._is_multilabel:
+            return -np.logaddexp(0.0, -Z)
+        return log_softmax(Z, axis=1)
 
     def predict_proba(self, X):
-        """Probabilities of the classes, shape (n_samples, n_classes), float64; each row sums to 1."""
+        """Probabilities of the classes, shape (n_samples, n_classes), float64; each row sums to 1 (for
+        multilabel targets, each entry is its own label's probability)."""
         return np.exp(self.predict_log_proba(X))
 
 
@@ -224,7 +270,7 @@ class SoftmaxRegression(NetworkClassifier):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _network_spec(self, n_features, n_outputs, params):
+    def _network_spec(self, n_features, Y, n_outputs, params):
         return NetworkSpec((n_features, n_outputs), ("softmax",), "cross_entropy", params["weight_decay"])
 
     def _initial_parameters(self, net, rng):
@@ -255,6 +301,13 @@ class NeuralNetClassifier(NetworkClassifier, MultiLayerEstimator):
     Minimises ``J = -(1/m) sum_i log p(y_i | x_i) + (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed).
     The initial weights are the tutorial's, ``W ~ U(-r, r)``, ``r = sqrt(6 / (n_in + n_out + 1))``.
 
+    Multilabel classification: given an indicator matrix y of shape (n_samples, n_labels) (0/1, a row may hold
+    several labels, as ``sklearn.preprocessing.MultiLabelBinarizer`` makes), the output layer is one sigmoid
+    unit per label trained with the per-label binary cross-entropy ``-(1/m) sum_ik y_ik log a_ik + (1 - y_ik)
+    log(1 - a_ik)`` (the tutorial's logistic output units); ``classes_`` is then ``arange(n_labels)``,
+    ``predict`` returns the indicator matrix of the labels with probability above 0.5, ``predict_proba`` each
+    label's probability, and early stopping scores the subset accuracy (as scikit-learn's MLPClassifier).
+
     Parameters
     ----------
 {hidden}{solver}{optimizer}{stopping}{lbfgs}{rest}
@@ -277,6 +330,13 @@ class NeuralNetClassifier(NetworkClassifier, MultiLayerEstimator):
         mlp=DOC_MLP_ATTRIBUTES.format(outputs="the number of classes (also 2 for two classes, where\n"
                                        "        scikit-learn's MLPClassifier has 1 logistic unit)", out="softmax"),
         fitted=DOC_FIT_ATTRIBUTES)
+
+    _multilabel = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
 
 def _labels_to_state(est, meta, arrays):

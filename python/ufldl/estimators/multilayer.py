@@ -104,10 +104,15 @@ class MultiLayerEstimator(NetworkEstimator):
     def _check_combination(self, params):
         self._hidden_activations(params)
 
-    def _network_spec(self, n_features, n_outputs, params):
+    def _output_layer(self, Y):
+        """``(activation, loss)`` of the output layer for the targets Y (the class's ``_OUTPUT`` by default)."""
+        return self._OUTPUT
+
+    def _network_spec(self, n_features, Y, n_outputs, params):
         sizes = params["hidden_layer_sizes"]
-        return NetworkSpec((n_features, *sizes, n_outputs), (*self._hidden_activations(params), self._OUTPUT[0]),
-                           self._OUTPUT[1], params["weight_decay"])
+        activation, loss = self._output_layer(Y)
+        return NetworkSpec((n_features, *sizes, n_outputs), (*self._hidden_activations(params), activation), loss,
+                           params["weight_decay"])
 
     @property
     def coefs_(self):

@@ -43,10 +43,13 @@ class Network(DerivedMethods):
         One of ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``, ``"softmax"`` for every weight layer,
         or one name per weight layer (length L). Softmax only on the output layer, with cross-entropy. A
         single name with ``loss="cross_entropy"`` makes the hidden layers that activation and the output
-        layer softmax.
-    loss : {"squared", "cross_entropy"}, default "squared"
+        layer softmax (with ``loss="binary_cross_entropy"``, sigmoid).
+    loss : {"squared", "cross_entropy", "binary_cross_entropy"}, default "squared"
         ``"squared"``: ``(1/m) sum_i 0.5 ||a_L(i) - y(i)||^2``. ``"cross_entropy"``: ``-(1/m) sum_ik y_ik
         log a_ik`` with a softmax output; targets are rows of probabilities or integer class labels.
+        ``"binary_cross_entropy"``: ``-(1/m) sum_ik y_ik log a_ik + (1 - y_ik) log(1 - a_ik)`` with a sigmoid
+        output, one independent probability per unit (the tutorial's logistic units; multilabel targets);
+        targets in [0, 1] of shape (m, n_L).
     weight_decay : float or sequence of float, default 0.0
         The tutorial's lambda: adds ``(lambda / 2) sum_l ||W_l||_F^2``, not divided by m and never applied to
         the biases. scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (with its
@@ -101,7 +104,7 @@ class Network(DerivedMethods):
         self.weight_decay = weight_decay
         self.sparsity = sparsity
         codes = [int(getattr(_core.Activation, name)) for name in self._activations]
-        self._engine = _DTYPES[self._dtype](list(self._sizes), codes, 0 if loss == "squared" else 1)
+        self._engine = _DTYPES[self._dtype](list(self._sizes), codes, LOSSES.index(loss))  # the core's Loss codes
         self._theta = np.zeros(self._engine.n_params, dtype=self._dtype)
         self._slices = parameter_slices(self._sizes, self._engine.weight_offset, self._engine.bias_offset)
         self._weights = [self._theta[w].reshape(shape) for w, shape, _ in self._slices]
@@ -127,7 +130,7 @@ class Network(DerivedMethods):
 
     @property
     def loss(self):
-        """str: ``"squared"`` or ``"cross_entropy"``."""
+        """str: ``"squared"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``."""
         return self._loss
 
     @property
@@ -246,7 +249,8 @@ class Network(DerivedMethods):
             The batch, one example per row.
         Y : array_like, shape (m, n_L), or (m,) of int for cross-entropy
             Targets (for an autoencoder, ``X`` itself). With ``loss="cross_entropy"``: rows of
-            probabilities, or integer class labels in ``[0, n_L)``.
+            probabilities, or integer class labels in ``[0, n_L)``; with ``"binary_cross_entropy"``, values in
+            [0, 1].
         theta : array_like, shape (n_params,), optional
             Parameters to evaluate at instead of ``self.theta`` (which is left unchanged).
         grad : ndarray, shape (n_params,), optional

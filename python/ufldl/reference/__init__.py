@@ -11,12 +11,14 @@ i, the tutorial's orientation), ``b_l`` is ``(n_l,)``; ``Z_l = A_{l-1} W_l^T + b
 
 from ufldl.reference.formulas import (ACTIVATIONS, LOSSES, activate, activation_derivative, adam_update,
                                       bias_activate, clip_rho_hat, hidden_delta, init_scale, init_weights,
-                                      kl_divergence, kl_sparsity, output_softmax_ce, output_squared, sgd_update)
+                                      kl_divergence, kl_sparsity, output_sigmoid_bce, output_softmax_ce, output_squared,
+                                      sgd_update)
 from ufldl.reference.network import cost_and_grad, forward, init_params, sparse_autoencoder_cost
 
 __all__ = [
     "ACTIVATIONS", "activate", "activation_derivative", "init_scale", "init_weights", "init_params", "bias_activate",
     "forward",
-    "kl_divergence", "clip_rho_hat", "kl_sparsity", "output_squared", "output_softmax_ce", "hidden_delta",
+    "kl_divergence", "clip_rho_hat", "kl_sparsity", "output_squared", "output_softmax_ce", "output_sigmoid_bce",
+    "hidden_delta",
     "cost_and_grad", "sparse_autoencoder_cost", "sgd_update", "adam_update",
 ]

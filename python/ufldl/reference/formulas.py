@@ -10,13 +10,13 @@ import math
 import numpy as np
 
 __all__ = [
-    "ACTIVATIONS", "LOSSES", "activate", "activation_derivative", "check_activation", "sigmoid", "init_scale", "init_weights",
+    "ACTIVATIONS", "LOSSES", "output_sigmoid_bce", "activate", "activation_derivative", "check_activation", "sigmoid", "init_scale", "init_weights",
     "bias_activate", "kl_divergence", "clip_rho_hat", "kl_sparsity", "output_squared", "output_softmax_ce",
     "hidden_delta", "sgd_update", "adam_update",
 ]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
-LOSSES = ("squared", "cross_entropy")
+LOSSES = ("squared", "cross_entropy", "binary_cross_entropy")
 
 
 # -------------------------------------------------------------------------------------------------- activations
@@ -272,6 +272,35 @@ def output_softmax_ce(Z, Y, b, inv_m):
         return -np.sum(logp[rows, Y]), D, D.sum(axis=0)
     D = (np.exp(logp) - Y) * inv_m
     return -np.sum(Y * logp, where=Y != 0), D, D.sum(axis=0)
+
+
+def output_sigmoid_bce(Z, Y, b, inv_m):
+    """The output layer's fused sigmoid and binary cross-entropy pass,
+    ``docs/math.md#sigmoid-outputs-with-binary-cross-entropy``.
+
+    C++ twin: ``output_sigmoid_bce`` (cpp/src/elementwise_impl.hpp).
+
+    Parameters
+    ----------
+    Z, b, inv_m
+        As in :func:`output_squared`.
+    Y : ndarray, shape (m, n_L)
+        Targets in [0, 1] (0/1 for multilabel classification), one per output unit.
+
+    Returns
+    -------
+    cost_sum : scalar
+        ``sum_ik softplus(z_ik) - y_ik z_ik = -sum_ik y_ik log a_ik + (1 - y_ik) log(1 - a_ik)`` for
+        ``z = Z + b``, ``a = sigmoid(z)``, not divided by m; written with ``np.logaddexp(0, z)`` so that it stays
+        finite where ``a`` rounds to 0 or 1.
+    D, db : ndarray, shape (m, n_L) and (n_L,)
+        ``D_L = (A - Y) * inv_m`` and its column sums.
+    """
+    z = np.asarray(Z) + b
+    Y = np.asarray(Y)
+    cost = np.sum(np.logaddexp(0.0, z.astype(np.float64)) - Y.astype(np.float64) * z)
+    D = (sigmoid(z) - Y) * inv_m
+    return cost, D, D.sum(axis=0)
 
 
 def hidden_delta(A, P, s, activation):

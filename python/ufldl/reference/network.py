@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from ufldl.reference.formulas import (LOSSES, bias_activate, check_activation, clip_rho_hat, hidden_delta,
-                                      init_weights, kl_sparsity, output_softmax_ce, output_squared, sigmoid)
+                                      init_weights, kl_sparsity, output_sigmoid_bce, output_softmax_ce, output_squared,
+                                      sigmoid)
 
 __all__ = ["init_params", "forward", "cost_and_grad", "sparse_autoencoder_cost"]
 
@@ -84,6 +85,9 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
         raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
     if loss == "cross_entropy" and activations[-1] != "softmax":
         raise ValueError(f"loss='cross_entropy' expects the last activation to be 'softmax'; got {activations[-1]!r}")
+    if loss == "binary_cross_entropy" and activations[-1] != "sigmoid":
+        raise ValueError(f"loss='binary_cross_entropy' expects the last activation to be 'sigmoid'; got "
+                         f"{activations[-1]!r}")
     rho, beta = float(rho), float(beta)  # Python floats: float32 arrays stay float32 (NumPy scalars would promote)
     n_layers = len(weights)
     decays = [float(weight_decay)] * n_layers if np.ndim(weight_decay) == 0 else [float(d) for d in weight_decay]
@@ -96,7 +100,7 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
         raise ValueError(f"rho must lie in (0, 1); got {rho}")
     X, Y = np.asarray(X), np.asarray(Y)
     m, shape = X.shape[0], (X.shape[0], weights[-1].shape[0])
-    if loss == "squared":
+    if loss in ("squared", "binary_cross_entropy"):
         if Y.shape != shape:
             raise ValueError(f"Y must have shape {shape}; got {Y.shape}")
     elif Y.ndim == 1 and Y.shape[0] == m and np.issubdtype(Y.dtype, np.integer):
@@ -122,9 +126,11 @@ def cost_and_grad(weights, biases, X, Y, activations, loss="squared", weight_dec
         class labels in ``[0, n_L)``.
     activations : sequence of str
         One name from :data:`ACTIVATIONS` per weight layer.
-    loss : {"squared", "cross_entropy"}
+    loss : {"squared", "cross_entropy", "binary_cross_entropy"}
         ``"squared"``: ``J_data = (1/m) sum_i 0.5 ||a_L(i) - y(i)||^2``. ``"cross_entropy"``:
         ``J_data = -(1/m) sum_ik y_ik log a_ik``, the last activation ``"softmax"``, ``log a`` a log-softmax.
+        ``"binary_cross_entropy"``: ``J_data = -(1/m) sum_ik y_ik log a_ik + (1 - y_ik) log(1 - a_ik)``, the
+        last activation ``"sigmoid"`` (one independent probability per output: multilabel targets).
     weight_decay : float or sequence of float, default 0
         lambda in ``J_decay = (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed, not divided by m), or one
         lambda_l per weight layer: ``J_decay = sum_l (lambda_l / 2) ||W_l||_F^2``.
@@ -153,6 +159,8 @@ def cost_and_grad(weights, biases, X, Y, activations, loss="squared", weight_dec
     Z_L = A[-1] @ weights[-1].T
     if loss == "squared":
         data, D, db = output_squared(Z_L, Y, biases[-1], activations[-1], inv_m)
+    elif loss == "binary_cross_entropy":
+        data, D, db = output_sigmoid_bce(Z_L, Y, biases[-1], inv_m)
     else:
         data, D, db = output_softmax_ce(Z_L, Y, biases[-1], inv_m)
     decay = sum(0.5 * lam * np.sum(W * W) for lam, W in zip(decays, weights))
