@@ -33,6 +33,8 @@ def structured(rng, m=500):
     ufldl.SparseAutoencoder(n_hidden=3, solver="adam", learning_rate=0.01, max_iter=20),
     ufldl.SparseAutoencoder(n_hidden=4, beta=0.0, activation="tanh", decoder="linear", solver="sgd",
                             max_iter=10, dtype="float32"),
+    ufldl.SparseAutoencoder(n_hidden=3, solver="adam", early_stopping=True, validation_fraction=0.5, max_iter=10,
+                            random_state=0),
 ])
 def test_scikit_learn_checks(estimator, check):
     check(estimator)  # under pytest's filterwarnings = error: any warning fails the check

@@ -55,6 +55,10 @@ def smooth(rng, m=400, noise=0.05):
     NeuralNetClassifier((5,), max_iter=30, learning_rate=0.05, batch_size=32, random_state=0),
     NeuralNetRegressor((5,), max_iter=30, solver="lbfgs"),
     NeuralNetClassifier((4, 3), solver="sgd", max_iter=10, learning_rate=0.1),
+    NeuralNetClassifier((5,), solver="adam", early_stopping=True, validation_fraction=0.5, max_iter=50,
+                        learning_rate=0.05, dtype="float32", random_state=0),
+    NeuralNetRegressor((4,), solver="adam", early_stopping=True, validation_fraction=0.5, max_iter=50, learning_rate=0.01,
+                       dtype="float32", random_state=0),
 ])
 def test_scikit_learn_checks(estimator, check):
     check(estimator)  # under pytest's filterwarnings = error: any warning fails the check

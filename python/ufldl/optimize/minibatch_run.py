@@ -96,14 +96,14 @@ class MinibatchRun:
             for i in range(first, first + count):
                 before = self._snapshot()
                 if self._call(order[i * b:(i + 1) * b], costs[i:i + 1]) == 0:
-                    self._non_finite(costs[i], i, "the cost or gradient")
+                    self._non_finite(costs[i], i, "cost or gradient")
                 if not self._state_is_finite():
                     self._restore(before)
-                    self._non_finite(costs[i], i, "the update (the parameters or the optimiser's state "
+                    self._non_finite(costs[i], i, "update (the parameters or the optimiser's state "
                                      "overflowed)")
             return  # (a replay that did not overflow, as with a different number of threads, carries on)
         if updates < count:
-            self._non_finite(costs[first + updates], first + updates, "the cost or gradient")
+            self._non_finite(costs[first + updates], first + updates, "cost or gradient")
 
     def _snapshot(self):
         opt = self.opt
