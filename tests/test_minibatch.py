@@ -383,7 +383,7 @@ def test_an_update_that_overflows_is_undone():
     # Cost and gradient are finite, but lr * gradient is beyond float32's range.
     net, X = overflowing()
     start = net.theta.copy()
-    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ufldl.NonFiniteError, match="the update") as info:
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ufldl.NonFiniteError, match="non-finite update") as info:
         ufldl.train_minibatch(net, X, X, ufldl.SGD(1e37, momentum=0.0), batch_size=10, max_epochs=3,
                               random_state=0)
     assert "epoch 1, batch 1 (update 1" in str(info.value)
