@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "arrays.hpp"
+#include "lbfgs_state.hpp"
 #include "ufldl/network.hpp"
 
 namespace py = pybind11;
@@ -31,7 +32,7 @@ struct CostSettings {
     double rho = 0.01;                // the sparsity target
     double beta = 3.0;                // the KL penalty's weight
     // The running rho_hat estimate (float64, n_1 + ... + n_L entries, updated in place), or None for each
-    // batch's own rho_hat; rho_hat_decay in [0, 1) is its moving average's decay.
+    // batch's own rho_hat; rho_hat_decay in [0, 1) is its moving average's decay (1: the given estimate as it is).
     std::optional<py::array> running_rho_hat;
     double rho_hat_decay = 0.0;
 };
@@ -161,9 +162,58 @@ public:
         return out;
     }
 
+    // Runs the L-BFGS state's evaluations at its trial points on the cost of (X, Y) in C++ (line search
+    // included), until it asks for something other than an evaluation; returns that status. Ctrl-C is looked
+    // for between evaluations (about every 0.1 s): KeyboardInterrupt then propagates, the state abandoned
+    // mid-iteration. See ufldl/lbfgs_network.hpp; float32: the trial points are rounded to float32.
+    LbfgsStatus lbfgs_evaluations(LbfgsState& state, const py::array& X, const py::array& Y,
+                                  const CostSettings& cost) {
+        const LbfgsUse use(state);
+        Lbfgs& solver = state.solver;
+        if (solver.size() != net_.n_params())
+            throw py::value_error("the Lbfgs state has " + std::to_string(solver.size()) +
+                                  " parameters, the network " + std::to_string(net_.n_params()));
+        if (solver.status() != LbfgsStatus::Evaluate) return solver.status();
+        const py::ssize_t m = check_inputs(X);
+        const auto [y, labels] = check_targets(Y, m);
+        std::optional<py::array> no_running;  // full batch: rho_hat from the whole of X
+        const CostParams params = cost_params(cost, no_running);
+        const T* x = static_cast<const T*>(X.data());
+        bool interrupted = false;
+        auto keep_going = [&interrupted] {
+            py::gil_scoped_acquire acquire;
+            if (PyErr_CheckSignals() != 0) interrupted = true;
+            return !interrupted;
+        };
+        LbfgsStatus status;
+        {
+            py::gil_scoped_release release;  // raw pointers into arrays this frame keeps alive
+            std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+            if (lock.owns_lock()) {
+                status = run_lbfgs(solver, x, y, labels, m, params, workspace_, state, keep_going);
+            } else {
+                Workspace<T> private_workspace;
+                status = run_lbfgs(solver, x, y, labels, m, params, private_workspace, state, keep_going);
+            }
+        }
+        if (interrupted) throw py::error_already_set();
+        return status;
+    }
+
     const Network<T>& network() const { return net_; }
 
 private:
+    template <class KeepGoing>
+    LbfgsStatus run_lbfgs(Lbfgs& solver, const T* x, const T* y, const std::int64_t* labels, index_t m,
+                          const CostParams& params, Workspace<T>& ws, LbfgsState& state, KeepGoing& keep_going) {
+        if constexpr (std::is_same_v<T, float>) {
+            return lbfgs_network_evaluations(solver, net_, x, y, labels, m, params, ws, state.f32, keep_going, 0.1);
+        } else {
+            LbfgsNetworkBuffers<double> unused;
+            return lbfgs_network_evaluations(solver, net_, x, y, labels, m, params, ws, unused, keep_going, 0.1);
+        }
+    }
+
     py::ssize_t check_inputs(const py::array& X) const {
         check_array<T>(X, "X", {-1, net_.sizes()[0]});
         const py::ssize_t m = X.shape(0);
@@ -216,8 +266,9 @@ private:
             for (int l = 1; l <= L; ++l) units += net_.sizes()[l];
             check_array<double>(*running_rho_hat, "running_rho_hat", {units});
             const double decay = cost.rho_hat_decay;
-            if (!(decay >= 0.0 && decay < 1.0))
-                throw py::value_error("rho_hat_decay must lie in [0, 1), got " + std::to_string(decay));
+            // 1: the given estimate as it is (a chunk of a larger sum: Network.partial_sums).
+            if (!(decay >= 0.0 && decay <= 1.0))
+                throw py::value_error("rho_hat_decay must lie in [0, 1], got " + std::to_string(decay));
             params.running_rho_hat = writable_data<double>(*running_rho_hat, "running_rho_hat");
             params.rho_hat_decay = decay;
         }
@@ -263,6 +314,10 @@ void bind_engine(py::module_& m, const char* name) {
              "(sgd) or the first moment m1 (adam), state2 the second moment m2 (adam; unused by sgd).")
         .def("forward", &Engine<T>::forward, py::arg("theta"), py::arg("X"), py::arg("first"), py::arg("last"),
              "Returns [A_first, ..., A_last] for X, the input of layer first.")
+        .def("lbfgs_evaluations", &Engine<T>::lbfgs_evaluations, py::arg("state"), py::arg("X"), py::arg("Y"),
+             py::arg("cost"),
+             "Runs an Lbfgs's evaluations on the cost of (X, Y) in C++ until it asks for something else;\n"
+             "returns that LbfgsStatus. cost: a CostSettings (its running_rho_hat is not used).")
         .def_property_readonly("n_params", [](const Engine<T>& e) { return e.network().n_params(); })
         .def("weight_offset", [](const Engine<T>& e, int l) { return e.network().weight_offset(l); })
         .def("bias_offset", [](const Engine<T>& e, int l) { return e.network().bias_offset(l); });
@@ -295,7 +350,7 @@ void register_network(py::module_& m) {
         .def_readwrite("running_rho_hat", &CostSettings::running_rho_hat,
                        "float64 running estimate of rho_hat (n_1 + ... + n_L), updated in place; None: the batch's.")
         .def_readwrite("rho_hat_decay", &CostSettings::rho_hat_decay,
-                       "The running estimate's decay, in [0, 1).")
+                       "The running estimate's decay, in [0, 1]; 1 uses the given estimate as it is.")
         .def("__repr__", [](const CostSettings& c) {
             const py::object self = py::cast(c);
             return py::str("CostSettings(sparse_layers={!r}, weight_decay={!r}, rho={!r}, beta={!r}, "

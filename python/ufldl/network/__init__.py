@@ -20,19 +20,18 @@ import numpy as np
 from ufldl import _core, io
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.validation import as_matrix, require_finite
-from ufldl.gradcheck import numerical_gradient as _numerical_gradient
-from ufldl.gradcheck import relative_difference
 from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
                           parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
                           sparse_layer_flags)
 from ufldl.network.derived import DerivedMethods
+from ufldl.network.sums import ChunkSums, PartialSums
 
-__all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network"]
+__all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network", "PartialSums"]
 
 _DTYPES = {np.dtype(np.float64): _core.NetworkF64, np.dtype(np.float32): _core.NetworkF32}
 
 
-class Network(DerivedMethods):
+class Network(ChunkSums, DerivedMethods):
     """A dense feedforward network: its parameters, cost and gradient.
 
     Parameters
@@ -165,6 +164,12 @@ class Network(DerivedMethods):
         return list(self._biases)
 
     @property
+    def parameter_slices(self):
+        """list of (slice, tuple, slice): where ``W_l`` (its slice of theta and its shape (n_l, n_{l-1})) and
+        ``b_l`` lie in theta, for l = 1..L."""
+        return list(self._slices)
+
+    @property
     def weight_decay(self):
         """float or tuple of float: lambda >= 0 for every weight layer, or one lambda_l per weight layer."""
         return self._weight_decay
@@ -191,13 +196,6 @@ class Network(DerivedMethods):
         return _core.CostSettings(sparse_layers=self._sparse_flags, weight_decay=decay, rho=sparsity.rho,
                                   beta=sparsity.beta, **running)
 
-    def copy(self):
-        """An independent network with the same architecture, hyperparameters and parameters."""
-        other = Network(self._sizes, self._activations, self._loss, self._weight_decay, self._sparsity,
-                        self._dtype, random_state=0)
-        other.theta = self._theta
-        return other
-
     def __reduce__(self):
         # Pickling (joblib, multiprocessing, copy.deepcopy): the compiled engine is rebuilt from the
         # architecture. For files, prefer save(): portable, and loading it runs no code.
@@ -211,14 +209,9 @@ class Network(DerivedMethods):
         """
         io.save(self, path, compress=compress)
 
-    def __repr__(self):
-        return (f"Network(layer_sizes={list(self._sizes)}, activations={list(self._activations)}, "
-                f"loss={self._loss!r}, weight_decay={self._weight_decay!r}, sparsity={self._sparsity!r}, "
-                f"dtype={str(self._dtype)!r})")
-
     # ------------------------------------------------------------------ evaluation
 
-    def _evaluate(self, X, Y, theta, grad, warn=True):
+    def _evaluate(self, X, Y, theta, grad, warn=True, chunk=False, chunk_rho_hat=None):
         X = as_matrix(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
         theta = as_theta(theta, self._theta)
@@ -226,7 +219,12 @@ class Network(DerivedMethods):
             grad = np.empty(self.n_params, dtype=self._dtype)
         elif not isinstance(grad, np.ndarray):
             raise TypeError(f"grad must be a numpy array; got {type(grad).__name__}")
-        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, self._cost_settings())
+        settings = self._cost_settings()
+        if chunk:  # a chunk of a larger sum (partial_sums): no decay (combine adds it), the given rho_hat
+            if chunk_rho_hat is not None:
+                settings = self._cost_settings(running_rho_hat=chunk_rho_hat.copy(), rho_hat_decay=1.0)
+            settings.weight_decay = 0.0
+        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, settings)
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse
         if not (np.isfinite(cost) and np.isfinite(grad).all()):
@@ -269,6 +267,33 @@ class Network(DerivedMethods):
         """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``."""
         return self._evaluate(X, Y, theta, None)[0]
 
+    def partial_sums(self, X, Y, theta=None, *, rho_hat=None):
+        """One chunk's unnormalised sums, to add over chunks and finish with :meth:`combine`
+        (``docs/math.md#chunks-and-shards``): ``combine(sum of partial_sums over a partition of the rows)`` is
+        ``cost_and_grad`` of all the rows.
+
+        Parameters
+        ----------
+        X, Y, theta
+            As in :meth:`cost_and_grad`: this chunk's rows.
+        rho_hat : ndarray of float64, shape (n_1 + ... + n_L,), or None
+            With a KL penalty, required: the mean activations over ALL the rows (not this chunk's), from
+            ``combine_rho_hat(sum of activation_sums)``. Averaging per-chunk results, each with its own rho_hat,
+            is wrong (the KL gradient is not a sum over examples).
+
+        Returns
+        -------
+        PartialSums
+            ``m``, ``data`` (sum of the examples' data costs) and ``grad`` (float64, the data gradient summed,
+            with the KL term at ``rho_hat``; no weight decay), which ``+`` adds.
+        """
+        rho_hat = self._checked_rho_hat(rho_hat)
+        grad = np.empty(self.n_params, dtype=self._dtype)
+        terms = self._evaluate(X, Y, theta, grad, chunk=True, chunk_rho_hat=rho_hat)[2]
+        m = as_matrix(X, "X", self._sizes[0], self._dtype).shape[0]
+        return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
+                           kl=terms["sparsity"])
+
     def cost_terms(self, X, Y, theta=None):
         """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J)."""
         return self._evaluate(X, Y, theta, None)[2]
@@ -307,12 +332,19 @@ class Network(DerivedMethods):
         -------
         fun : callable
             ``fun(theta) -> (cost, grad)``, theta of shape (n_params,). Non-finite values are returned, not
-            warned about: the optimisers report them.
+            warned about: the optimisers report them. ``fun.lbfgs_evaluations(state)`` runs the evaluations
+            an L-BFGS state (``ufldl._core.Lbfgs``) asks for, line search included, in the compiled core
+            without the GIL, and returns the state's next status (:func:`ufldl.minimize` with ``"lbfgs"``
+            uses it; the state's vectors are float64, the evaluations in the network's dtype).
         """
         def fun(theta):
             cost, grad, _ = self._evaluate(X, Y, theta, None, warn=False)
             return cost, grad
 
+        def lbfgs_evaluations(state):
+            return self._engine.lbfgs_evaluations(state, X, Y, self._cost_settings())
+
+        fun.lbfgs_evaluations = lbfgs_evaluations
         return fun
 
     def minibatch_updates(self, X, Y, order, batch_size, update, state, step, batch_costs, *,
@@ -353,40 +385,6 @@ class Network(DerivedMethods):
         return self._engine.minibatch_epoch(self._theta, X, Y, order, batch_size, cost,
                                             _core.UpdateParams(rule=rule, **update), state[0], state[1], step,
                                             batch_costs)
-
-    # ------------------------------------------------------------------ gradient checking
-
-    def check_gradient(self, X, Y, eps=1e-4):
-        """Compare the analytic gradient with central differences, block by block.
-
-        Costs two evaluations per parameter: meant for small networks and batches.
-
-        Parameters
-        ----------
-        X, Y : array_like
-            As in ``cost_and_grad``.
-        eps : float, default 1e-4
-            Step of the central differences, > 0. Use 1e-5 for deep networks or tanh (see the spec).
-
-        Returns
-        -------
-        diffs : dict of str to float
-            ``||num - ana|| / ||num + ana||`` for each block ``"W1"``, ``"b1"``, ..., and ``"all"``.
-        """
-        X = as_matrix(X, "X", self._sizes[0], self._dtype)
-        Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
-
-        def fun(theta):
-            return self.cost_and_grad(X, Y, theta)
-
-        theta = self._theta.astype(np.float64)
-        analytic = fun(theta)[1].astype(np.float64)
-        numeric = _numerical_gradient(fun, theta, eps)
-        diffs = {"all": relative_difference(numeric, analytic)}
-        for layer, (w, _, b) in enumerate(self._slices, start=1):
-            for name, sl in ((f"W{layer}", w), (f"b{layer}", b)):
-                diffs[name] = relative_difference(numeric[sl], analytic[sl])
-        return diffs
 
 
 def _rebuild(layer_sizes, activations, loss, weight_decay, sparsity, dtype, theta):

@@ -9,6 +9,7 @@ import numpy as np
 from ufldl import reference
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.validation import as_matrix, random_generator, require_finite
+from ufldl.gradcheck import numerical_gradient, relative_difference
 from ufldl.layers import as_targets, as_theta, read_only
 
 __all__ = ["DerivedMethods"]
@@ -19,6 +20,11 @@ _MEAN_BLOCK_ELEMENTS = 1 << 20
 
 class DerivedMethods:
     """The part of :class:`ufldl.Network` built on its public attributes (see the module's docstring)."""
+
+    def __repr__(self):
+        return (f"Network(layer_sizes={list(self.layer_sizes)}, activations={list(self.activations)}, "
+                f"loss={self.loss!r}, weight_decay={self.weight_decay!r}, sparsity={self.sparsity!r}, "
+                f"dtype={str(self.dtype)!r})")
 
     # ------------------------------------------------------------------ initial parameters
 
@@ -96,3 +102,44 @@ class DerivedMethods:
         their flags are restored on the way out. Solvers hold it around user callbacks: they own the
         parameters while they run."""
         return read_only((self.theta, *self.weights, *self.biases))  # the base first
+
+    def copy(self):
+        """An independent network with the same architecture, hyperparameters and parameters."""
+        other = type(self)(self.layer_sizes, self.activations, self.loss, self.weight_decay, self.sparsity,
+                           self.dtype, random_state=0)
+        other.theta = self.theta
+        return other
+
+    # ------------------------------------------------------------------ gradient checking
+
+    def check_gradient(self, X, Y, eps=1e-4):
+        """Compare the analytic gradient with central differences, block by block.
+
+        Costs two evaluations per parameter: meant for small networks and batches.
+
+        Parameters
+        ----------
+        X, Y : array_like
+            As in ``cost_and_grad``.
+        eps : float, default 1e-4
+            Step of the central differences, > 0. Use 1e-5 for deep networks or tanh (see the spec).
+
+        Returns
+        -------
+        diffs : dict of str to float
+            ``||num - ana|| / ||num + ana||`` for each block ``"W1"``, ``"b1"``, ..., and ``"all"``.
+        """
+        X = as_matrix(X, "X", self.layer_sizes[0], self.dtype)
+        Y = as_targets(Y, X.shape[0], self.layer_sizes[-1], self.loss, self.dtype)
+
+        def fun(theta):
+            return self.cost_and_grad(X, Y, theta)
+
+        theta = self.theta.astype(np.float64)
+        analytic = fun(theta)[1].astype(np.float64)
+        numeric = numerical_gradient(fun, theta, eps)
+        diffs = {"all": relative_difference(numeric, analytic)}
+        for layer, (w, _, b) in enumerate(self.parameter_slices, start=1):
+            for name, sl in ((f"W{layer}", w), (f"b{layer}", b)):
+                diffs[name] = relative_difference(numeric[sl], analytic[sl])
+        return diffs
