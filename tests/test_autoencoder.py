@@ -36,8 +36,9 @@ def structured(rng, m=500):
     ufldl.SparseAutoencoder(n_hidden=3, solver="adam", early_stopping=True, validation_fraction=0.5, max_iter=10,
                             random_state=0),
 ])
+@pytest.mark.filterwarnings("ignore::ufldl.estimators.autoencoder.DecoderRangeWarning")  # (the checks' data)
 def test_scikit_learn_checks(estimator, check):
-    check(estimator)  # under pytest's filterwarnings = error: any warning fails the check
+    check(estimator)  # under pytest's filterwarnings = error: any other warning fails the check
 
 
 # ---------------------------------------------------------------------------- the maths
@@ -313,3 +314,15 @@ def test_tampered_file_is_refused(rng, tmp_path):
     np.savez(tmp_path / "bad.npz", **data)
     with pytest.raises(ValueError, match="checksum"):
         ufldl.load(tmp_path / "bad.npz")
+
+
+def test_a_sigmoid_decoder_warns_about_data_outside_0_1():
+    X, _ = ufldl.datasets.load_digits()
+    with pytest.warns(ufldl.estimators.autoencoder.DecoderRangeWarning,
+                      match=r"decoder='sigmoid' reconstructs values in \(0, 1\), but X holds values in \[0, 16\]: "
+                            r"scale X into \[0, 1\] .* or use decoder='linear'"):
+        ufldl.SparseAutoencoder(4, max_iter=2).fit(X * 16)
+    ufldl.SparseAutoencoder(4, max_iter=2).fit(X)  # in [0, 1]: silent (filterwarnings = error)
+    ufldl.SparseAutoencoder(4, beta=0.0, decoder="linear", max_iter=2).fit(X * 16)  # a linear decoder: silent
+    with pytest.warns(ufldl.estimators.autoencoder.DecoderRangeWarning, match="autoencoder 1 of the stack"):
+        ufldl.StackedAutoencoder((4,), pretrain_max_iter=2, softmax_max_iter=2, finetune=False).fit(X * 16, _)

@@ -76,6 +76,7 @@ def test_a_warning_about_a_small_class_names_the_users_labels():
                                                           finetune_max_iter=3, dtype="float32", random_state=0),
                                  ufldl.SparseAutoencoder(4, max_iter=3, dtype="float32", random_state=0)],
                          ids=lambda est: type(est).__name__)
+@pytest.mark.filterwarnings("ignore::ufldl.estimators.autoencoder.DecoderRangeWarning")  # (the check's data)
 def test_float32_transformers_declare_and_keep_float32(est):
     tags = est.__sklearn_tags__()
     assert tags.transformer_tags.preserves_dtype == ["float32"]

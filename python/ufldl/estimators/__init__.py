@@ -9,11 +9,11 @@ warm start, ``partial_fit``, the solver's options (``solvers``), the training re
 (``persistence``); each estimator supplies only what differs. See ``docs/architecture.md``.
 """
 
-from ufldl.estimators.autoencoder import AutoencoderCollapseWarning, SparseAutoencoder
+from ufldl.estimators.autoencoder import AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
 from ufldl.estimators.base import NetworkEstimator
 from ufldl.estimators.classifiers import NeuralNetClassifier, SoftmaxRegression
 from ufldl.estimators.regressor import NeuralNetRegressor
 from ufldl.estimators.stacked import StackedAutoencoder
 
-__all__ = ["AutoencoderCollapseWarning", "NetworkEstimator", "NeuralNetClassifier", "NeuralNetRegressor",
+__all__ = ["AutoencoderCollapseWarning", "DecoderRangeWarning", "NetworkEstimator", "NeuralNetClassifier", "NeuralNetRegressor",
            "SoftmaxRegression", "SparseAutoencoder", "StackedAutoencoder"]

@@ -15,7 +15,7 @@ from ufldl.estimators.solvers import is_minibatch
 from ufldl.layers import KLSparsity
 from ufldl.reference import init_scale
 
-__all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning"]
+__all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning", "DecoderRangeWarning"]
 
 
 class AutoencoderCollapseWarning(UserWarning):
@@ -23,6 +23,13 @@ class AutoencoderCollapseWarning(UserWarning):
     reconstruction no better than predicting the mean example. Too much weight decay for the data (measured
     on the 8x8 digits: lambda = 3e-3, the tutorial's value for MNIST, collapses the second autoencoder of a
     stack; 1e-4 does not) is the usual cause."""
+
+
+class DecoderRangeWarning(UserWarning):
+    """A sigmoid decoder was given data outside [0, 1], which its reconstructions can never reach (the raw digits,
+    0..16, score about -1600 where the scaled ones score about -2): scale the data into [0, 1] (the tutorial maps
+    patches to [0.1, 0.9]: ``ufldl.PatchNormalizer``) or use ``decoder="linear"``."""
+
 
 DECODERS = {"sigmoid": "sigmoid", "linear": "identity"}
 
@@ -55,7 +62,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
     decoder : {"sigmoid", "linear"}, default "sigmoid"
         The output layer. ``"sigmoid"`` reconstructs inputs in [0, 1] (the tutorial scales its patches to
         [0.1, 0.9]); ``"linear"`` is the tutorial's linear decoder, for inputs of any range (whitened data,
-        colour patches).
+        colour patches). ``fit`` warns (``DecoderRangeWarning``) when a sigmoid decoder is given data outside
+        [0, 1].
     solver : {"lbfgs", "cg", "gd", "sgd", "adam"}, default "lbfgs"
         ``"lbfgs"`` (the tutorial's), ``"cg"`` and ``"gd"`` work on the whole training set per iteration
         (SciPy's L-BFGS-B and CG; batch gradient descent). ``"sgd"`` and ``"adam"`` train on mini-batches,
@@ -228,6 +236,12 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
 
     def _validate_xy(self, X, y, reset):
         X = self._validate_input(X, reset)
+        if self.decoder == "sigmoid":
+            low, high = float(X.min()), float(X.max())
+            if low < 0.0 or high > 1.0:
+                warnings.warn(f"decoder='sigmoid' reconstructs values in (0, 1), but X holds values in [{low:.4g}, "
+                              f"{high:.4g}]: scale X into [0, 1] (ufldl.PatchNormalizer maps patches to [0.1, 0.9]) "
+                              "or use decoder='linear'", DecoderRangeWarning, stacklevel=4)
         return X, X  # the targets are the inputs
 
     def _targets(self, y, *, first, partial, classes):

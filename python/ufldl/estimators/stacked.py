@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ufldl import io
 from ufldl._lib.validation import random_generator
-from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, SparseAutoencoder
+from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
 from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, preserve_dtype
 from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, integer_at_least,
                                           one_of, real_in)
@@ -258,8 +258,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
                 warnings.simplefilter("always")
                 ae.fit(features)
             for w in caught:
-                collapsed = issubclass(w.category, AutoencoderCollapseWarning)
-                prefix = f"autoencoder {layer} of the stack: " if collapsed else ""
+                ours = issubclass(w.category, (AutoencoderCollapseWarning, DecoderRangeWarning))
+                prefix = f"autoencoder {layer} of the stack: " if ours else ""
                 warnings.warn(f"{prefix}{w.message}", w.category, stacklevel=3)
             self.autoencoders_.append(ae)
             features = ae.transform(features)
