@@ -69,16 +69,27 @@ def test_an_exception_in_the_callback_keeps_the_last_completed_iterate(rng, solv
 def test_an_exception_from_the_cost_keeps_the_last_completed_iterate(rng, method, monkeypatch):
     net, X = problem(rng)
     seen = {}
-    calls = []
-    real = ufldl.Network._evaluate
+    real = ufldl.Network.objective
 
-    def evaluate(self, *args, **kwargs):
-        calls.append(1)
-        if len(seen) == 4:
-            raise MemoryError("from the cost")
-        return real(self, *args, **kwargs)
+    def objective(self, *args):
+        # The objective train() builds: its evaluations from Python (fun) and, for "lbfgs", those the core runs
+        # (fun.lbfgs_evaluations, a whole iteration per call) fail once four iterations are complete.
+        fun = real(self, *args)
 
-    monkeypatch.setattr(ufldl.Network, "_evaluate", evaluate)
+        def failing(theta):
+            if len(seen) == 4:
+                raise MemoryError("from the cost")
+            return fun(theta)
+
+        def failing_in_the_core(state):
+            if len(seen) == 4:
+                raise MemoryError("from the cost")
+            return fun.lbfgs_evaluations(state)
+
+        failing.lbfgs_evaluations = failing_in_the_core
+        return failing
+
+    monkeypatch.setattr(ufldl.Network, "objective", objective)
     with pytest.raises(MemoryError):
         train(net, X, method, callback=lambda k, theta, cost: seen.__setitem__(k, theta.copy()))
     assert np.array_equal(net.theta, seen[4])

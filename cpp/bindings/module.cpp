@@ -7,6 +7,7 @@ namespace py = pybind11;
 
 namespace ufldl::bindings {
 void register_info(py::module_& m);
+void register_lbfgs(py::module_& m);
 void register_network(py::module_& m);
 void register_optim(py::module_& m);
 }  // namespace ufldl::bindings
@@ -18,5 +19,7 @@ PYBIND11_MODULE(_core, m) {
     ufldl::bindings::register_info(m);
     // Optim first: the networks' minibatch_epoch takes its UpdateParams (registered types name the signatures).
     ufldl::bindings::register_optim(m);
+    // L-BFGS before the networks too: their lbfgs_evaluations takes an Lbfgs.
+    ufldl::bindings::register_lbfgs(m);
     ufldl::bindings::register_network(m);
 }

@@ -4,10 +4,11 @@
 __all__ = ["DOC_SOLVER", "DOC_OPTIMIZER", "DOC_STOPPING", "DOC_STOP_CLASSIFIER", "DOC_CLASSES_CHANGE", "DOC_LBFGS", "DOC_REST", "DOC_HIDDEN", "DOC_FIT_ATTRIBUTES", "DOC_MLP_ATTRIBUTES"]
 
 DOC_SOLVER = """\
-    solver : {{"lbfgs", "cg", "gd", "sgd", "adam"}}, default "{solver}"
-        ``"lbfgs"`` (the tutorial's), ``"cg"`` and ``"gd"`` minimise the cost of the whole training set
-        (SciPy's L-BFGS-B and CG; batch gradient descent). ``"sgd"`` and ``"adam"`` train on mini-batches,
-        with the epochs run in the compiled core, and offer ``partial_fit``.
+    solver : {{"lbfgs", "lbfgsb", "cg", "gd", "sgd", "adam"}}, default "{solver}"
+        ``"lbfgs"`` (minFunc's L-BFGS, the tutorial's, run in the compiled core), ``"lbfgsb"``, ``"cg"`` and
+        ``"gd"`` minimise the cost of the whole training set (SciPy's L-BFGS-B and CG; batch gradient
+        descent). ``"sgd"`` and ``"adam"`` train on mini-batches, with the epochs run in the compiled core,
+        and offer ``partial_fit``.
     max_iter : int, default {max_iter}
         Iterations (full-batch solvers) or epochs (mini-batch solvers), >= 1.
     tol : float or None, default None
@@ -53,7 +54,7 @@ DOC_STOP_CLASSIFIER = DOC_STOPPING.format(split="stratified by class",
 DOC_CLASSES_CHANGE = "\n        Labels other than the previous fit's are an error (as in scikit-learn)."
 DOC_LBFGS = """\
     max_corrections : int, default 100
-        ``"lbfgs"``: correction pairs kept (the tutorial's minFunc used 100).
+        ``"lbfgs"`` and ``"lbfgsb"``: correction pairs kept (the tutorial's minFunc used 100).
 """
 DOC_REST = """\
     dtype : {{"float64", "float32"}}, default "float64"

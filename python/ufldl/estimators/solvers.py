@@ -38,7 +38,7 @@ def new_optimizer(params):
 def solver_options(params):
     """The keyword arguments of ``ufldl.train`` for the solver (early stopping and the optimiser aside)."""
     solver = params["solver"]
-    if solver == "lbfgs":
+    if solver in ("lbfgs", "lbfgsb"):
         return {"max_corrections": params["max_corrections"]}
     if solver == "cg":
         return {}

@@ -4,8 +4,8 @@ The modules, one job each (bottom to top; each imports only those above it in th
 
 - ``results``: :class:`OptimizeResult` and :class:`MinibatchResult`, what training returns;
 - ``callbacks``: calling user code (callbacks, scoring) with the parameters read-only;
-- ``fullbatch_run`` and ``fullbatch``: :func:`minimize` (SciPy's L-BFGS-B and CG, gradient descent) and the
-  bookkeeping of one run;
+- ``fullbatch_run``, ``lbfgs`` and ``fullbatch``: :func:`minimize` (minFunc's L-BFGS run by the core, SciPy's
+  L-BFGS-B and CG, gradient descent) and the bookkeeping of one run;
 - ``optimizers``: :class:`SGD` and :class:`Adam`, their hyperparameters, schedules and state;
 - ``minibatch_run`` and ``minibatch``: :func:`train_minibatch`, its steps, and the calls into the compiled
   core of one run;

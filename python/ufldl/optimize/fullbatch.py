@@ -3,9 +3,11 @@
 Everything here works on a function ``fun(theta) -> (cost, grad)`` of a 1-D float64 vector ``theta`` (for a
 network, ``lambda theta: net.cost_and_grad(X, Y, theta)``), as ``docs/math.md`` ("Optimisation")
 describes: the tutorial trains its sparse autoencoder with at most 400 iterations of L-BFGS on the flat
-``theta``. L-BFGS and CG are SciPy's (``scipy.optimize.minimize(..., jac=True)``, methods ``"L-BFGS-B"`` and
-``"CG"``): this package adds no line search of its own, only the bookkeeping around them (loss history,
-progress, callbacks, Ctrl-C, non-finite values, thread pools), which ``ufldl.optimize.fullbatch_run`` keeps.
+``theta``. ``"lbfgs"`` is minFunc's L-BFGS, the tutorial's optimiser, run by the compiled core
+(``ufldl.optimize.lbfgs``; for a network's objective the line search runs in C++ too). ``"lbfgsb"`` and
+``"cg"`` are SciPy's (``scipy.optimize.minimize(..., jac=True)``, methods ``"L-BFGS-B"`` and ``"CG"``), with
+their own line searches. ``ufldl.optimize.fullbatch_run`` keeps the bookkeeping every method shares (loss
+history, progress, callbacks, Ctrl-C, non-finite values), and this module the thread pools.
 
 Use
 ---
@@ -28,11 +30,12 @@ import scipy.optimize
 from ufldl._lib.threads import isolated_blas
 from ufldl._lib.validation import first_non_finite, flag, integer, numeric_array, patience, real_scalar
 from ufldl.optimize.fullbatch_run import VERBOSE_EVERY, FullBatchRun, relative_decrease
+from ufldl.optimize.lbfgs import default_max_evals, run_lbfgs
 
 __all__ = ["METHODS", "minimize"]
 
-#: The methods of :func:`minimize`.
-METHODS = ("lbfgs", "cg", "gd")
+#: The methods of :func:`minimize`: minFunc's L-BFGS (the core's), SciPy's L-BFGS-B, SciPy's CG, gradient descent.
+METHODS = ("lbfgs", "lbfgsb", "cg", "gd")
 
 # SciPy's L-BFGS-B counts evaluations too; its default cap (15000) is raised for very long runs so that
 # max_iter, not the evaluation count, is what ends a run that makes progress.
@@ -63,10 +66,10 @@ def _as_theta0(theta0):
 # ----------------------------------------------------------------------------------------------- the methods
 
 
-def _run_scipy(run, method, max_iter, tol, gtol, max_corrections):
-    if method == "lbfgs":
+def _run_scipy(run, method, max_iter, tol, gtol, max_corrections, max_evals):
+    if method == "lbfgsb":
         options = {"maxiter": max_iter, "maxcor": max_corrections, "ftol": tol, "gtol": gtol,
-                   "maxfun": max(15000, _EVALS_PER_ITER * max_iter)}
+                   "maxfun": max(15000, _EVALS_PER_ITER * max_iter) if max_evals is None else max_evals}
         scipy_method = "L-BFGS-B"
     else:
         options = {"maxiter": max_iter, "gtol": gtol, "norm": np.inf}
@@ -146,7 +149,7 @@ def _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change):
 
 
 def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, callback=None, verbose=0,
-             max_corrections=100, learning_rate=0.1, n_iter_no_change=10, blas_isolation=True):
+             max_corrections=100, max_evals=None, learning_rate=0.1, n_iter_no_change=10, blas_isolation=True):
     """Minimise ``fun`` over a flat parameter vector, on the whole training set at each step.
 
     Parameters
@@ -154,16 +157,24 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     fun : callable
         ``fun(theta) -> (cost, grad)``: ``theta`` a float64 array of shape (n_params,); ``cost`` a real
         scalar; ``grad`` an array of shape (n_params,) (float64 is used as is, other real dtypes are
-        converted). ``fun`` must not modify ``theta`` (for gradient descent it is a read-only view) and must
-        return a new ``grad`` array at every call (SciPy's CG keeps earlier gradients). For a network:
-        ``lambda theta: net.cost_and_grad(X, Y, theta)``.
+        converted). ``fun`` must not modify ``theta`` (for ``"lbfgs"`` and gradient descent it is a read-only
+        view of the solver's own buffer, valid during the call only: copy it to keep it) and must return a new
+        ``grad`` array at every call (SciPy's CG keeps earlier gradients). For a network:
+        ``lambda theta: net.cost_and_grad(X, Y, theta)``, or ``net.objective(X, Y)``, with which ``"lbfgs"``
+        runs its evaluations and line search in the core (see Notes).
     theta0 : array_like, shape (n_params,)
         The starting point: finite real numbers, 1-D. A float64 C-contiguous array is handed to SciPy as is
-        (SciPy copies it into its own working array); other inputs are converted. Never modified.
-    method : {"lbfgs", "cg", "gd"}, default "lbfgs"
-        ``"lbfgs"``: SciPy's L-BFGS-B without bounds, ``max_corrections`` pairs of memory (the tutorial used
-        minFunc's L-BFGS, memory 100). ``"cg"``: SciPy's nonlinear conjugate gradient (Polak-Ribiere, strong
-        Wolfe line search). ``"gd"``: batch gradient descent ``theta <- theta - learning_rate * grad``.
+        (SciPy copies it into its own working array) and copied by ``"lbfgs"``; other inputs are converted.
+        Never modified.
+    method : {"lbfgs", "lbfgsb", "cg", "gd"}, default "lbfgs"
+        ``"lbfgs"``: minFunc's L-BFGS (the UFLDL tutorial's optimiser, ``options.Method = 'lbfgs'`` with its
+        defaults), implemented in the compiled core: the two-loop recursion over ``max_corrections`` pairs,
+        minFunc's bracketing line search with cubic interpolation (strong Wolfe, c1 = 1e-4, c2 = 0.9, at most
+        25 iterations per search) and minFunc's stopping tests; from the same start on the same cost it
+        evaluates the costs minFunc evaluates, in order, to rounding (``docs/math.md#l-bfgs-direction``).
+        ``"lbfgsb"``: SciPy's L-BFGS-B without bounds (its own line search and tests; ``max_corrections``
+        is its ``maxcor``). ``"cg"``: SciPy's nonlinear conjugate gradient (Polak-Ribiere, strong Wolfe line
+        search). ``"gd"``: batch gradient descent ``theta <- theta - learning_rate * grad``.
         Called ``method`` as in ``scipy.optimize.minimize``, whose role this function plays; :func:`ufldl.train`
         and the estimators, which follow scikit-learn, call the same choice ``solver``.
     max_iter : int, default 400
@@ -171,13 +182,17 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
         ``fun`` more than once (line search); a gradient-descent iteration evaluates it once.
     tol : float, default 1e-9
         Progress tolerance, >= 0, on the relative decrease of the cost over one iteration,
-        ``(J_old - J_new) / max(|J_old|, |J_new|, 1)``. ``"lbfgs"``: SciPy's ``ftol`` (stop when it is
-        <= tol). ``"cg"``: the same test, checked after each iteration. ``"gd"``: stop when it is <= tol
-        (measured against the best cost so far) in more than ``n_iter_no_change`` consecutive iterations.
-        The default 1e-9 is minFunc's ``progTol`` (and close to SciPy's own 2.2e-9).
+        ``(J_old - J_new) / max(|J_old|, |J_new|, 1)``. ``"lbfgs"``: minFunc's ``progTol``: stop when the
+        relative decrease is < tol (minFunc's own test is ``|J_old - J_new| < progTol``, the same for costs of
+        magnitude at most 1), when the step ``sum_i |t d_i|`` is <= tol, or when the next direction's
+        directional derivative ``g'd`` is > -tol. ``"lbfgsb"``: SciPy's ``ftol`` (stop when it is <= tol).
+        ``"cg"``: the same test, checked after each iteration. ``"gd"``: stop when it is <= tol (measured
+        against the best cost so far) in more than ``n_iter_no_change`` consecutive iterations. The default
+        1e-9 is minFunc's ``progTol`` (and close to SciPy's own 2.2e-9).
     gtol : float, default 1e-5
-        First-order optimality tolerance, >= 0: stop when ``max_i |grad_i| <= gtol`` (minFunc's ``optTol``;
-        SciPy's ``gtol`` with the infinity norm for both L-BFGS-B and CG).
+        First-order optimality tolerance, >= 0. ``"lbfgs"``: stop when ``sum_i |grad_i| <= gtol`` (minFunc's
+        ``optTol``, on the 1-norm as minFunc tests it). ``"lbfgsb"``, ``"cg"``, ``"gd"``: stop when
+        ``max_i |grad_i| <= gtol`` (SciPy's ``gtol`` with the infinity norm).
     callback : callable or None, default None
         ``callback(iteration, theta, cost)``, called after every iteration (1, 2, ...) with the new iterate:
         ``theta`` a read-only view that is only valid during the call (copy it to keep it; writing to it
@@ -190,7 +205,15 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
         0: silent. 1: one line (iteration, cost, elapsed seconds) every ``VERBOSE_EVERY`` (10) iterations,
         plus the start and the end. 2 or more: one line per iteration. Lines go to standard output.
     max_corrections : int, default 100
-        ``"lbfgs"`` only: the number of correction pairs L-BFGS keeps (SciPy's ``maxcor``), >= 1.
+        ``"lbfgs"`` and ``"lbfgsb"``: the number of correction pairs L-BFGS keeps (minFunc's ``Corr``, SciPy's
+        ``maxcor``), >= 1. ``"lbfgs"`` keeps them in float64, ``2 * max_corrections + 2`` vectors of
+        n_params (allocated once, committed by the operating system as they fill), beside about 8 more for
+        its iterate, direction, trial point and gradients.
+    max_evals : int or None, default None
+        ``"lbfgs"`` and ``"lbfgsb"``: the cap on evaluations of ``fun``, >= 1. ``"lbfgs"`` stops after the
+        first iteration that ends with more (minFunc's ``MaxFunEvals``; a line search may go past it); None:
+        ``max(1000, 2 * max_iter)``, minFunc's 1000 for the tutorial's 400 iterations. ``"lbfgsb"``: SciPy's
+        ``maxfun``; None: ``max(15000, 20 * max_iter)``.
     learning_rate : float, default 0.1
         ``"gd"`` only: the step size alpha, > 0.
     n_iter_no_change : int or numpy.inf, default 10
@@ -234,24 +257,35 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
 
     - at the starting point, at any gradient-descent iterate, or at an iterate a method accepts: it stops the
       run;
-    - at a line-search trial point of ``"lbfgs"`` or ``"cg"``: it is handed to SciPy as +inf, worse than any
-      finite cost, so that a line search able to back off from it does. SciPy's CG line search does (it
-      shrinks the step and goes on). SciPy's L-BFGS-B does not: its line search collapses to a zero step
-      and it would then stop claiming convergence; this is detected (an infinite trial followed by a zero
-      step, or a line-search failure after an infinite trial) and raises NonFiniteError instead.
+    - at a line-search trial point of ``"lbfgs"``, ``"lbfgsb"`` or ``"cg"``: it is handed to the line search
+      as +inf, worse than any finite cost, so that a line search able to back off from it does.
+      ``"lbfgs"`` does as minFunc does with an "illegal" value: it halves the step back from it and goes on
+      with minFunc's backtracking (Armijo) search. SciPy's CG line search shrinks the step and goes on.
+      SciPy's L-BFGS-B does not back off: its line search collapses to a zero step and it would then stop
+      claiming convergence. A zero step after an infinite trial (with any method), or a line-search failure
+      after one (SciPy's), raises NonFiniteError instead.
 
     In every case the parameters kept (``error.result.theta``) are those of the last accepted iterate,
     which are finite and whose cost is finite.
 
-    **Copies.** ``fun`` receives SciPy's own copy of its iterate for ``"lbfgs"`` and ``"cg"`` (SciPy copies
-    before each call) and a view of one of two alternating buffers for ``"gd"``; this module adds one O(n)
+    **Copies.** ``fun`` receives SciPy's own copy of its iterate for ``"lbfgsb"`` and ``"cg"`` (SciPy copies
+    before each call), a read-only view of the core's trial point for ``"lbfgs"`` (whose gradient is copied
+    into the core) and a view of one of two alternating buffers for ``"gd"``; this module adds one O(n)
     copy per iteration, of the accepted iterate into a buffer, so that Ctrl-C or an error can return it.
 
+    **minFunc's L-BFGS in the core.** ``"lbfgs"`` drives the core's state machine (``ufldl._core.Lbfgs``):
+    for a Python ``fun`` every evaluation comes back to Python; for ``net.objective(X, Y)`` (what
+    :func:`ufldl.train` and the estimators pass), the evaluations and the line search of a whole iteration run
+    in C++ without the GIL, and control returns after each completed iteration (callbacks, progress) and
+    about every 0.1 s within one (Ctrl-C). The iterate, gradients, direction and correction pairs are float64
+    for every network; a float32 network is evaluated at each trial point rounded to float32.
+
     **Thread pools.** Measured on 2 cores with ``benchmarks/bench_training.py`` (the tutorial's 400 L-BFGS
-    iterations on 10,000 patches, 413 evaluations): 1.77 s with ``blas_isolation=True``, 3.00 s without
-    (medians of 3). Without it, an evaluation of the compiled core took 5.5-6.0 ms instead of 2.9-3.0 ms,
-    because SciPy's pool, which L-BFGS-B calls between evaluations, was spinning on the cores ufldl's needed.
-    Of the 1.77 s, about 0.56 s is SciPy's L-BFGS-B itself (100 correction pairs, 1.4 ms per iteration).
+    iterations on 10,000 patches with SciPy's L-BFGS-B, 413 evaluations): 1.77 s with
+    ``blas_isolation=True``, 3.00 s without (medians of 3). Without it, an evaluation of the compiled core
+    took 5.5-6.0 ms instead of 2.9-3.0 ms, because SciPy's pool, which L-BFGS-B calls between evaluations,
+    was spinning on the cores ufldl's needed. Of the 1.77 s, about 0.56 s was SciPy's L-BFGS-B itself (100
+    correction pairs, 1.4 ms per iteration). ``"lbfgs"`` uses only the core's own pool.
 
     Examples
     --------
@@ -276,23 +310,29 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     gtol = real_scalar(gtol, "gtol", low=0.0)
     verbose = integer(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose, "verbose", 0)
     max_corrections = integer(max_corrections, "max_corrections", 1)
+    if max_evals is not None:
+        max_evals = integer(max_evals, "max_evals", 1)
     learning_rate = real_scalar(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
     n_iter_no_change = patience(n_iter_no_change, "n_iter_no_change")
     blas_isolation = flag(blas_isolation, "blas_isolation")
     theta0 = _as_theta0(theta0)
 
     run = FullBatchRun(fun, theta0, method, tol, callback, verbose)
+    run.reporter.total = max_iter  # the progress bar's length
     try:  # from here on, Ctrl-C returns what was computed (the pools restored first)
         with isolated_blas() if blas_isolation else contextlib.nullcontext():
             if method == "gd":
                 result = _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change)
+            elif method == "lbfgs":
+                result = run_lbfgs(run, fun, max_iter, tol, gtol, max_corrections,
+                                   default_max_evals(max_iter) if max_evals is None else max_evals)
             else:
-                result = _run_scipy(run, method, max_iter, tol, gtol, max_corrections)
+                result = _run_scipy(run, method, max_iter, tol, gtol, max_corrections, max_evals)
     except KeyboardInterrupt:
         return run.interrupted()
     if verbose:
         if verbose == 1 and result.n_iter % VERBOSE_EVERY:  # the last line, unless already printed
             run.progress(result.n_iter, result.cost, last=True)
         run.say(f"{method}: stopped after {result.n_iter} iterations ({result.n_evals} evaluations, "
-                f"{result.seconds:.2f} s): {result.message}")
+                f"{result.seconds:.2f} s): {result.message}", last=True)
     return result

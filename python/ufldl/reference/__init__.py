@@ -14,11 +14,12 @@ from ufldl.reference.formulas import (ACTIVATIONS, LOSSES, activate, activation_
                                       kl_divergence, kl_sparsity, output_sigmoid_bce, output_softmax_ce, output_squared,
                                       sgd_update)
 from ufldl.reference.network import cost_and_grad, forward, init_params, sparse_autoencoder_cost
+from ufldl.reference.lbfgs import lbfgs_polyinterp, lbfgs_two_loop
 
 __all__ = [
     "ACTIVATIONS", "activate", "activation_derivative", "init_scale", "init_weights", "init_params", "bias_activate",
     "forward",
     "kl_divergence", "clip_rho_hat", "kl_sparsity", "output_squared", "output_softmax_ce", "output_sigmoid_bce",
     "hidden_delta",
-    "cost_and_grad", "sparse_autoencoder_cost", "sgd_update", "adam_update",
+    "cost_and_grad", "sparse_autoencoder_cost", "sgd_update", "adam_update", "lbfgs_two_loop", "lbfgs_polyinterp",
 ]
