@@ -464,7 +464,7 @@ def test_clone_pipeline_and_grid_search(rng):
      r"activation must be one of \('sigmoid', 'tanh', 'relu', 'identity'\) .*; got 'softmax'"),
     (dict(hidden_layer_sizes=(3, 3), activation=["tanh"]), ValueError,
      r"activation must be one name, or one name per hidden layer \(2 for hidden_layer_sizes=\(3, 3\)\); got 1"),
-    (dict(solver="newton"), ValueError, r"solver must be one of \('lbfgs', 'cg', 'gd', 'sgd', 'adam'\); got 'newton'"),
+    (dict(solver="newton"), ValueError, r"solver must be one of \('lbfgs', 'lbfgsb', 'cg', 'gd', 'sgd', 'adam'\); got 'newton'"),
     (dict(weight_decay=-1), ValueError, "weight_decay must be >= 0.0; got -1.0"),
     (dict(max_iter=0), ValueError, "max_iter must be an integer >= 1; got 0"),
     (dict(batch_size="big"), ValueError, "batch_size must be 'auto' or an integer >= 1; got 'big'"),

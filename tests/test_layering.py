@@ -15,7 +15,7 @@ LAYERS = [
     ("base", ["ufldl._lib", "ufldl._core"]),
     ("file format", ["ufldl.io"]),
     ("maths", ["ufldl.layers", "ufldl.reference", "ufldl.gradcheck", "ufldl.network", "ufldl.network_state"]),
-    ("training", ["ufldl.optimize"]),
+    ("training", ["ufldl.optimize", "ufldl.scale"]),
     ("estimators", ["ufldl.estimators"]),
     ("leaves", ["ufldl.preprocessing", "ufldl.datasets", "ufldl.viz", "ufldl.diagnostics", "ufldl.experiments"]),
     # The package itself re-exports every layer's public names; only the command line imports it. Beside it, the

@@ -5,10 +5,12 @@ import warnings
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, NetworkSpec, preserve_dtype, read_only
+from ufldl import scale
+from ufldl.estimators.base import NetworkEstimator, NetworkSpec, preserve_dtype, read_only
 from ufldl.estimators.constraints import integer_at_least, one_of, optional, real_in
+from ufldl.estimators.fit_warnings import AutoencoderCollapseWarning, DecoderRangeWarning
 from ufldl.estimators.hyperparameters import FITTING, HIDDEN_ACTIVATIONS, LBFGS, OPTIMIZER, TRAINING
 from ufldl.estimators.persistence import register
 from ufldl.estimators.solvers import is_minibatch
@@ -16,19 +18,6 @@ from ufldl.layers import KLSparsity
 from ufldl.reference import init_scale
 
 __all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning", "DecoderRangeWarning"]
-
-
-class AutoencoderCollapseWarning(UserWarning):
-    """A sparse autoencoder learned the trivial solution: weights near zero, every hidden unit at rho, and a
-    reconstruction no better than predicting the mean example. Too much weight decay for the data (measured
-    on the 8x8 digits: lambda = 3e-3, the tutorial's value for MNIST, collapses the second autoencoder of a
-    stack; 1e-4 does not) is the usual cause."""
-
-
-class DecoderRangeWarning(UserWarning):
-    """A sigmoid decoder was given data outside [0, 1], which its reconstructions can never reach (the raw digits,
-    0..16, score about -1600 where the scaled ones score about -2): scale the data into [0, 1] (the tutorial maps
-    patches to [0.1, 0.9]: ``ufldl.PatchNormalizer``) or use ``decoder="linear"``."""
 
 
 DECODERS = {"sigmoid": "sigmoid", "linear": "identity"}
@@ -64,10 +53,10 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         [0.1, 0.9]); ``"linear"`` is the tutorial's linear decoder, for inputs of any range (whitened data,
         colour patches). ``fit`` warns (``DecoderRangeWarning``) when a sigmoid decoder is given data outside
         [0, 1].
-    solver : {"lbfgs", "cg", "gd", "sgd", "adam"}, default "lbfgs"
-        ``"lbfgs"`` (the tutorial's), ``"cg"`` and ``"gd"`` work on the whole training set per iteration
-        (SciPy's L-BFGS-B and CG; batch gradient descent). ``"sgd"`` and ``"adam"`` train on mini-batches,
-        with epochs run in the compiled core, and offer ``partial_fit``.
+    solver : {"lbfgs", "lbfgsb", "cg", "gd", "sgd", "adam"}, default "lbfgs"
+        ``"lbfgs"`` (minFunc's L-BFGS, the tutorial's, in the core), ``"lbfgsb"``, ``"cg"``, ``"gd"``: the whole
+        training set per iteration (SciPy's L-BFGS-B and CG; batch gradient descent). ``"sgd"`` and ``"adam"``
+        train on mini-batches, with epochs run in the compiled core, and offer ``partial_fit``.
     max_iter : int, default 400
         Iterations (full-batch solvers) or epochs (mini-batch solvers).
     tol : float or None, default None
@@ -232,12 +221,12 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
                            sparsity)
 
     def _validate_input(self, X, reset):
-        return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1)
+        return self._validated_rows(X, reset, ensure_min_samples=1)  # (a memmap, a Dask array: not read whole)
 
     def _validate_xy(self, X, y, reset):
         X = self._validate_input(X, reset)
         if self.decoder == "sigmoid":
-            low, high = float(X.min()), float(X.max())
+            low, high = scale.value_range(X)
             if low < 0.0 or high > 1.0:
                 warnings.warn(f"decoder='sigmoid' reconstructs values in (0, 1), but X holds values in [{low:.4g}, "
                               f"{high:.4g}]: scale X into [0, 1] (ufldl.PatchNormalizer maps patches to [0.1, 0.9]) "
@@ -248,7 +237,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         return y, y.shape[1], {}
 
     def _recorded(self, X):
-        self.rho_hat_ = self.network_.mean_activations(X)[0]
+        self.rho_hat_ = scale.mean_activations(self.network_, X)[0]
 
     def _after_training(self, X):
         """Warn when the fit is the trivial solution (all three signs at once, so that a merely weak fit on
@@ -260,7 +249,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         largest = np.abs(self.network_.weights[0]).max()
         if largest >= 0.01 * initial_scale or np.abs(self.rho_hat_ - self.rho).max() > 0.01 * self.rho:
             return
-        mean_cost = 0.5 * float(np.var(X, axis=0, dtype=np.float64).sum())
+        mean_cost = 0.5 * scale.column_variance_sum(X)
         cost = -self.score(X)
         if cost >= 0.99 * mean_cost:
             warnings.warn(
@@ -276,7 +265,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
 
         Parameters
         ----------
-        X : array_like, shape (n_samples, n_features)
+        X : array_like, memmap, h5py/zarr dataset or Dask array (``ufldl.scale``), shape (n_samples, n_features)
             One example per row, finite. With ``decoder="sigmoid"`` the reconstruction lies in (0, 1), so
             scale the data into it (the tutorial maps its patches to [0.1, 0.9]).
         y : ignored
@@ -321,11 +310,11 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
 
         Returns
         -------
-        H : ndarray, shape (n_samples, n_hidden), of ``dtype``
+        H : ndarray, shape (n_samples, n_hidden), of ``dtype`` (for a Dask X, a lazy Dask array)
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return self.network_.forward(X, stop=1)
+        return scale.forward(self.network_, X, stop=1)
 
     def inverse_transform(self, H):
         """Decode hidden activations into input space.
@@ -350,7 +339,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         """The reconstruction of X (encode, then decode): ndarray of shape (n_samples, n_features)."""
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return self.network_.forward(X)
+        return scale.forward(self.network_, X)
 
     def score(self, X, y=None):
         """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better).
@@ -360,8 +349,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        residual = self.network_.forward(X).astype(np.float64) - X
-        return -0.5 * float(np.einsum("ij,ij->", residual, residual)) / X.shape[0]
+        return -scale.network_row_sum(self.network_, X, scale.squared_error) / X.shape[0]
 
     # ------------------------------------------------------------------ fitted views
 

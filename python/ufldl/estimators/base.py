@@ -14,9 +14,9 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import assert_all_finite, check_array, check_is_fitted, column_or_1d, validate_data
 
-from ufldl import io
+from ufldl import io, scale
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.constraints import check_parameters
 from ufldl.estimators.sklearn_names import explain_unknown_keywords
@@ -264,7 +264,33 @@ class NetworkEstimator(BaseEstimator):
 
     def _validated_input(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        return self._validated_rows(X, reset=False)
+
+    def _validated_rows(self, X, reset, **checks):
+        """``validate_data(self, X, ...)``, which keeps a memory-mapped array mapped; an input read in pieces (a
+        Dask array, an h5py or zarr dataset, ``ufldl.scale.RowBlocks``) gets the same checks without being read
+        whole (``ufldl.scale.validate_rows``; its values are checked as its blocks are evaluated)."""
+        if scale.is_dask_array(X) or scale.is_row_source(X):
+            return scale.validate_rows(self, X, reset)
+        return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, **checks)
+
+    def _validated_xy(self, X, y, reset, *, multi_output=False, y_numeric=False, **checks):
+        """``validate_data(self, X, y, ...)``; for an X read in pieces, X as ``_validated_rows`` checks it and y (a
+        Dask y computed: one value or row per example) as scikit-learn checks it."""
+        if not (scale.is_dask_array(X) or scale.is_row_source(X)):
+            return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, multi_output=multi_output,
+                                 y_numeric=y_numeric, **checks)
+        X = scale.validate_rows(self, X, reset)
+        y = np.asarray(y.compute() if scale.is_dask_array(y) else y)
+        if multi_output:
+            y = check_array(y, ensure_2d=False, dtype="numeric" if y_numeric else None, input_name="y")
+        else:
+            y = column_or_1d(y, warn=True)
+            assert_all_finite(y, input_name="y")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: [{X.shape[0]}, "
+                             f"{y.shape[0]}]")
+        return X, y
 
     def save(self, path, *, compress=False):
         """Write the estimator (hyperparameters, fitted state, optimiser state) to a portable ``.npz``.

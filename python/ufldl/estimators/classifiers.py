@@ -25,9 +25,10 @@ from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, NetworkSpec, read_only
+from ufldl import scale
+from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
 from ufldl.estimators.constraints import real_in
 from ufldl.estimators.docstrings import (DOC_CLASSES_CHANGE, DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS,
                                          DOC_MLP_ATTRIBUTES, DOC_OPTIMIZER, DOC_REST, DOC_SOLVER,
@@ -55,8 +56,8 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         # y: 1-D (a column vector is accepted with scikit-learn's DataConversionWarning), finite; or, for a
         # multilabel classifier, an (n_samples, n_labels) indicator matrix.
         if not self._multilabel:
-            return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1)
-        X, y = validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1, multi_output=True)
+            return self._validated_xy(X, y, reset, ensure_min_samples=1)  # (a memmap, a Dask X: not read whole)
+        X, y = self._validated_xy(X, y, reset, ensure_min_samples=1, multi_output=True)
         return X, (column_or_1d(y, warn=True) if y.ndim == 2 and y.shape[1] == 1 else y)
 
     def _output_layer(self, Y):
@@ -176,9 +177,14 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         """The output layer's input Z (n_samples, n_classes), computed in float64."""
         X = self._validated_input(X)
         net = self.network_
-        H = X if net.n_layers == 1 else net.forward(X, stop=net.n_layers - 1)
-        W, b = net.weights[-1], net.biases[-1]
-        return np.asarray(H, dtype=np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
+        W, b = net.weights[-1].T.astype(np.float64), net.biases[-1].astype(np.float64)
+
+        def logits(rows):
+            H = rows if net.n_layers == 1 else net.forward(rows, stop=net.n_layers - 1)
+            return np.asarray(H, dtype=np.float64) @ W + b
+
+        Z = scale.apply_rows(X, logits, W.shape[1], np.float64)  # (in blocks or chunks for data not held whole)
+        return Z.compute() if scale.is_dask_array(Z) else Z
 
     def predict(self, X):
         """The most probable class of each example: ndarray of shape (n_samples,), labels from ``classes_``;

@@ -4,9 +4,8 @@ twin of ``NeuralNetClassifier`` (the differences from scikit-learn's MLPRegresso
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import validate_data
 
-from ufldl.estimators.base import FLOAT_DTYPES
+from ufldl import scale
 from ufldl.estimators.docstrings import (DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS, DOC_MLP_ATTRIBUTES,
                                          DOC_OPTIMIZER, DOC_REST, DOC_SOLVER, DOC_STOPPING)
 from ufldl.estimators.multilayer import MultiLayerEstimator
@@ -62,8 +61,7 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         return tags
 
     def _validate_xy(self, X, y, reset):
-        return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True,
-                             ensure_min_samples=1)
+        return self._validated_xy(X, y, reset, multi_output=True, y_numeric=True, ensure_min_samples=1)
 
     def _targets(self, y, *, first, partial, classes):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
@@ -118,7 +116,7 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
     def predict(self, X):
         """The network's output, float64: shape (n_samples,) if y was 1-D at fit, else (n_samples, n_targets)."""
         X = self._validated_input(X)
-        P = np.asarray(self.network_.forward(X), dtype=np.float64)
+        P = np.asarray(scale.forward(self.network_, X), dtype=np.float64)  # (by blocks or chunks)
         return P.ravel() if self._y_ndim == 1 else P
 
 

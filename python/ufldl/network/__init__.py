@@ -285,12 +285,15 @@ class Network(ChunkSums, DerivedMethods):
         -------
         PartialSums
             ``m``, ``data`` (sum of the examples' data costs) and ``grad`` (float64, the data gradient summed,
-            with the KL term at ``rho_hat``; no weight decay), which ``+`` adds.
+            with the KL term at ``rho_hat``; no weight decay), which ``+`` adds. Non-finite sums are returned,
+            not warned about (as by :meth:`objective`): the solver that consumes the total reports them; NaN or
+            inf in X or Y raises ValueError.
         """
         rho_hat = self._checked_rho_hat(rho_hat)
         grad = np.empty(self.n_params, dtype=self._dtype)
-        terms = self._evaluate(X, Y, theta, grad, chunk=True, chunk_rho_hat=rho_hat)[2]
-        m = as_matrix(X, "X", self._sizes[0], self._dtype).shape[0]
+        # Not warned about when not finite (as objective's): a term of a sum, whose consumer reports the total.
+        terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, chunk_rho_hat=rho_hat)[2]
+        m = int(np.shape(X)[0])  # (X was checked by _evaluate: not converted a second time)
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])
 

@@ -1,7 +1,7 @@
 """One entry point that trains a :class:`ufldl.Network` with any of the library's solvers.
 
-``train(net, X, Y, solver)`` runs :func:`ufldl.minimize` on the full-batch cost (``"lbfgs"``, ``"cg"``,
-``"gd"``) or :func:`ufldl.train_minibatch` (``"sgd"``, ``"adam"``) and leaves the parameters reached in
+``train(net, X, Y, solver)`` runs :func:`ufldl.minimize` on the full-batch cost (``"lbfgs"``, ``"lbfgsb"``,
+``"cg"``, ``"gd"``) or :func:`ufldl.train_minibatch` (``"sgd"``, ``"adam"``) and leaves the parameters reached in
 ``net.theta``. The estimators (``ufldl.SparseAutoencoder`` and the rest) train through it.
 """
 
@@ -13,25 +13,27 @@ from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_v
 from ufldl.optimize.fullbatch import METHODS, minimize
 from ufldl.optimize.minibatch import train_minibatch
 from ufldl.optimize.optimizers import SGD, Adam, MinibatchOptimizer
+from ufldl.scale import is_dask_array, objective_for
 
 __all__ = ["SOLVERS", "train"]
 
 #: Every solver :func:`train` knows: full-batch first, then mini-batch.
 SOLVERS = METHODS + ("sgd", "adam")
 
-_FULL_BATCH_OPTIONS = {"gtol", "max_corrections", "learning_rate", "n_iter_no_change", "blas_isolation"}
+_FULL_BATCH_OPTIONS = {"gtol", "max_corrections", "max_evals", "learning_rate", "n_iter_no_change",
+                       "blas_isolation"}
 _MINIBATCH_OPTIONS = {"batch_size", "shuffle", "n_iter_no_change", "early_stopping", "validation_fraction",
                       "validation_data", "scoring", "rho_hat_decay", "blas_isolation"}
 _OPTIMIZER_OPTIONS = {"sgd": {"learning_rate", "momentum", "nesterov", "lr_schedule", "power_t"},
                       "adam": {"learning_rate", "beta_1", "beta_2", "epsilon", "lr_schedule", "power_t"}}
 # tol means a relative decrease of the cost for the full-batch methods, an absolute one per epoch for the
 # mini-batch ones (as in scikit-learn's MLP); these are the defaults.
-DEFAULT_TOL = {"lbfgs": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-4, "adam": 1e-4}
+DEFAULT_TOL = {"lbfgs": 1e-9, "lbfgsb": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-4, "adam": 1e-4}
 
 
 @renamed_keyword("schedule", "lr_schedule")
 def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, verbose=0, random_state=None,
-          optimizer=None, **options):
+          optimizer=None, block_rows=None, **options):
     """Train ``net`` in place on ``(X, Y)``; returns the optimiser's result.
 
     Parameters
@@ -39,10 +41,15 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     net : ufldl.Network
         Its ``theta`` is the starting point and receives the parameters reached.
     X : array_like, shape (m, n_0)
+        With the full-batch solvers also data read in blocks of rows (a memory-mapped array, an h5py or zarr
+        dataset, ``ufldl.scale.RowBlocks``; arrays above ``ufldl.scale.STREAM_ABOVE_BYTES``) or a Dask array
+        (evaluated on its chunks): see ``ufldl.scale``. The results are the in-memory fit's up to rounding.
     Y : array_like, shape (m, n_L), or (m,) integer labels for cross-entropy
-    solver : {"lbfgs", "cg", "gd", "sgd", "adam"}, default "lbfgs"
-        ``"lbfgs"``, ``"cg"``, ``"gd"``: :func:`ufldl.minimize` on the cost of all of X (L-BFGS is the
-        tutorial's choice). ``"sgd"``, ``"adam"``: :func:`ufldl.train_minibatch`.
+    solver : {"lbfgs", "lbfgsb", "cg", "gd", "sgd", "adam"}, default "lbfgs"
+        ``"lbfgs"``, ``"lbfgsb"``, ``"cg"``, ``"gd"``: :func:`ufldl.minimize` on the cost of all of X.
+        ``"lbfgs"`` is minFunc's L-BFGS, the tutorial's choice, run entirely in the core (evaluations and line
+        search without the GIL; control returns to Python after every iteration); ``"lbfgsb"`` is SciPy's
+        L-BFGS-B. ``"sgd"``, ``"adam"``: :func:`ufldl.train_minibatch`.
     max_iter : int, default 400
         Iterations for the full-batch solvers, epochs for the mini-batch ones.
     tol : float or None, default None
@@ -61,8 +68,12 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     optimizer : SGD, Adam or None
         For ``"sgd"`` / ``"adam"``: an optimiser object to use (and continue) instead of a new one built from
         ``options``.
+    block_rows : int or None, default None
+        Full-batch solvers: evaluate the cost over blocks of this many rows (``ufldl.scale.StreamedObjective``),
+        whatever X is; None: only for the inputs ``ufldl.scale.streams`` names, in blocks of about
+        ``ufldl.scale.BLOCK_BYTES``.
     **options
-        Passed on. Full-batch: ``gtol``, ``max_corrections``, ``learning_rate`` (``"gd"``),
+        Passed on. Full-batch: ``gtol``, ``max_corrections``, ``max_evals``, ``learning_rate`` (``"gd"``),
         ``n_iter_no_change``, ``blas_isolation``. Mini-batch: ``batch_size``, ``shuffle``,
         ``n_iter_no_change``, ``early_stopping``, ``validation_fraction``, ``validation_data``, ``scoring``,
         ``rho_hat_decay``, ``blas_isolation``, and the optimiser's own (``learning_rate``, ``momentum``,
@@ -102,7 +113,9 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
             bad = sorted(unknown) or ["optimizer"]
             raise TypeError(f"solver {solver!r} takes no option {bad[0]!r} (it is for the mini-batch solvers "
                             f"or unknown); its options are {sorted(_FULL_BATCH_OPTIONS)}")
-        fun = net.objective(*net.training_data(X, Y))
+        fun = objective_for(net, X, Y, block_rows=block_rows)  # (None: in memory)
+        if fun is None:
+            fun = net.objective(*net.training_data(X, Y))
 
         def watched(iteration, theta, cost):
             # Every accepted iterate goes into net.theta at once (one O(n_params) copy per iteration, beside
@@ -124,6 +137,10 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         net.theta = result.theta
         return result
 
+    if block_rows is not None or is_dask_array(X):
+        raise TypeError(f"solver {solver!r} trains on mini-batches of an in-memory array; block_rows and Dask "
+                        "arrays are for the full-batch solvers (for a Dask array, call partial_fit on its blocks "
+                        "in turn: ufldl.scale.partial_fit_blocks)")
     own = _OPTIMIZER_OPTIONS[solver]
     unknown = set(options) - _MINIBATCH_OPTIONS - own
     if unknown:

@@ -1,0 +1,273 @@
+"""The cost of a Dask array's rows, evaluated where its chunks live: the full-batch solvers on Dask.
+
+:class:`DaskObjective` is ``fun(theta) -> (cost, grad)`` for the solvers of :func:`ufldl.minimize`, which run on
+the client. Each evaluation is one Dask computation (``docs/math.md#chunks-and-shards``):
+
+1. theta goes to the chunks: inline in the graph, one key that every task shares, while it is at most
+   :data:`INLINE_THETA_BYTES`; otherwise scattered once for this evaluation (``client.scatter(theta,
+   hash=False)``, never ``broadcast=True``: the workers that need it fetch it from each other);
+2. with a KL penalty, every chunk's ``activation_sums``, added in a tree of fixed shape (groups of
+   :data:`FAN_IN` consecutive chunks, in chunk order), give the global rho_hat, on which
+3. every chunk's ``partial_sums`` depend; they are added in the same kind of tree, and only the root (m, the
+   data cost, the float64 gradient) comes back, which ``Network.combine`` finishes on the client.
+
+The tree's shape depends on the number of chunks only and each addition is ``left + right`` in chunk order, never
+in the order the tasks finish; each chunk is evaluated by the core on one thread as one shard
+(``ufldl.scale.pinning``). So a fit is bitwise reproducible for a given chunking, whatever the scheduler and the
+placement of the chunks (on machines of one kind: OpenBLAS chooses its kernels by CPU).
+
+A worker builds a chunk's network once and keeps it (one per worker thread and architecture; the last
+:data:`CACHED_NETWORKS`), so a task carries the architecture (a few numbers) and theta, never a Network.
+
+With a ``distributed`` client, the arrays are persisted on the workers when the objective is built (their chunks
+stay where they are computed; lost ones are recomputed from their lineage), unless ``persist=False``. Without
+one, Dask's default scheduler (threads) reads the chunks from their source at every evaluation.
+"""
+
+import os
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from ufldl.scale.pinning import pin_this_worker, single_threaded_core
+
+__all__ = ["DaskObjective", "INLINE_THETA_BYTES", "FAN_IN", "CACHED_NETWORKS", "network_spec", "dask_forward",
+           "dask_mean_activations", "dask_network_sum", "aligned_targets", "rows_of", "active_client"]
+
+#: theta up to this size (256 KiB, 32768 float64 parameters) travels inside the graph; a larger one is scattered.
+INLINE_THETA_BYTES = 256 << 10
+#: Partial sums are added in groups of this many consecutive chunks (a tree of fixed shape).
+FAN_IN = 8
+#: Networks a worker thread keeps (one per architecture).
+CACHED_NETWORKS = 4
+
+_LOCAL = threading.local()
+
+
+def _dask():
+    import dask  # noqa: PLC0415  (an optional dependency: imported only when a Dask array is given)
+    import dask.array  # noqa: F401, PLC0415
+    return dask
+
+
+def network_spec(net):
+    """What a worker needs to build the network of a chunk: its architecture (hashable, a few numbers)."""
+    return (tuple(net.layer_sizes), tuple(net.activations), net.loss, net.sparsity, str(net.dtype))
+
+
+def _network(spec):
+    """The worker thread's network for ``spec``, built on first use (the weight decay is irrelevant: chunks are
+    evaluated without it, ``Network.combine`` adds it)."""
+    from ufldl.network import Network  # noqa: PLC0415  (kept light for pickling by reference)
+    cache = getattr(_LOCAL, "networks", None)
+    if cache is None:
+        cache = _LOCAL.networks = OrderedDict()
+    net = cache.get(spec)
+    if net is None:
+        sizes, activations, loss, sparsity, dtype = spec
+        net = Network(sizes, activations, loss, 0.0, sparsity, dtype, random_state=0)
+        cache[spec] = net
+        while len(cache) > CACHED_NETWORKS:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(spec)
+    return net
+
+
+# ------------------------------------------------------------------ the tasks (run on the workers)
+
+
+def _activation_sums(spec, client_pid, theta, X):
+    pin_this_worker(client_pid)
+    return _network(spec).activation_sums(X, theta)
+
+
+def _partial_sums(spec, client_pid, theta, X, Y, activations):
+    pin_this_worker(client_pid)
+    rho_hat = None if activations is None else activations.rho_hat
+    return _network(spec).partial_sums(X, X if Y is None else Y, theta, rho_hat=rho_hat)
+
+
+def _add(*parts):
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _forward(X, spec, theta, start, stop):
+    return _network(spec).forward(X, theta, start=start, stop=stop)
+
+
+def _network_sum(X, spec, theta, fn):
+    value = float(fn(_network(spec), X, theta)) if X.shape[0] else 0.0
+    return np.array([[value]])
+
+
+# ------------------------------------------------------------------ the client's side
+
+
+def active_client():
+    """The ``distributed.Client`` that Dask's default scheduler is, or None (threads, processes, sync)."""
+    dask = _dask()
+    scheduler = dask.base.get_scheduler()
+    client = getattr(scheduler, "__self__", None)
+    distributed = __import__("sys").modules.get("distributed")
+    if distributed is not None and isinstance(client, distributed.Client):
+        return client
+    return None
+
+
+def rows_of(X, n_columns, name="X"):
+    """The Dask array ``X`` checked (2-D, ``n_columns`` columns when given, known chunk sizes, at least one row)
+    and rechunked to whole rows (one chunk across the columns)."""
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D Dask array; got shape {X.shape}")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(f"{name} has chunks of unknown size: call {name}.compute_chunk_sizes() first")
+    if n_columns is not None and X.shape[1] != n_columns:
+        raise ValueError(f"{name} must have {n_columns} columns, shape (m, {n_columns}); got shape {X.shape}")
+    if X.shape[0] < 1:
+        raise ValueError(f"{name} must hold at least one example (row); got shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array; got dtype {X.dtype}")
+    return X if len(X.chunks[1]) == 1 else X.rechunk({1: -1})
+
+
+def aligned_targets(Y, X):
+    """``Y`` (a Dask or NumPy array, (m,) or (m, k)) as a Dask array with the row chunks of ``X``."""
+    da = _dask().array
+    if not hasattr(Y, "chunks"):
+        Y = np.asarray(Y)
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y must have one row per row of X ({X.shape[0]}); got shape {tuple(Y.shape)}")
+    chunks = (X.chunks[0],) + tuple((n,) for n in Y.shape[1:])
+    if hasattr(Y, "chunks"):
+        return Y if Y.chunks == chunks else Y.rechunk(chunks)
+    return da.from_array(Y, chunks=chunks)
+
+
+def _chunks(X):
+    """The chunks of ``X`` as Delayed objects in row order, with their row counts (empty chunks left out)."""
+    blocks = X.to_delayed().ravel()
+    return [(block, n) for block, n in zip(blocks, X.chunks[0]) if n > 0]
+
+
+def _tree(parts):
+    dask = _dask()
+    while len(parts) > 1:
+        parts = [parts[i] if len(parts[i:i + FAN_IN]) == 1 else
+                 dask.delayed(_add, pure=False)(*parts[i:i + FAN_IN]) for i in range(0, len(parts), FAN_IN)]
+    return parts[0]
+
+
+class DaskObjective:
+    """``fun(theta) -> (cost, grad)`` over the rows of a Dask array (see the module's docstring).
+
+    Parameters
+    ----------
+    net : ufldl.Network
+        Its architecture and weight decay; its own parameters are not used.
+    X : dask.array.Array, shape (m, n_0)
+    Y : dask.array.Array or ndarray, shape (m, n_L) or (m,), or ``X`` itself (an autoencoder: each chunk is
+        then used as its own targets, sent once)
+    persist : bool or None, default None
+        Persist X and Y on the workers first; None: when Dask's scheduler is a ``distributed`` client.
+
+    Attributes
+    ----------
+    X, Y : dask.array.Array
+        As evaluated (Y None when it is X).
+    n_chunks : int
+    n_evals : int
+    """
+
+    def __init__(self, net, X, Y, persist=None):
+        dask = _dask()
+        self.net = net
+        self.spec = network_spec(net)
+        X = rows_of(X, net.layer_sizes[0])
+        Y = None if Y is X else aligned_targets(Y, X)
+        self.client = active_client()
+        if self.client is not None if persist is None else persist:
+            X, Y = (dask.persist(X)[0], None) if Y is None else dask.persist(X, Y)
+        self.X, self.Y = X, Y
+        self.m = int(X.shape[0])
+        self.sparse = net.sparsity is not None and net.sparsity.beta > 0
+        self.n_chunks = len(_chunks(X))
+        self.n_evals = 0
+
+    def _theta_argument(self, theta):
+        """theta as the tasks receive it: a shared key of the graph, or a future scattered for this evaluation."""
+        if self.client is not None and theta.nbytes > INLINE_THETA_BYTES:
+            return self.client.scatter(theta, hash=False)  # (no broadcast: workers fetch it from each other)
+        return _dask().delayed(theta, pure=False)
+
+    def sums(self, theta):
+        """The added :class:`ufldl.network.sums.PartialSums` of every chunk at ``theta``."""
+        dask = _dask()
+        theta = np.array(theta, dtype=np.float64)  # a copy: the solver's view is only valid during the call
+        argument = self._theta_argument(theta)
+        pid = os.getpid()
+        xs = _chunks(self.X)
+        ys = [None] * len(xs) if self.Y is None else [block for block, _ in _chunks(self.Y)]
+        acts = None
+        if self.sparse:
+            acts = _tree([dask.delayed(_activation_sums, pure=False)(self.spec, pid, argument, x) for x, _ in xs])
+        parts = [dask.delayed(_partial_sums, pure=False)(self.spec, pid, argument, x, y, acts)
+                 for (x, _), y in zip(xs, ys)]
+        try:
+            with single_threaded_core():
+                (total,) = dask.compute(_tree(parts))
+        finally:
+            if hasattr(argument, "release"):
+                argument.release()
+        return total
+
+    def __call__(self, theta):
+        self.n_evals += 1
+        return self.net.combine(self.sums(theta), theta)
+
+
+# ------------------------------------------------------------------ the fitted model on a Dask array
+
+
+def dask_forward(net, X, *, start=1, stop=None):
+    """The lazy Dask array of ``net.forward(X, start=start, stop=stop)``, chunk by chunk (``map_blocks``), at
+    the network's parameters now (copied: a later fit does not change it)."""
+    dask = _dask()
+    stop = net.n_layers if stop is None else stop
+    X = rows_of(X, net.layer_sizes[start - 1])
+    theta = dask.delayed(net.theta.copy(), pure=False)
+    return X.map_blocks(_forward, network_spec(net), theta, start, stop, dtype=net.dtype,
+                        chunks=(X.chunks[0], (net.layer_sizes[stop],)))
+
+
+def dask_mean_activations(net, X):
+    """``net.mean_activations(X)`` of a Dask array, computed (float64 arrays, one per hidden layer)."""
+    dask = _dask()
+    if net.n_layers == 1:
+        return []
+    X = rows_of(X, net.layer_sizes[0])
+    theta = dask.delayed(net.theta.copy(), pure=False)
+    spec, pid = network_spec(net), os.getpid()
+    acts = _tree([dask.delayed(_activation_sums, pure=False)(spec, pid, theta, x) for x, _ in _chunks(X)])
+    with single_threaded_core():
+        (total,) = dask.compute(acts)
+    rho_hat, means, offset = total.rho_hat, [], 0
+    for n in net.layer_sizes[1:-1]:
+        means.append(rho_hat[offset:offset + n])
+        offset += n
+    return means
+
+
+def dask_network_sum(net, X, fn):
+    """``sum over the chunks of fn(network, chunk, theta)`` (floats) at the network's parameters now, computed
+    and added in chunk order on the client."""
+    dask = _dask()
+    X = rows_of(X, net.layer_sizes[0])
+    theta = dask.delayed(net.theta.copy(), pure=False)
+    per_chunk = X.map_blocks(_network_sum, network_spec(net), theta, fn, dtype=np.float64,
+                             chunks=(tuple(1 for _ in X.chunks[0]), (1,)))
+    return float(sum(per_chunk.compute().ravel().tolist()))

@@ -1,0 +1,174 @@
+"""Which evaluation an input gets, for :func:`ufldl.train` and the estimators: in memory, streamed in blocks of
+rows, or on Dask's chunks; and the fitted model's passes over such inputs.
+
+Every function here leaves an in-memory NumPy array to the caller's usual path (they return None or call the
+Network's own method), so that small data keeps the fastest route: ``Network.objective``, whose L-BFGS runs its
+evaluations and line search in the core.
+"""
+
+import numpy as np
+
+from ufldl.scale.rows import (block_bounds, block_rows_for, check_block_rows, is_dask_array, read_rows,
+                              streams)
+from ufldl.scale.streamed import StreamedObjective, map_rows
+from ufldl.scale.streamed import mean_activations as streamed_mean_activations
+
+__all__ = ["is_chunked", "objective_for", "forward", "apply_rows", "mean_activations", "squared_error", "network_row_sum",
+           "value_range", "validate_rows", "column_variance_sum"]
+
+
+def is_chunked(X, block_rows=None):
+    """Whether ``X`` is evaluated in pieces: a Dask array, or an input :func:`ufldl.scale.rows.streams`."""
+    return is_dask_array(X) or streams(X, block_rows)
+
+
+def objective_for(net, X, Y, *, block_rows=None):
+    """``fun(theta) -> (cost, grad)`` of all the rows for a chunked ``X`` (:class:`ufldl.scale.DaskObjective` for
+    a Dask array, :class:`ufldl.scale.StreamedObjective` otherwise); None for an in-memory array, which
+    ``Network.objective`` evaluates.
+
+    ``Y`` may be ``X`` itself (an autoencoder's targets: each block or chunk is read once)."""
+    block_rows = check_block_rows(block_rows)
+    if is_dask_array(X):
+        if block_rows is not None:
+            raise ValueError("block_rows is for arrays read in blocks; a Dask array's blocks are its chunks "
+                             "(rechunk it to choose their size)")
+        from ufldl.scale.dask_objective import DaskObjective  # noqa: PLC0415  (Dask is optional)
+        return DaskObjective(net, X, Y)
+    if is_dask_array(Y):
+        raise TypeError("Y is a Dask array but X is not: give X as a Dask array too (with the same row chunks)")
+    if streams(X, block_rows):
+        return StreamedObjective(net, X, Y, block_rows)
+    return None
+
+
+def forward(net, X, *, start=1, stop=None, block_rows=None):
+    """``net.forward(X, start=start, stop=stop)``: a lazy Dask array for a Dask array, a NumPy array computed
+    block by block for a streamed input, ``net.forward`` itself otherwise."""
+    stop = net.n_layers if stop is None else stop
+    if is_dask_array(X):
+        from ufldl.scale.dask_objective import dask_forward  # noqa: PLC0415
+        return dask_forward(net, X, start=start, stop=stop)
+    if not streams(X, block_rows):
+        return net.forward(X, start=start, stop=stop)
+    rows = block_rows_for(X, net.layer_sizes, net.dtype, block_rows)
+    theta = net.theta.copy()
+    return map_rows(X, lambda block: net.forward(block, theta, start=start, stop=stop),
+                    net.layer_sizes[stop], net.dtype, rows)
+
+
+def apply_rows(X, fn, n_out, dtype, *, block_rows=None):
+    """``fn(X)`` for a function of rows to rows (``(k, n) -> (k, n_out)``): lazily chunk by chunk (``map_blocks``;
+    ``fn`` is pickled for the workers) for a Dask array, block by block into one NumPy array for a streamed
+    input, ``fn(X)`` itself otherwise."""
+    if is_dask_array(X):
+        from ufldl.scale.dask_objective import rows_of  # noqa: PLC0415
+        X = rows_of(X, None)
+        return X.map_blocks(fn, dtype=dtype, chunks=(X.chunks[0], (n_out,)))
+    if not streams(X, block_rows):
+        return fn(X)
+    return map_rows(X, fn, n_out, dtype, _data_block_rows(X, block_rows))
+
+
+def mean_activations(net, X, *, block_rows=None):
+    """``net.mean_activations(X)`` for any input (computed, float64)."""
+    if is_dask_array(X):
+        from ufldl.scale.dask_objective import dask_mean_activations  # noqa: PLC0415
+        return dask_mean_activations(net, X)
+    if not streams(X, block_rows):
+        return net.mean_activations(X)
+    return streamed_mean_activations(net, X, block_rows)
+
+
+def _data_block_rows(X, block_rows=None):
+    """Rows per block for a pass over the data alone (about BLOCK_BYTES of float64 rows and as much again)."""
+    n = int(X.shape[1])
+    return block_rows_for(X, (n, n), np.float64, block_rows)
+
+
+def squared_error(net, X, theta):
+    """``sum_i 0.5 ||net.forward(x_i) - x_i||^2`` in float64 over the rows of the array ``X`` (an autoencoder's
+    reconstruction error; ``theta`` the parameters)."""
+    residual = net.forward(X, theta).astype(np.float64) - X
+    return 0.5 * float(np.einsum("ij,ij->", residual, residual))
+
+
+def network_row_sum(net, X, fn, *, block_rows=None):
+    """``sum of fn(net, block, theta)`` (floats) over the blocks or chunks of ``X``, added in row order, at the
+    network's parameters now; ``fn(net, X, theta)`` itself for an in-memory array. ``fn`` is a module-level
+    function (a Dask worker imports it) such as :func:`squared_error`."""
+    theta = net.theta.copy()
+    if is_dask_array(X):
+        from ufldl.scale.dask_objective import dask_network_sum  # noqa: PLC0415
+        return dask_network_sum(net, X, fn)
+    if not streams(X, block_rows):
+        return float(fn(net, X, theta))
+    rows = block_rows_for(X, net.layer_sizes, net.dtype, block_rows)
+    return float(sum(float(fn(net, read_rows(X, a, b), theta)) for a, b in block_bounds(int(X.shape[0]), rows)))
+
+
+def value_range(X):
+    """``(min, max)`` of X's values as floats, block by block for a chunked X (one pass)."""
+    if is_dask_array(X):
+        import dask  # noqa: PLC0415
+        low, high = dask.compute(X.min(), X.max())
+        return float(low), float(high)
+    if not streams(X):
+        return float(np.min(X)), float(np.max(X))
+    rows = _data_block_rows(X)
+    low, high = np.inf, -np.inf
+    for a, b in block_bounds(int(X.shape[0]), rows):
+        block = read_rows(X, a, b)
+        low, high = min(low, float(block.min())), max(high, float(block.max()))
+    return low, high
+
+
+def column_variance_sum(X):
+    """``np.var(X, axis=0).sum()`` in float64 with a bounded working set (two passes over the blocks)."""
+    if not is_chunked(X):
+        return float(np.var(X, axis=0, dtype=np.float64).sum())
+    m = int(X.shape[0])
+    mean = _column_sums(X) / m
+    if is_dask_array(X):
+        return float((((X.astype(np.float64) - mean) ** 2).sum()).compute()) / m
+    total = 0.0
+    for a, b in block_bounds(m, _data_block_rows(X)):
+        total += float(((read_rows(X, a, b).astype(np.float64) - mean) ** 2).sum())
+    return total / m
+
+
+def _column_sums(X):
+    if is_dask_array(X):
+        return np.asarray(X.sum(axis=0, dtype=np.float64).compute())
+    rows = _data_block_rows(X)
+    total = np.zeros(int(X.shape[1]), dtype=np.float64)
+    for a, b in block_bounds(int(X.shape[0]), rows):
+        total += read_rows(X, a, b).sum(axis=0, dtype=np.float64)
+    return total
+
+
+def validate_rows(estimator, X, reset):
+    """The checks scikit-learn's ``validate_data`` makes, for an input that must not be converted whole (a Dask
+    array, an h5py or zarr dataset, :class:`ufldl.scale.RowBlocks`): 2-D, real numbers, at least one row, and
+    ``n_features_in_`` set (``reset``) or matched. Values are checked finite as they are read (the core refuses a
+    block or chunk with NaN or inf, naming X). Returns X (a Dask array rechunked to whole rows)."""
+    shape = tuple(getattr(X, "shape", ()))
+    if len(shape) != 2:
+        raise ValueError(f"Expected a 2-D array, got shape {shape}")
+    if np.dtype(X.dtype).kind not in "biuf":
+        raise TypeError(f"X must be a real numeric array; got dtype {X.dtype}")
+    if shape[0] < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required by "
+                         f"{type(estimator).__name__}.")
+    if is_dask_array(X):
+        from ufldl.scale.dask_objective import rows_of  # noqa: PLC0415
+        X = rows_of(X, None)
+    n = int(shape[1])
+    if reset:
+        estimator.n_features_in_ = n
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif n != estimator.n_features_in_:
+        raise ValueError(f"X has {n} features, but {type(estimator).__name__} is expecting "
+                         f"{estimator.n_features_in_} features as input.")
+    return X

@@ -1,0 +1,114 @@
+"""The cost of all the rows, read block by block: the full-batch solvers on data larger than memory.
+
+:class:`StreamedObjective` is ``fun(theta) -> (cost, grad)`` as :meth:`ufldl.Network.objective` is, but it never
+holds more than one block of rows: each evaluation reads the blocks in order, twice with a KL penalty (the
+global rho_hat first, from every block's ``activation_sums``; then every block's ``partial_sums`` at it), adds
+them in block order and finishes with ``Network.combine`` (``docs/math.md#chunks-and-shards``). The private
+memory of an evaluation is one block converted to the network's dtype and the core's workspace for one block;
+a memory-mapped file's pages are the operating system's cache, not the process's.
+
+The helpers below apply the same reading to the fitted model (forward passes, mean activations, sums over rows)
+for ``transform``, ``predict`` and ``score``.
+"""
+
+import numpy as np
+
+from ufldl.scale.rows import block_bounds, block_rows_for, read_rows
+
+__all__ = ["StreamedObjective", "map_rows", "mean_activations", "sum_over_rows"]
+
+
+class StreamedObjective:
+    """``fun(theta) -> (cost, grad)`` over ``X`` (and ``Y``) read ``block_rows`` rows at a time.
+
+    Parameters
+    ----------
+    net : ufldl.Network
+    X : row-sliceable, shape (m, n_0)
+        An array, a memory-mapped array, an h5py or zarr dataset, a :class:`ufldl.scale.RowBlocks`.
+    Y : row-sliceable, shape (m, n_L) or (m,), or the same object as ``X`` (an autoencoder: each block is then
+        read once and used as both)
+    block_rows : int or None
+        Rows per block (None: :func:`ufldl.scale.rows.block_rows_for`).
+
+    Attributes
+    ----------
+    m : int
+        Rows.
+    bounds : list of (int, int)
+        The blocks, in the order they are read and added.
+    """
+
+    def __init__(self, net, X, Y, block_rows=None):
+        shape = tuple(X.shape)
+        if len(shape) != 2 or shape[1] != net.layer_sizes[0]:
+            raise ValueError(f"X must have shape (m, {net.layer_sizes[0]}); got shape {shape}")
+        if shape[0] < 1:
+            raise ValueError(f"X must hold at least one example (row); got shape {shape}")
+        self.same = Y is X
+        if not self.same and int(Y.shape[0]) != shape[0]:
+            raise ValueError(f"Y must have one row per row of X ({shape[0]}); got shape {tuple(Y.shape)}")
+        self.net, self.X, self.Y = net, X, Y
+        self.m = int(shape[0])
+        self.block_rows = block_rows_for(X, net.layer_sizes, net.dtype, block_rows)
+        self.bounds = block_bounds(self.m, self.block_rows)
+        self.sparse = net.sparsity is not None and net.sparsity.beta > 0
+        self.n_evals = 0
+
+    def _rows(self, start, stop):
+        Xb = read_rows(self.X, start, stop)
+        return Xb, (Xb if self.same else read_rows(self.Y, start, stop))
+
+    def rho_hat(self, theta):
+        """The mean hidden activations of all the rows at ``theta`` (the first pass)."""
+        total = None
+        for start, stop in self.bounds:
+            part = self.net.activation_sums(read_rows(self.X, start, stop), theta)
+            total = part if total is None else total + part
+        return total.rho_hat
+
+    def sums(self, theta):
+        """The added :class:`ufldl.network.sums.PartialSums` of every block at ``theta``, in block order."""
+        theta = np.asarray(theta)
+        rho_hat = self.rho_hat(theta) if self.sparse else None
+        total = None
+        for start, stop in self.bounds:
+            Xb, Yb = self._rows(start, stop)
+            part = self.net.partial_sums(Xb, Yb, theta, rho_hat=rho_hat)
+            total = part if total is None else total + part
+        return total
+
+    def __call__(self, theta):
+        self.n_evals += 1
+        return self.net.combine(self.sums(theta), theta)
+
+
+def map_rows(X, fn, n_out, dtype, block_rows):
+    """``fn(block)`` of every block of ``X`` into one new array of shape (m, n_out)."""
+    m = int(X.shape[0])
+    out = np.empty((m, n_out), dtype=dtype)
+    for start, stop in block_bounds(m, block_rows):
+        out[start:stop] = fn(read_rows(X, start, stop))
+    return out
+
+
+def sum_over_rows(X, fn, block_rows):
+    """The sum over the blocks of ``X``, in order, of ``fn(start, stop, block)`` (a float)."""
+    m = int(X.shape[0])
+    return sum(fn(start, stop, read_rows(X, start, stop)) for start, stop in block_bounds(m, block_rows))
+
+
+def mean_activations(net, X, block_rows=None, theta=None):
+    """``net.mean_activations(X)`` read block by block: float64 arrays, one per hidden layer."""
+    if net.n_layers == 1:
+        return []
+    block_rows = block_rows_for(X, net.layer_sizes, net.dtype, block_rows)
+    total = None
+    for start, stop in block_bounds(int(X.shape[0]), block_rows):
+        part = net.activation_sums(read_rows(X, start, stop), theta)
+        total = part if total is None else total + part
+    rho_hat, means, offset = total.rho_hat, [], 0
+    for n in net.layer_sizes[1:-1]:
+        means.append(rho_hat[offset:offset + n])
+        offset += n
+    return means
