@@ -202,7 +202,7 @@ def test_save_png_round_trip(tmp_path, rng):
 def test_plot_loss_curve_writes_a_png(tmp_path):
     path = viz.plot_loss_curve(50 * np.exp(-np.arange(30.0)) + 0.4, tmp_path / "loss.png")
     with Image.open(path) as png:
-        assert png.format == "PNG" and png.size == (640, 400)
+        assert png.format == "PNG" and png.size == (900, 400)
         pixels = np.asarray(png.convert("RGB"))
     assert (pixels != 255).any(axis=2).mean() > 0.01  # something was drawn
     viz.plot_loss_curve([1.0], tmp_path / "one.png")  # a single point works too

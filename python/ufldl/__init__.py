@@ -6,21 +6,31 @@ matrix products); this package is the thin, documented Python layer over it.
 
 __version__ = "0.1.0"
 
-import ufldl._lib  # noqa: F401  (loads OpenBLAS, then the compiled core)
-from ufldl import _core, datasets, reference, viz  # noqa: E402
-from ufldl._lib.threads import blas_info, blas_threads  # noqa: E402
-from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference  # noqa: E402
-from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network  # noqa: E402
-from ufldl import network_state  # noqa: E402, F401  (registers ufldl.io's kind "ufldl.Network")
-from ufldl import diagnostics, io, optimize, preprocessing  # noqa: E402
-from ufldl.preprocessing import PCA, PatchNormalizer, ZCAWhitening  # noqa: E402
-from ufldl.io import load, save  # noqa: E402
-from ufldl._lib.errors import NonFiniteError, TrainingInterrupted  # noqa: E402
-from ufldl.optimize import OptimizeResult, minimize  # noqa: E402
-from ufldl.optimize import SGD, Adam, MinibatchResult, train, train_minibatch  # noqa: E402
-from ufldl import estimators  # noqa: E402
-from ufldl.estimators import (AutoencoderCollapseWarning, NeuralNetClassifier, NeuralNetRegressor,  # noqa: E402
-                              SoftmaxRegression, SparseAutoencoder, StackedAutoencoder)
+import sys as _sys
+
+
+def _load():
+    """Import every layer and bind the package's names: what ``import ufldl`` does (see the end of this file)."""
+    import ufldl._lib  # noqa: F401  (loads OpenBLAS, then the compiled core)
+    from ufldl import _core, datasets, reference, viz  # noqa: F401
+    from ufldl._lib.threads import blas_info, blas_threads
+    from ufldl.gradcheck import check_gradient, numerical_gradient, relative_difference
+    from ufldl.network import ACTIVATIONS, LOSSES, KLSparsity, Network
+    from ufldl import network_state  # noqa: F401  (registers ufldl.io's kind "ufldl.Network")
+    from ufldl import diagnostics, io, optimize, preprocessing, scale
+    from ufldl.preprocessing import PCA, PatchNormalizer, ZCAWhitening
+    from ufldl.io import load, save
+    from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
+    from ufldl.optimize import OptimizeResult, minimize
+    from ufldl.optimize import SGD, Adam, MinibatchResult, train, train_minibatch
+    from ufldl import estimators
+    from ufldl.estimators import (AutoencoderCollapseWarning, NeuralNetClassifier, NeuralNetRegressor,
+                                  SoftmaxRegression, SparseAutoencoder, StackedAutoencoder)
+
+    names = dict(locals())
+    del names["ufldl"]
+    globals().update(names)
+
 
 __all__ = [
     "ACTIVATIONS",
@@ -59,5 +69,31 @@ __all__ = [
     "reference",
     "relative_difference",
     "save",
+    "scale",
     "viz",
 ]
+
+
+def _lazy_getattr(name):
+    """The package's ``__getattr__`` (PEP 562) when the ``ufldl`` command started it (see below)."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'ufldl' has no attribute {name!r}")
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(f"ufldl.{name}") is not None:  # a submodule: import it alone
+        return importlib.import_module(f"ufldl.{name}")
+    _load()  # any other name: the whole package, as an eager import gives
+    try:
+        return globals()[name]
+    except KeyError:
+        raise AttributeError(f"module 'ufldl' has no attribute {name!r}") from None
+
+
+# ``import ufldl`` loads the whole package (NumPy, SciPy, scikit-learn, the compiled core: a second or more),
+# except under the ``ufldl`` command: its entry point (_ufldl_cli, outside the package) sets LAZY first, so that
+# ``ufldl --help`` imports nothing heavy; the names then load on first use, the same objects either way.
+if getattr(_sys.modules.get("_ufldl_cli"), "LAZY", False):
+    __getattr__ = _lazy_getattr
+else:
+    _load()

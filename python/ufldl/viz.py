@@ -1,7 +1,9 @@
 """Pictures: learned features as a grid of tiles, PNG files, and a loss curve.
 
-Only NumPy is needed to build the pictures (``tile_features``); writing them (``save_png``,
-``plot_loss_curve``) needs Pillow, and nothing here needs matplotlib.
+``tile_features`` needs NumPy only, and ``save_png`` writes its pictures with Pillow (a dependency of ufldl):
+a features picture is an image, each weight one block of pixels, exact, with no axes. ``plot_loss_curve`` is
+a plot, drawn with matplotlib, the optional extra ``ufldl[plot]`` (``pip install 'ufldl[plot]'``); without it
+that function raises an ImportError saying so.
 """
 
 import math
@@ -11,15 +13,19 @@ import numpy as np
 
 from ufldl._lib.validation import integer
 
-__all__ = ["tile_features", "save_png", "plot_loss_curve"]
+__all__ = ["tile_features", "save_png", "plot_loss_curve", "MATPLOTLIB_MISSING"]
+
+#: What ``plot_loss_curve`` says (and the command line prints) when matplotlib is not installed.
+MATPLOTLIB_MISSING = ("the loss curve is drawn with matplotlib, which is not installed: pip install 'ufldl[plot]' "
+                      "(or pip install matplotlib)")
 
 
 def _pillow(function):
     try:
-        from PIL import Image, ImageDraw, ImageFont
+        from PIL import Image
     except ImportError:
         raise ImportError(f"ufldl.viz.{function} needs Pillow, which is not installed: pip install pillow") from None
-    return Image, ImageDraw, ImageFont
+    return Image
 
 
 
@@ -105,7 +111,7 @@ def save_png(path, image, scale=8):
     path : str or os.PathLike
         ``path``, as given.
     """
-    Image, _, _ = _pillow("save_png")
+    Image = _pillow("save_png")
     arr = np.asarray(image)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"image must be a real numeric array; got dtype {arr.dtype}")
@@ -120,12 +126,34 @@ def save_png(path, image, scale=8):
     return path
 
 
-def _format(value):
-    return f"{value:.4g}"
+def _matplotlib():
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+    except ImportError:
+        raise ImportError(f"ufldl.viz.plot_loss_curve: {MATPLOTLIB_MISSING}") from None
+    return Figure, FigureCanvasAgg, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 
-def plot_loss_curve(losses, path, *, log_scale=None, size=(640, 400), title="cost per iteration"):
-    """Draw a loss curve as a PNG line plot (Pillow's ImageDraw; no matplotlib).
+def _detail_start(y, log_scale):
+    """The first iteration of the detail panel, or None when the whole-run panel already shows the end of the
+    run well: when the last 90% of the run spans less than a third of the whole run's height."""
+    n = y.size
+    if n < 20:
+        return None
+    start = max(1, n // 10)
+    v = np.log10(y) if log_scale else y
+    whole, tail = np.ptp(v), np.ptp(v[start:])
+    if whole == 0 or tail >= whole / 3:
+        return None
+    return start
+
+
+def plot_loss_curve(losses, path, *, log_scale=None, size=(900, 400), title="cost per iteration",
+                    xlabel="iteration", ylabel="cost", first=0):
+    """Draw a loss curve as a PNG with matplotlib: the whole run, and beside it the rest of the run after its
+    first tenth when the start's fall would otherwise squeeze it.
 
     Parameters
     ----------
@@ -134,18 +162,28 @@ def plot_loss_curve(losses, path, *, log_scale=None, size=(640, 400), title="cos
     path : str or os.PathLike
         PNG file to write (overwritten if it exists).
     log_scale : bool or None, default None
-        Logarithmic y axis; None means "if every loss is > 0 and they span more than a factor of 10".
-    size : tuple of int, default (640, 400)
-        (width, height) in pixels, each >= 200.
+        Logarithmic y axis for the whole run; None means "if every loss is > 0 and they span more than a factor
+        of 10". The detail panel is linear.
+    size : tuple of int, default (900, 400)
+        (width, height) of the picture in pixels, each >= 200.
     title : str, default "cost per iteration"
-        Text at the top of the plot.
+        The figure's title (the first and last values are added to it).
+    xlabel, ylabel : str, default "iteration", "cost"
+        The axes' labels.
+    first : int, default 0
+        The iteration (or epoch) of ``losses[0]``: 0 when the curve starts at the starting point, 1 when it
+        holds the cost after each iteration (an estimator's ``loss_curve_``).
 
     Returns
     -------
     path : str or os.PathLike
         ``path``, as given.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed (``pip install 'ufldl[plot]'``).
     """
-    Image, ImageDraw, ImageFont = _pillow("plot_loss_curve")
     y = np.asarray(losses)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"losses must be a real numeric array; got dtype {y.dtype}")
@@ -163,51 +201,41 @@ def plot_loss_curve(losses, path, *, log_scale=None, size=(640, 400), title="cos
         log_scale = bool(y.min() > 0 and y.max() > 10 * y.min())
     if log_scale and y.min() <= 0:
         raise ValueError(f"log_scale needs losses > 0; got a minimum of {y.min()}")
+    Figure, FigureCanvasAgg, FuncFormatter, LogLocator, MaxNLocator, NullFormatter = _matplotlib()
 
-    values = np.log10(y) if log_scale else y
-    low, high = float(values.min()), float(values.max())
-    if high == low:
-        low, high = low - 0.5, high + 0.5
-    left, right, top, bottom = 70, 20, 30, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    def to_xy(i, v):
-        x = left + (plot_w * i / (y.size - 1) if y.size > 1 else plot_w / 2)
-        return x, top + plot_h * (high - v) / (high - low)
-
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
-    grey, black, blue = (200, 200, 200), (0, 0, 0), (31, 119, 180)
-
-    # Horizontal grid lines with labels: the lowest and highest values, and on a log axis the decades in
-    # between (those not crowding the ends), otherwise three even steps.
-    ticks = [low, high]
+    dpi = 100
+    figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    detail = _detail_start(y, log_scale)
+    axes = figure.subplots(1, 2 if detail is not None else 1, squeeze=False)[0]
+    first = integer(first, "first", 0)
+    x = first + np.arange(y.size)
+    whole = axes[0]
+    whole.plot(x, y, color="C0", linewidth=1.5, marker="o" if y.size == 1 else None)
+    whole.set_title("the whole run" + (" (log scale)" if log_scale else ""), fontsize="medium")
     if log_scale:
-        min_gap = 14 * (high - low) / plot_h  # about one line of text
-        ticks += [float(t) for t in range(math.ceil(low), math.floor(high) + 1)
-                  if t - low > min_gap and high - t > min_gap]
-    else:
-        ticks += list(np.linspace(low, high, 5)[1:-1])
-    for t in ticks:
-        _, ty = to_xy(0, t)
-        draw.line([(left, ty), (left + plot_w, ty)], fill=grey)
-        label = _format(10 ** t if log_scale else t)
-        draw.text((5, ty - 6), label, fill=black, font=font)
-    draw.rectangle([left, top, left + plot_w, top + plot_h], outline=black)
-
-    points = [to_xy(i, v) for i, v in enumerate(values)]
-    if len(points) > 1:
-        draw.line(points, fill=blue, width=2)
-    else:
-        x0, y0 = points[0]
-        draw.ellipse([x0 - 3, y0 - 3, x0 + 3, y0 + 3], fill=blue)
-
-    n_last = y.size - 1
-    draw.text((left, top + plot_h + 8), "0", fill=black, font=font)
-    draw.text((left + plot_w - 6 * len(str(n_last)), top + plot_h + 8), str(n_last), fill=black, font=font)
-    draw.text((left + plot_w / 2 - 25, top + plot_h + 8), "iteration", fill=black, font=font)
-    scale_note = " (log scale)" if log_scale else ""
-    draw.text((left, 8), f"{title}{scale_note}: {_format(y[0])} -> {_format(y[-1])}", fill=black, font=font)
-    image.save(os.fspath(path), format="PNG")
+        whole.set_yscale("log")
+        # Ticks at 1, 2 and 5 times each power of ten, labelled: a run spanning one decade or less still gets
+        # several labelled ticks.
+        whole.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=30))
+        whole.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        whole.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10) / 1.0, numticks=30))
+        whole.yaxis.set_minor_formatter(NullFormatter())
+    if detail is not None:
+        zoom = axes[1]
+        zoom.plot(x[detail:], y[detail:], color="C0", linewidth=1.5)
+        zoom.set_title(f"{xlabel}s {x[detail]} to {x[-1]} (linear scale)", fontsize="medium")
+        whole.axvspan(x[detail], x[-1], color="0.9", zorder=0)
+    for ax in axes:
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="major", color="0.85")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(x[0] if ax is whole else x[detail], max(x[-1], x[0] + 1))
+    figure.suptitle(f"{title}: {_format(y[0])} at {xlabel} {x[0]}, {_format(y[-1])} at {xlabel} {x[-1]}")
+    figure.savefig(os.fspath(path), format="png", dpi=dpi)
     return path
+
+
+def _format(value):
+    return f"{value:.4g}"

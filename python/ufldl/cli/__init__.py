@@ -1,7 +1,8 @@
 """The command line: ``ufldl COMMAND`` (also ``python -m ufldl COMMAND``).
 
-``demo`` runs the UFLDL tutorial's sparse-autoencoder exercise end to end; ``train`` fits a sparse autoencoder
-to the rows of a ``.npy`` file and saves it; ``gradcheck`` checks a chosen network's gradient;
+``demo`` runs the UFLDL tutorial's sparse-autoencoder exercise end to end; ``patches`` saves the demo's
+natural-image patches as a ``.npy`` file; ``train`` fits a sparse autoencoder to the rows of a ``.npy`` file and
+saves it; ``gradcheck`` checks a chosen network's gradient;
 ``experiments`` reproduces the tutorial's supervised experiments on the digits; ``info`` prints versions and
 the BLAS in use. Each lives in its own module here.
 """
@@ -9,11 +10,11 @@ the BLAS in use. Each lives in its own module here.
 import argparse
 import sys
 
-from ufldl.cli import demo, experiments, gradcheck, info, train
+from ufldl.cli import demo, experiments, gradcheck, info, patches, train
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (demo, train, gradcheck, experiments, info)
+_COMMANDS = (demo, patches, train, gradcheck, experiments, info)
 
 
 def build_parser():
@@ -45,16 +46,21 @@ def main(argv=None):
     -------
     status : int
         0 on success, 1 on a failure at run time (or a failed gradient check), 2 on a usage error (argparse
-        exits with 2 itself), 130 after Ctrl-C outside training.
+        exits with 2 itself), 130 after Ctrl-C (during training, after writing what was learned).
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        print("\nufldl: error: choose a command (e.g. 'ufldl demo')", file=sys.stderr)
-        return 2
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            print("\nufldl: error: choose a command (e.g. 'ufldl demo')", file=sys.stderr)
+            return 2
         return args.handler(args, args.command_parser)
     except KeyboardInterrupt:
-        print("ufldl: interrupted", file=sys.stderr)
-        return 130
+        return interrupted()
+
+
+def interrupted():
+    """Ctrl-C outside training (which stops cleanly by itself): one line, exit status 130, no traceback."""
+    print("ufldl: interrupted", file=sys.stderr)
+    return 130

@@ -75,6 +75,24 @@ def check_own_file(path, parser, marker, recorded):
         )
 
 
+def draw_loss_curve(losses, path, **options):
+    """``ufldl.viz.plot_loss_curve`` into ``path``; True when drawn. Without matplotlib (the optional extra
+    ``ufldl[plot]``) nothing is drawn, an earlier run's picture there is removed (it would show another run) and
+    the command says how to install it, on standard error even with --quiet."""
+    import sys
+
+    from ufldl import viz
+
+    try:
+        viz.plot_loss_curve(losses, path, **options)
+        return True
+    except ImportError:
+        if path.is_file():
+            path.unlink()
+        print(f"ufldl: {path} not drawn: {viz.MATPLOTLIB_MISSING}", file=sys.stderr)
+        return False
+
+
 def make_directory(path, parser):
     try:
         path.mkdir(parents=True, exist_ok=True)

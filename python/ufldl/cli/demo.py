@@ -12,7 +12,7 @@ import time
 import warnings
 
 from ufldl.cli._args import float_in, int_at_least
-from ufldl.cli._output import machine, make_directory, output_paths, versions, write_record
+from ufldl.cli._output import draw_loss_curve, machine, make_directory, output_paths, versions, write_record
 from ufldl.cli._sizes import check_examples, check_memory, check_network, training_bytes
 
 MARKER = "ufldl demo"  # run.json's "program": how an earlier run's record is recognised
@@ -39,14 +39,8 @@ detectors. The defaults take a few seconds on a 2-core machine.
 """
 
 
-def add_parser(commands):
-    demo = commands.add_parser(
-        "demo",
-        help="train the tutorial's sparse autoencoder on natural-image patches and picture its features",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    data = demo.add_argument_group("data")
+def add_data_options(data):
+    """The options of the patches (shared with ``ufldl patches``)."""
     data.add_argument("--n-patches", type=int_at_least(1), default=10000, metavar="M",
                       help="number of random patches to train on (default: %(default)s)")
     data.add_argument("--patch-size", type=int_at_least(2), default=8, metavar="P",
@@ -65,6 +59,16 @@ def add_parser(commands):
                            "(default: %(default)s)")
     data.add_argument("--seed", type=int_at_least(0), default=0,
                       help="seed of the patch positions and of the initial weights (default: %(default)s)")
+
+
+def add_parser(commands):
+    demo = commands.add_parser(
+        "demo",
+        help="train the tutorial's sparse autoencoder on natural-image patches and picture its features",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_data_options(demo.add_argument_group("data"))
 
     model = demo.add_argument_group("network and training")
     model.add_argument("--hidden", type=int_at_least(1), default=25, metavar="H",
@@ -89,8 +93,9 @@ def add_parser(commands):
     return demo
 
 
-def prepare_patches(args, parser, say):
-    """The demo's data: the photographs, downsampled and whitened, cut into normalised patches."""
+def cut_patches(args, parser):
+    """The photographs, downsampled and whitened, cut into patches (not normalised): (patches, images, the
+    images' original shapes)."""
     from ufldl import datasets
 
     images = datasets.load_natural_images()
@@ -104,6 +109,14 @@ def prepare_patches(args, parser, say):
     except ValueError as exc:
         parser.error(f"{exc} (after --downsample {args.downsample}: images of shape "
                      f"{', '.join(str(tuple(image.shape)) for image in images)})")
+    return patches, images, original_shapes
+
+
+def prepare_patches(args, parser, say):
+    """The demo's data: the photographs, downsampled and whitened, cut into normalised patches."""
+    from ufldl import datasets
+
+    patches, images, original_shapes = cut_patches(args, parser)
     X = datasets.normalize_patches(patches)
     say(f"data: {X.shape[0]} patches of {args.patch_size}x{args.patch_size} pixels from {len(images)} images "
         f"of {' and '.join('x'.join(map(str, image.shape)) for image in images)} pixels "
@@ -118,32 +131,32 @@ def prepare_patches(args, parser, say):
     return X, data
 
 
-def train(net, X, args, say):
-    """L-BFGS on the whole batch with progress lines; returns (result, losses with the initial cost first).
+def train(net, X, args, say, quiet=False):
+    """L-BFGS on the whole batch with progress (a bar on a terminal, a line every PROGRESS_EVERY iterations
+    otherwise); returns (result, losses with the initial cost first).
 
     Ctrl-C stops training and keeps what was learned (the pictures are still written)."""
     import ufldl
+    from ufldl._lib.progress import Progress
 
-    start = time.perf_counter()
+    reporter = Progress("lbfgs", "iteration", total=args.max_iter, every=PROGRESS_EVERY, enabled=not quiet)
     initial = net.cost(X, X)
     losses = [initial]
-    say(f"iteration {0:4d}  cost {initial:.6f}  elapsed {time.perf_counter() - start:6.2f} s")
+    reporter.update(0, f"cost {initial:.10g}")
 
     def progress(iteration, theta, cost):
         losses.append(float(cost))
-        if iteration % PROGRESS_EVERY == 0:
-            say(f"iteration {iteration:4d}  cost {cost:.6f}  elapsed {time.perf_counter() - start:6.2f} s")
+        reporter.update(iteration, f"cost {cost:.10g}")
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ufldl.TrainingInterrupted)
         result = ufldl.train(net, X, X, "lbfgs", max_iter=args.max_iter, max_corrections=100, callback=progress)
-    if caught:
-        say("interrupted (Ctrl-C): writing what was learned so far")
-    if result.n_iter % PROGRESS_EVERY:
-        say(f"iteration {result.n_iter:4d}  cost {result.cost:.6f}  elapsed {result.seconds:6.2f} s")
-    say(f"stopped after {result.n_iter} iterations ({result.n_evals} evaluations, {result.seconds:.2f} s): "
-        f"{result.message}")
-    return result, losses[:result.n_iter + 1]
+    if not caught:
+        reporter.update(result.n_iter, f"cost {result.cost:.10g}", last=True)
+    reporter.close(f"{'interrupted (Ctrl-C): writing what was learned so far; ' if caught else ''}stopped after "
+                   f"{result.n_iter} iterations ({result.n_evals} evaluations, {result.seconds:.2f} s): "
+                   f"{result.message}")
+    return result, losses[:result.n_iter + 1], bool(caught)
 
 
 def check_sizes(args, parser):
@@ -188,7 +201,7 @@ def run(args, parser):
     say(f"network: {'-'.join(map(str, layer_sizes))} sigmoid, rho {args.rho}, beta {args.beta}, "
         f"lambda {args.weight_decay}; L-BFGS, at most {args.max_iter} iterations, "
         f"{ufldl.blas_info()['num_threads']} BLAS threads")
-    result, losses = train(net, X, args, say)
+    result, losses, interrupted = train(net, X, args, say, quiet=args.quiet)
 
     W1 = net.weights[0]
     norms = np.linalg.norm(W1, axis=1)
@@ -199,7 +212,7 @@ def run(args, parser):
     say(f"features: median spread {quality['spread']:.2f} px (random weights: about 3.2), neighbour correlation "
         f"{quality['neighbour_correlation']:.2f}, anisotropy {quality['anisotropy']:.2f} (see ufldl.diagnostics)")
     viz.save_png(features_path, viz.tile_features(W1, shape), scale=8)
-    viz.plot_loss_curve(losses, loss_path, title="sparse autoencoder cost")
+    loss_written = draw_loss_curve(losses, loss_path, title="sparse autoencoder cost")
 
     record = {
         "program": MARKER,
@@ -223,11 +236,12 @@ def run(args, parser):
         "seconds": {"data": round(data_seconds, 4), "training": round(result.seconds, 4),
                     "total": round(time.perf_counter() - start, 4)},
         "losses": losses,
-        "files": {"features": str(features_path), "loss_curve": str(loss_path)},
+        "files": {"features": str(features_path), **({"loss_curve": str(loss_path)} if loss_written else {})},
         "versions": versions(),
         "blas": ufldl.blas_info(),
         "platform": machine(),
     }
     write_record(record_path, record)
-    say(f"wrote {features_path}, {loss_path} and {record_path} ({record['seconds']['total']:.1f} s in all)")
-    return 0
+    say(f"wrote {features_path}, {f'{loss_path}, ' if loss_written else ''}and {record_path} "
+        f"({record['seconds']['total']:.1f} s in all)")
+    return 130 if interrupted else 0  # 130: the shell's code for Ctrl-C (what was learned is written all the same)

@@ -8,10 +8,17 @@ from ufldl.cli._sizes import check_examples, check_memory, check_network
 DESCRIPTION = """\
 Build a network of the given sizes and activations with random parameters,
 random inputs and targets, and compare its analytic gradient (the compiled
-core's backpropagation) with central differences of the cost, block by block:
-||numeric - analytic|| / ||numeric + analytic||. Exits with 0 when every block
-is below --tol, 1 otherwise. The default is the tutorial's small fine-tuning
-case (4 inputs, hidden layers of 3 and 5, 2 classes, lambda 0.01, 5 examples).
+core's backpropagation) with central differences of the cost:
+||numeric - analytic|| / ||numeric + analytic||.
+
+The verdict is the tutorial's criterion: the relative difference of the whole
+gradient vector (the line "all"). Exits with 0 when it is below --tol, 1
+otherwise. The same measure of each block (W1, b1, ...) is printed too, to
+show where a wrong gradient is wrong; it is not judged: a block with small
+entries (a bias, say) has a relative difference dominated by the rounding of
+the central differences, and may exceed a tolerance the whole vector meets.
+The default is the tutorial's small fine-tuning case (4 inputs, hidden layers
+of 3 and 5, 2 classes, lambda 0.01, 5 examples).
 """
 
 
@@ -36,7 +43,7 @@ def add_parser(commands):
     check.add_argument("--eps", type=float_in(0, low_open=True), default=1e-4,
                        help="step of the central differences (default: %(default)s)")
     check.add_argument("--tol", type=float_in(0, low_open=True), default=1e-9,
-                       help="largest relative difference accepted (default: %(default)s)")
+                       help="largest relative difference of the whole gradient accepted (default: %(default)s)")
     check.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default: %(default)s)")
     check.set_defaults(handler=run, command_parser=check)
     return check
@@ -82,10 +89,15 @@ def run(args, parser):
     penalty = f"beta {args.beta} rho {args.rho}" if sparsity else "no sparsity"
     print(f"network {'-'.join(map(str, args.layers))}, activations {', '.join(net.activations)}, loss {args.loss}, "
           f"lambda {args.weight_decay}, {penalty}, {args.examples} examples, eps {args.eps}")
-    worst = max(diffs.values())
+    whole = diffs["all"]  # the tutorial's criterion: the whole vector
+    blocks = {name: value for name, value in diffs.items() if name != "all"}
     for name, value in diffs.items():
-        print(f"  {name:>4}  {value:.3e}{'  FAIL' if value >= args.tol else ''}")
-    ok = worst < args.tol
+        print(f"  {name:>4}  {value:.3e}{'  (the verdict)' if name == 'all' else ''}")
+    ok = whole < args.tol
     relation = "<" if ok else ">="
-    print(f"{'ok' if ok else 'FAILED'}: largest relative difference {worst:.3e} ({relation} tol {args.tol:g})")
+    print(f"{'ok' if ok else 'FAILED'}: relative difference of the whole gradient {whole:.3e} ({relation} tol "
+          f"{args.tol:g})")
+    if blocks:
+        name = max(blocks, key=blocks.get)
+        print(f"  (per block, not judged: largest {name} {blocks[name]:.3e})")
     return 0 if ok else 1

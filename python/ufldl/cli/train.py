@@ -8,8 +8,8 @@ import warnings
 from pathlib import Path
 
 from ufldl.cli._args import float_in, image_shape, int_at_least
-from ufldl.cli._output import (check_own_file, check_record, machine, make_directory, recorded_files, versions,
-                               write_record)
+from ufldl.cli._output import (check_own_file, check_record, draw_loss_curve, machine, make_directory,
+                               recorded_files, versions, write_record)
 from ufldl.cli._sizes import byte_size, check_examples, check_memory, check_network, training_bytes
 
 MARKER = "ufldl train"
@@ -60,9 +60,10 @@ def add_parser(commands):
     fitting.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default: %(default)s)")
     output = train.add_argument_group("output")
     output.add_argument("--out", default="model.npz", metavar="PATH",
-                        help="the model file; features.png, loss.png and run.json go beside it, and files of "
-                             "those names that an earlier 'ufldl train' did not write are never overwritten "
-                             "(default: %(default)s)")
+                        help="the model file, an .npz archive (a name without a suffix gets .npz; another "
+                             "suffix is refused); features.png, loss.png and run.json go beside it. None of these "
+                             "files is overwritten unless an earlier 'ufldl train' wrote it there (its run.json "
+                             "lists it) (default: %(default)s)")
     output.add_argument("--image-shape", type=image_shape, default=None, metavar="HxW[x3]",
                         help="shape of one example as an image, for the features picture: HxW, or HxWx3 for "
                              "colour rows laid out (height, width, RGB) (default: square if n_features is a "
@@ -111,6 +112,12 @@ def run(args, parser):
     model_path = Path(args.out)
     if model_path.is_dir():
         parser.error(f"--out {args.out!r} is a directory; give a file name such as {str(model_path / 'model.npz')!r}")
+    if model_path.suffix == "":
+        model_path = model_path.with_name(model_path.name + ".npz")
+        say(f"--out {args.out}: the model file is an .npz archive; writing {model_path}")
+    elif model_path.suffix.lower() != ".npz":
+        parser.error(f"--out must name an .npz file (the model is an .npz archive); got {args.out!r}: name it e.g. "
+                     f"{str(model_path.with_suffix('.npz'))!r}")
     features_path = model_path.with_name("features.png")
     loss_path = model_path.with_name("loss.png")
     record_path = model_path.with_name("run.json")
@@ -122,6 +129,8 @@ def run(args, parser):
     # loss.png and features.png have fixed names beside --out: overwritten only when an earlier run wrote them.
     earlier = recorded_files(record_path)
     check_own_file(loss_path, parser, MARKER, earlier)
+    # The model file too: a file of that name that no earlier 'ufldl train' here wrote is the user's own.
+    check_own_file(model_path, parser, MARKER, earlier)
     X = load_rows(args.data, parser)
     image_shape = args.image_shape
     if image_shape is None and math.isqrt(X.shape[1]) ** 2 == X.shape[1]:
@@ -164,8 +173,12 @@ def run(args, parser):
     train_seconds = time.perf_counter() - start
     ae.set_params(verbose=0)  # the saved model should not print when refitted
     ae.save(model_path)
-    files = {"model": str(model_path), "loss_curve": str(loss_path)}
-    viz.plot_loss_curve(ae.loss_curve_ or [ae.score(X)], loss_path, title="sparse autoencoder cost")
+    files = {"model": str(model_path)}
+    minibatch = args.solver in ("sgd", "adam")
+    if draw_loss_curve(ae.loss_curve_ or [-ae.score(X)], loss_path, first=1 if ae.loss_curve_ else 0,
+                       title="sparse autoencoder cost", xlabel="epoch" if minibatch else "iteration",
+                       ylabel="loss" if minibatch else "cost"):
+        files["loss_curve"] = str(loss_path)
     if image_shape is not None:
         viz.save_png(features_path, viz.tile_features(ae.components_, image_shape), scale=8)
         files["features"] = str(features_path)
@@ -189,4 +202,4 @@ def run(args, parser):
     }
     write_record(record_path, record)
     say(f"wrote {', '.join(files.values())} and {record_path}; load the model with ufldl.load({str(model_path)!r})")
-    return 0
+    return 130 if caught else 0  # 130: the shell's code for Ctrl-C (what was learned is saved all the same)

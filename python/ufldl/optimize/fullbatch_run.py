@@ -6,13 +6,13 @@ prints the progress and builds the :class:`ufldl.OptimizeResult`; ``ufldl.optimi
 """
 
 import math
-import sys
 import time
 import warnings
 
 import numpy as np
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
+from ufldl._lib.progress import Progress
 from ufldl.optimize.callbacks import read_only_view
 from ufldl.optimize.results import OptimizeResult
 
@@ -52,6 +52,8 @@ class FullBatchRun:
         self.inf_iteration = None  # the last iteration whose line search met an infinite cost
         self.stop_reason = None  # "callback" or "tol" when this module (not SciPy) asked to stop
         self.start = time.perf_counter()
+        # The progress bar or lines (ufldl._lib.progress); its total, max_iter, is set by the solver.
+        self.reporter = Progress(method, "iteration", every=1 if verbose >= 2 else VERBOSE_EVERY, enabled=verbose > 0)
 
     @property
     def n_iter(self):
@@ -60,12 +62,11 @@ class FullBatchRun:
     def elapsed(self):
         return time.perf_counter() - self.start
 
-    def say(self, text):
-        print(text, file=sys.stdout, flush=True)
+    def say(self, text, last=False):
+        self.reporter.close(text) if last else self.reporter.write(text)
 
     def progress(self, iteration, cost, last=False):
-        if self.verbose >= 2 or (self.verbose == 1 and (iteration % VERBOSE_EVERY == 0 or last)):
-            self.say(f"iteration {iteration:5d}  cost {cost:.10g}  elapsed {self.elapsed():8.2f} s")
+        self.reporter.update(iteration, f"cost {cost:.10g}", last=last)
 
     # ------------------------------------------------------------------ evaluations
 
@@ -124,7 +125,7 @@ class FullBatchRun:
             kept = f"the last finite iterate (iteration {k}, cost {cost:.10g}) is kept in the exception's .result"
         message = f"{self.method}: {text}; training stopped and {kept}"
         if self.verbose:
-            self.say(message)
+            self.say(message, last=True)
         raise NonFiniteError(message, self.result(message), iteration)
 
     # ------------------------------------------------------------------ iterations
@@ -188,7 +189,7 @@ class FullBatchRun:
         message = f"interrupted (KeyboardInterrupt) after iteration {self.n_iter}"
         result = self.result(message, interrupted=True)
         if self.verbose:
-            self.say(f"{self.method}: {message}")
+            self.say(f"{self.method}: {message}", last=True)
         warnings.warn(f"training {message} ({self.n_evals} evaluations); returning the last iterate "
                       f"(cost {result.cost:.10g}) and the loss history", TrainingInterrupted, stacklevel=3)
         return result

@@ -262,6 +262,7 @@ def _start_run(net, X, Y, batch_size, settings, validation):
     else:
         rho_hat_decay = None  # no sparsity penalty: nothing to average
     run = MinibatchRun(net, X, Y, opt, batch_size, rho_hat_decay, settings.verbose)
+    run.reporter.total = settings.max_epochs  # the progress bar's length
     if validation is not None:
         run.validation_scores = []
     if settings.verbose:
@@ -284,7 +285,7 @@ def _epoch_loop(run, rng, settings, validation):
         run.record_epoch(loss, lr)
         opt.end_epoch()
         epoch = run.n_epochs
-        line = f"epoch {epoch:4d}  loss {loss:.8g}"
+        line = f"loss {loss:.8g}"  # the progress line's numbers (ufldl._lib.progress adds "epoch N", elapsed)
         improved = loss <= best_loss - s.tol  # (scikit-learn's MLP: no improvement is loss > best - tol)
         if validation is not None:
             score, score_improved = _validate(run, validation, s)
@@ -294,7 +295,7 @@ def _epoch_loop(run, rng, settings, validation):
         best_loss = min(best_loss, loss)
         no_improvement = 0 if improved else no_improvement + 1
         if s.verbose:
-            run.say(f"{line}  lr {lr:.3g}  elapsed {run.elapsed():.2f} s")
+            run.reporter.update(epoch, f"{line}  lr {lr:.3g}")
         if s.callback is not None and _callback_stops(run, s.callback, loss):
             return f"stopped by the callback after epoch {epoch}", False
         # As scikit-learn's MLP: n_iter_no_change epochs without improvement are tolerated, one more stops.
@@ -341,7 +342,7 @@ def _finish(run, message, converged, settings):
     result = run.result(message, converged=converged)
     if settings.verbose:
         run.say(f"{run.opt.name}: stopped after {result.n_iter} epochs ({result.n_updates} updates, "
-                f"{result.seconds:.2f} s): {result.message}")
+                f"{result.seconds:.2f} s): {result.message}", last=True)
     return result
 
 
@@ -353,7 +354,7 @@ def _interrupted(run, settings):
     message = f"interrupted (KeyboardInterrupt) in epoch {run.n_epochs + 1}"
     result = run.result(message, interrupted=True)
     if settings.verbose:
-        run.say(f"{run.opt.name}: {message}")
+        run.say(f"{run.opt.name}: {message}", last=True)
     warnings.warn(f"training {message}; the network keeps the parameters reached and the result the "
                   "history so far", TrainingInterrupted, stacklevel=3)
     return result

@@ -8,12 +8,12 @@ before the first non-finite update, and builds the :class:`ufldl.MinibatchResult
 """
 
 import math
-import sys
 import time
 
 import numpy as np
 
 from ufldl._lib.errors import NonFiniteError
+from ufldl._lib.progress import Progress
 from ufldl._lib.validation import first_non_finite
 from ufldl.optimize.results import MinibatchResult
 
@@ -38,6 +38,8 @@ class MinibatchRun:
         self.validation_scores = None
         self.best = None  # (score, epoch, theta copy) with validation
         self.start = time.perf_counter()
+        # The progress bar or lines (ufldl._lib.progress): a line per epoch; its total is set by the loop.
+        self.reporter = Progress(optimizer.name, "epoch", enabled=verbose > 0)
         # Batches per call into the core: grown until a call takes about _CHUNK_SECONDS; kept in the
         # optimiser so that a run of one epoch at a time (partial_fit) does not start from 1 each time.
         self.batches_per_call = optimizer.batches_per_call
@@ -46,8 +48,8 @@ class MinibatchRun:
     def elapsed(self):
         return time.perf_counter() - self.start
 
-    def say(self, text):
-        print(text, file=sys.stdout, flush=True)
+    def say(self, text, last=False):
+        self.reporter.close(text) if last else self.reporter.write(text)
 
     def record_epoch(self, loss, learning_rate):
         """Count the epoch just finished, with its training loss and the learning rate it used."""
@@ -142,7 +144,7 @@ class MinibatchRun:
                    f"this run; batch cost {cost}); training stopped and the last finite parameters (before that "
                    "update) are kept in the network and in the exception's .result")
         if self.verbose:
-            self.say(message)
+            self.say(message, last=True)
         raise NonFiniteError(message, self.result(message), epoch)
 
     def result(self, message, converged=False, interrupted=False):
