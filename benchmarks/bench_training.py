@@ -7,8 +7,15 @@ parameters for everyone (``ufldl.Network(..., random_state=1)``), at most 400 it
 pytest-benchmark group, each row one whole training (a few seconds), 3 rounds:
 
 ``ufldl``
-    ``ufldl.optimize.minimize(lambda t: net.cost_and_grad(X, X, t), theta0)``: SciPy's L-BFGS-B on the compiled
-    core, with the default ``blas_isolation=True`` (every BLAS pool but ufldl's limited to 1 thread).
+    ``ufldl.optimize.minimize(lambda t: net.cost_and_grad(X, X, t), theta0)``: the native L-BFGS (minFunc's, in
+    the core) driven from Python, one cost evaluation per call, with the default ``blas_isolation=True`` (every
+    BLAS pool but ufldl's limited to 1 thread).
+``ufldl-train``
+    ``ufldl.train(net, X, X, "lbfgs")``: the same solver with the evaluations and line search in C++ (control
+    returns to Python once per iteration).
+``ufldl-lbfgsb``
+    ``minimize(..., method="lbfgsb")``: SciPy's L-BFGS-B on the compiled core (ufldl's solver before the native
+    one), the same isolation.
 ``ufldl-SparseAutoencoder.fit``
     The same training through the scikit-learn estimator, ``SparseAutoencoder(25, rho, beta, weight_decay,
     max_iter=400, random_state=1).fit(X)``: the same initial parameters and solver, so the same result; the
@@ -170,6 +177,35 @@ def setup_ufldl(blas_isolation):
     return setup
 
 
+def setup_ufldl_lbfgsb():
+    X = patches()
+    net = network()
+
+    def fun(theta):
+        return net.cost_and_grad(X, X, theta)
+
+    def run():
+        result = minimize(fun, theta0(), method="lbfgsb", max_iter=MAX_ITER, max_corrections=MAX_CORRECTIONS)
+        return Outcome(result.theta, result.cost, result.n_iter, result.n_evals, result.message)
+
+    return run, fun
+
+
+def setup_ufldl_train():
+    X = patches()
+    net = network()
+
+    def fun(theta):
+        return net.cost_and_grad(X, X, theta)
+
+    def run():
+        net.theta = theta0()
+        result = ufldl.train(net, X, X, "lbfgs", max_iter=MAX_ITER, max_corrections=MAX_CORRECTIONS)
+        return Outcome(net.theta.copy(), result.cost, result.n_iter, result.n_evals, result.message)
+
+    return run, fun
+
+
 def setup_sparse_autoencoder():
     X = patches()
     net = network()
@@ -260,6 +296,8 @@ def setup_torch_lbfgs():
 
 IMPLEMENTATIONS = {
     "ufldl": setup_ufldl(blas_isolation=True),
+    "ufldl-train": setup_ufldl_train,
+    "ufldl-lbfgsb": setup_ufldl_lbfgsb,
     "ufldl-SparseAutoencoder.fit": setup_sparse_autoencoder,
     "ufldl-no-isolation": setup_ufldl(blas_isolation=False),
     "scipy+numpy-reference": setup_scipy_reference,
