@@ -168,3 +168,16 @@ def test_multilabel_partial_fit_early_stopping_and_saving(tmp_path):
         ufldl.NeuralNetClassifier((4,)).fit(X, Y * 2)  # values 0 and 2: not an indicator matrix
     with pytest.raises(ValueError, match="y should be a 1d array"):
         ufldl.SoftmaxRegression().fit(X, Y)  # softmax regression is multinomial only
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "lbfgsb", "cg", "gd"])
+def test_max_fun_caps_the_cost_evaluations(solver):
+    X, y = digits_subset(200)
+    clf = ufldl.NeuralNetClassifier((8,), solver=solver, max_iter=500, max_fun=20, tol=0.0,
+                                    random_state=0).fit(X, y)
+    assert clf.t_ <= 20 * 200 * (2 if solver == "lbfgs" else 1.3)  # t_ = evaluations * n_samples
+    assert clf.n_iter_ < 500 and not clf.converged_
+    ae = ufldl.SparseAutoencoder(4, solver=solver, max_iter=500, max_fun=15, tol=0.0, random_state=0).fit(X)
+    assert ae.n_iter_ < 500
+    with pytest.raises(ValueError, match="max_fun must be an integer >= 1; got 0"):
+        ufldl.SoftmaxRegression(max_fun=0).fit(X, y)

@@ -94,6 +94,9 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         moving average across batches (see ``ufldl.train_minibatch``).
     max_corrections : int, default 100
         ``"lbfgs"``: correction pairs kept (the tutorial's minFunc used 100).
+    max_fun : int or None, default None
+        Full-batch solvers: the cap on cost evaluations (scikit-learn's MLP ``max_fun``), >= 1. None: the
+        solver's own (minFunc's 1000 for ``"lbfgs"`` at 400 iterations).
     warm_start : bool, default False
         Start ``fit`` from the previous solution (and mini-batch optimiser state) instead of a new
         initialisation. X must then have the number of features of the previous fit (ValueError otherwise,
@@ -167,7 +170,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
                  decoder="sigmoid", solver="lbfgs", max_iter=400, tol=None, batch_size="auto",
                  learning_rate=None, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  lr_schedule="constant", power_t=0.5, shuffle=True, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, rho_hat_decay=None, max_corrections=100, warm_start=False,
+                 n_iter_no_change=10, rho_hat_decay=None, max_corrections=100, max_fun=None, warm_start=False,
                  dtype="float64", random_state=None, verbose=0):
         self.n_hidden = n_hidden
         self.rho = rho
@@ -193,6 +196,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         self.n_iter_no_change = n_iter_no_change
         self.rho_hat_decay = rho_hat_decay
         self.max_corrections = max_corrections
+        self.max_fun = max_fun
         self.warm_start = warm_start
         self.dtype = dtype
         self.random_state = random_state

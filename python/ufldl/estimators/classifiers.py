@@ -261,7 +261,7 @@ class SoftmaxRegression(NetworkClassifier):
 
     def __init__(self, weight_decay=1e-4, *, solver="lbfgs", max_iter=100, tol=None, batch_size="auto",
                  learning_rate=None, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 dtype="float64", random_state=None, verbose=0, warm_start=False):
+                 max_fun=None, dtype="float64", random_state=None, verbose=0, warm_start=False):
         self.weight_decay = weight_decay
         self.solver = solver
         self.max_iter = max_iter
@@ -271,6 +271,7 @@ class SoftmaxRegression(NetworkClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose

@@ -21,6 +21,7 @@ TRAINING = {
     "early_stopping": FLAG,
     "validation_fraction": real_in(0.0, 1.0, low_inclusive=False, high_inclusive=False),
     "n_iter_no_change": PATIENCE,
+    "max_fun": optional(integer_at_least(1)),
 }
 #: The mini-batch optimisers' own (``ufldl.SGD``, ``ufldl.Adam``).
 OPTIMIZER = {

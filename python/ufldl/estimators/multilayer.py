@@ -65,7 +65,7 @@ class MultiLayerEstimator(NetworkEstimator):
                  max_iter=200, tol=None, batch_size="auto", learning_rate=None, lr_schedule="constant",
                  power_t=0.5, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, shuffle=True,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, max_corrections=100,
-                 dtype="float64", random_state=None, verbose=0, warm_start=False):
+                 max_fun=None, dtype="float64", random_state=None, verbose=0, warm_start=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.weight_decay = weight_decay
@@ -86,6 +86,7 @@ class MultiLayerEstimator(NetworkEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.max_corrections = max_corrections
+        self.max_fun = max_fun
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose

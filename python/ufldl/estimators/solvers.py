@@ -13,7 +13,7 @@ DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
 #: The values of the hyperparameters an estimator does not expose (SoftmaxRegression has no momentum, ...).
 UNEXPOSED_DEFAULTS = {"momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
                       "lr_schedule": "constant", "power_t": 0.5, "shuffle": True, "max_corrections": 100,
-                      "rho_hat_decay": None}
+                      "rho_hat_decay": None, "max_fun": None}
 MINIBATCH_SOLVERS = ("sgd", "adam")
 
 
@@ -38,12 +38,13 @@ def new_optimizer(params):
 def solver_options(params):
     """The keyword arguments of ``ufldl.train`` for the solver (early stopping and the optimiser aside)."""
     solver = params["solver"]
+    full_batch = {"max_evals": params["max_fun"]}  # (scikit-learn's MLP calls the cap on evaluations max_fun)
     if solver in ("lbfgs", "lbfgsb"):
-        return {"max_corrections": params["max_corrections"]}
+        return {**full_batch, "max_corrections": params["max_corrections"]}
     if solver == "cg":
-        return {}
+        return full_batch
     if solver == "gd":
-        return {"learning_rate": _learning_rate(params), "n_iter_no_change": params["n_iter_no_change"]}
+        return {**full_batch, "learning_rate": _learning_rate(params), "n_iter_no_change": params["n_iter_no_change"]}
     return {"batch_size": params["batch_size"], "shuffle": params["shuffle"],
             "n_iter_no_change": params["n_iter_no_change"], "rho_hat_decay": params["rho_hat_decay"]}
 

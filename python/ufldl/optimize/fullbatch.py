@@ -79,6 +79,8 @@ def _run_scipy(run, method, max_iter, tol, gtol, max_corrections, max_evals):
     # SciPy status: 0 its convergence test, 1 max_iter (or L-BFGS-B's evaluation cap), 2 line-search failure.
     if run.stop_reason == "callback":
         message, converged = f"stopped by the callback after iteration {run.n_iter}", False
+    elif run.stop_reason == "max_evals":
+        message, converged = f"stopped: max_evals ({max_evals}) evaluations reached", False
     elif run.stop_reason == "tol":
         message = f"converged: relative reduction of the cost <= tol ({tol:g})"
         converged = True
@@ -122,7 +124,8 @@ def _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change):
         new_cost, grad = run.evaluate(read_only[id(spare)])
         theta, spare = spare, theta
         if run.accept(theta, new_cost, copy=False):
-            message = f"stopped by the callback after iteration {run.n_iter}"
+            message = (f"stopped: max_evals ({run.max_evals}) evaluations reached" if run.stop_reason == "max_evals"
+                       else f"stopped by the callback after iteration {run.n_iter}")
             break
         if np.max(np.abs(grad)) <= gtol:
             message, converged = f"converged: max |gradient| <= gtol ({gtol:g})", True
@@ -210,10 +213,11 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
         n_params (allocated once, committed by the operating system as they fill), beside about 8 more for
         its iterate, direction, trial point and gradients.
     max_evals : int or None, default None
-        ``"lbfgs"`` and ``"lbfgsb"``: the cap on evaluations of ``fun``, >= 1. ``"lbfgs"`` stops after the
+        Every method: the cap on evaluations of ``fun``, >= 1. ``"lbfgs"`` stops after the
         first iteration that ends with more (minFunc's ``MaxFunEvals``; a line search may go past it); None:
         ``max(1000, 2 * max_iter)``, minFunc's 1000 for the tutorial's 400 iterations. ``"lbfgsb"``: SciPy's
-        ``maxfun``; None: ``max(15000, 20 * max_iter)``.
+        ``maxfun``; None: ``max(15000, 20 * max_iter)``. ``"cg"`` and ``"gd"``: stop after the first iteration
+        that reaches it (None: no cap). scikit-learn's MLP calls it ``max_fun``.
     learning_rate : float, default 0.1
         ``"gd"`` only: the step size alpha, > 0.
     n_iter_no_change : int or numpy.inf, default 10
@@ -318,6 +322,8 @@ def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, 
     theta0 = _as_theta0(theta0)
 
     run = FullBatchRun(fun, theta0, method, tol, callback, verbose)
+    if method in ("cg", "gd"):
+        run.max_evals = max_evals
     run.reporter.total = max_iter  # the progress bar's length
     try:  # from here on, Ctrl-C returns what was computed (the pools restored first)
         with isolated_blas() if blas_isolation else contextlib.nullcontext():

@@ -50,7 +50,8 @@ class FullBatchRun:
         self.loss_curve = []
         self._buffers = None
         self.inf_iteration = None  # the last iteration whose line search met an infinite cost
-        self.stop_reason = None  # "callback" or "tol" when this module (not SciPy) asked to stop
+        self.stop_reason = None  # "callback", "tol" or "max_evals" when this module (not SciPy) asked to stop
+        self.max_evals = None  # "cg" and "gd": stop after the first iteration that reaches this many evaluations
         self.start = time.perf_counter()
         # The progress bar or lines (ufldl._lib.progress); its total, max_iter, is set by the solver.
         self.reporter = Progress(method, "iteration", every=1 if verbose >= 2 else VERBOSE_EVERY, enabled=verbose > 0)
@@ -161,6 +162,9 @@ class FullBatchRun:
                 return True
         if self.method == "cg" and relative_decrease(previous_cost, cost) <= self.tol:
             self.stop_reason = "tol"
+            return True
+        if self.max_evals is not None and self.n_evals >= self.max_evals:
+            self.stop_reason = "max_evals"
             return True
         return False
 
