@@ -48,7 +48,7 @@ def test_a_string_learning_rate_points_at_lr_schedule():
                          ids=lambda est: type(est).__name__)
 def test_a_validation_set_of_one_example_is_refused(est):
     X, y = digits_subset(20)  # 5% of 20 examples: one held out
-    with pytest.raises(ValueError, match=r"early_stopping: the validation set is too small: validation_fraction=0.05 "
+    with pytest.raises(ValueError, match=r"The validation set is too small for early_stopping: validation_fraction=0.05 "
                                          r"of n_samples=20 holds out 1 "
                                          r"example\(s\), .* at least 2"):
         est.fit(X, y if not isinstance(est, ufldl.SparseAutoencoder) else None)

@@ -11,7 +11,7 @@ scikit-learn's parameter names and translate only what truly corresponds:
   solvers (scikit-learn's penalty is ``alpha / (2 n) ||W||^2`` per evaluated batch of n rows);
 - ``learning_rate`` (the schedule) -> ``lr_schedule``; ``learning_rate_init`` -> ``learning_rate``;
 - ``nesterovs_momentum`` -> ``nesterov``; ``activation="logistic"`` -> ``"sigmoid"``;
-- ``max_fun`` is dropped (ufldl has no cap on cost evaluations yet); the rest keep their names.
+- the rest keep their names (``max_fun`` included).
 
 It is a measuring tool, not a test: differences are expected and each is a documented choice or an open item.
 """
@@ -49,7 +49,7 @@ ADAPTERS = textwrap.dedent('''
                     beta_1=p["beta_1"], beta_2=p["beta_2"], epsilon=p["epsilon"], shuffle=p["shuffle"],
                     early_stopping=p["early_stopping"], validation_fraction=p["validation_fraction"],
                     n_iter_no_change=p["n_iter_no_change"], random_state=p["random_state"],
-                    verbose=int(p["verbose"]), warm_start=p["warm_start"])
+                    verbose=int(p["verbose"]), warm_start=p["warm_start"], max_fun=p["max_fun"])
 
 
     def _adapter(name, base):

@@ -42,7 +42,7 @@ def read_only(array):
 
 def _check_holdout(m, n_val, fraction):
     if n_val < 2 or m - n_val < 1:
-        raise ValueError(f"early_stopping: the validation set is too small: validation_fraction={fraction} of "
+        raise ValueError(f"The validation set is too small for early_stopping: validation_fraction={fraction} of "
                          f"n_samples={m} holds out {n_val} "
                          f"example(s), leaving {m - n_val} to train on; the validation set needs at least 2 to "
                          "score and training at least 1: raise validation_fraction or give more examples "
