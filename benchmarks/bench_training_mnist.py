@@ -1,0 +1,118 @@
+"""Benchmarks: the tutorial's MNIST-sized sparse autoencoder, 784-196-784, 400 L-BFGS iterations (minutes).
+
+The exercise's real size (308,308 parameters): m = 10,000 rows of MNIST's shape, 28x28 pixels in [0, 1], made
+from the digits scikit-learn ships (1,797 8x8 images, no download): each image is zoomed to 20x20 (bilinear,
+``scipy.ndimage.zoom``), placed at a random offset in a 28x28 frame (MNIST centres 20x20 digits in 28x28), and
+the set is sampled with replacement to 10,000 rows (seed 0). The tutorial's MNIST settings: rho = 0.1, beta = 3,
+lambda = 3e-3, float64, the same initial parameters for everyone, 400 iterations, 100 correction pairs. One
+round each (``UFLDL_BENCH_MNIST_ITER`` lowers the iterations for a quick check):
+
+``ufldl``
+    ``ufldl.train(net, X, X, "lbfgs")``: the native L-BFGS, evaluations and line search in the core.
+``ufldl-lbfgsb``
+    ``ufldl.minimize(..., method="lbfgsb")``: SciPy's L-BFGS-B on the compiled core.
+``scipy+numpy-reference-isolated``
+    SciPy's L-BFGS-B on ``ufldl.reference.cost_and_grad`` (NumPy), SciPy's own BLAS pool limited to 1 thread.
+
+Correctness: every final cost recomputed with ufldl's network; ufldl's must not be above the others' by more
+than 1e-3 (relative). Run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m pytest
+benchmarks/bench_training_mnist.py --benchmark-json=mnist.json`` on a quiet machine.
+"""
+
+import os
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import scipy.ndimage
+import scipy.optimize
+from threadpoolctl import ThreadpoolController
+
+import ufldl
+from ufldl import reference
+
+SIZES = (784, 196, 784)
+RHO, BETA, LAMBDA = 0.1, 3.0, 3e-3
+M = 10_000
+MAX_ITER = int(os.environ.get("UFLDL_BENCH_MNIST_ITER", 400))
+CORRECTIONS = 100
+GROUP = f"training sparse-autoencoder 784-196-784 float64 m={M} L-BFGS {MAX_ITER} iterations"
+FINAL = {}
+
+
+@lru_cache(maxsize=None)
+def mnist_shaped():
+    digits, _ = ufldl.datasets.load_digits()
+    rng = np.random.default_rng(0)
+    frames = np.zeros((len(digits), 28, 28))
+    for k, image in enumerate(digits.reshape(-1, 8, 8)):
+        big = np.clip(scipy.ndimage.zoom(image, 2.5, order=1), 0.0, 1.0)  # 20x20
+        r, c = rng.integers(0, 9, size=2)
+        frames[k, r:r + 20, c:c + 20] = big
+    rows = rng.integers(0, len(digits), size=M)
+    X = frames.reshape(len(digits), 784)[rows]
+    X.flags.writeable = False
+    return X
+
+
+def network():
+    return ufldl.Network(list(SIZES), "sigmoid", "squared", weight_decay=LAMBDA,
+                         sparsity=ufldl.KLSparsity(RHO, BETA), random_state=1)
+
+
+def run_ufldl():
+    net = network()
+    ufldl.train(net, mnist_shaped(), mnist_shaped(), "lbfgs", max_iter=MAX_ITER, max_corrections=CORRECTIONS)
+    return net.theta.copy()
+
+
+def run_ufldl_lbfgsb():
+    net, X = network(), mnist_shaped()
+    result = ufldl.minimize(lambda t: net.cost_and_grad(X, X, t), net.theta, method="lbfgsb", max_iter=MAX_ITER,
+                            max_corrections=CORRECTIONS)
+    return result.theta
+
+
+def run_scipy_numpy():
+    net, X = network(), mnist_shaped()
+    sizes = list(SIZES)
+
+    def fun(theta):
+        weights, biases = [], []
+        offset = 0
+        for n_in, n_out in zip(sizes, sizes[1:]):
+            weights.append(theta[offset:offset + n_in * n_out].reshape(n_out, n_in))
+            offset += n_in * n_out
+        for n_out in sizes[1:]:
+            biases.append(theta[offset:offset + n_out])
+            offset += n_out
+        cost, grad_w, grad_b, _ = reference.cost_and_grad(weights, biases, X, X, ("sigmoid", "sigmoid"),
+                                                          loss="squared", weight_decay=LAMBDA, sparsity_layers=(1,),
+                                                          rho=RHO, beta=BETA)
+        return cost, np.concatenate([g.ravel() for g in grad_w + grad_b])
+
+    controller = ThreadpoolController()
+    scipy_pools = [p["filepath"] for p in controller.info() if "scipy" in p["filepath"] and "numpy" not in
+                   p["filepath"]]
+    with controller.select(filepath=scipy_pools).limit(limits=1) if scipy_pools else np.errstate():
+        result = scipy.optimize.minimize(fun, net.theta.copy(), jac=True, method="L-BFGS-B",
+                                         options={"maxiter": MAX_ITER, "maxcor": CORRECTIONS})
+    return result.x
+
+
+IMPLEMENTATIONS = {"ufldl": run_ufldl, "ufldl-lbfgsb": run_ufldl_lbfgsb,
+                   "scipy+numpy-reference-isolated": run_scipy_numpy}
+
+
+@pytest.mark.parametrize("impl", list(IMPLEMENTATIONS))
+def test_training_mnist(benchmark, impl):
+    benchmark.group = GROUP
+    X = mnist_shaped()
+    theta = benchmark.pedantic(IMPLEMENTATIONS[impl], rounds=1, iterations=1, warmup_rounds=0)
+    cost = network().cost(X, X, theta)
+    initial = network().cost(X, X)
+    FINAL[impl] = cost
+    benchmark.extra_info.update(implementation=impl, final_cost=cost, initial_cost=initial, max_iter=MAX_ITER)
+    assert cost < 0.5 * initial
+    if impl != "ufldl" and "ufldl" in FINAL:
+        assert FINAL["ufldl"] <= cost * (1 + 1e-3)
