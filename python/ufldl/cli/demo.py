@@ -29,7 +29,7 @@ The UFLDL tutorial's sparse-autoencoder exercise, end to end:
      [0.1, 0.9]);
   3. train a P*P - H - P*P sparse autoencoder (H = --hidden sigmoid units, KL
      sparsity target --rho with weight --beta, weight decay --weight-decay)
-     with L-BFGS (SciPy's L-BFGS-B on ufldl's core) for at most --max-iter
+     with L-BFGS (minFunc's, the tutorial's, run by ufldl's core) for at most --max-iter
      iterations;
   4. write the learned features (one tile per hidden unit) to --out, and the
      cost per iteration (loss.png) and a record of the run (run.json) beside it.
@@ -223,8 +223,8 @@ def run(args, parser):
             "max_iter": args.max_iter, "layer_sizes": layer_sizes, "activations": list(net.activations),
         },
         "data": data,
-        "optimizer": {"method": "L-BFGS-B (ufldl.train)", "max_corrections": 100, "message": result.message,
-                      "converged": result.converged, "interrupted": result.interrupted,
+        "optimizer": {"method": "lbfgs (minFunc's L-BFGS in the core, ufldl.train)", "max_corrections": 100,
+                      "message": result.message, "converged": result.converged, "interrupted": result.interrupted,
                       "evaluations": result.n_evals},
         "iterations": result.n_iter,
         "initial_cost": losses[0],
