@@ -159,7 +159,7 @@ def pools():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def setup_ufldl(blas_isolation):
+def setup_ufldl(blas_isolation, method="lbfgs"):
     def setup():
         X = patches()
         net = network()
@@ -168,27 +168,13 @@ def setup_ufldl(blas_isolation):
             return net.cost_and_grad(X, X, theta)
 
         def run():
-            result = minimize(fun, theta0(), method="lbfgs", max_iter=MAX_ITER, max_corrections=MAX_CORRECTIONS,
+            result = minimize(fun, theta0(), method=method, max_iter=MAX_ITER, max_corrections=MAX_CORRECTIONS,
                               blas_isolation=blas_isolation)
             return Outcome(result.theta, result.cost, result.n_iter, result.n_evals, result.message)
 
         return run, fun
 
     return setup
-
-
-def setup_ufldl_lbfgsb():
-    X = patches()
-    net = network()
-
-    def fun(theta):
-        return net.cost_and_grad(X, X, theta)
-
-    def run():
-        result = minimize(fun, theta0(), method="lbfgsb", max_iter=MAX_ITER, max_corrections=MAX_CORRECTIONS)
-        return Outcome(result.theta, result.cost, result.n_iter, result.n_evals, result.message)
-
-    return run, fun
 
 
 def setup_ufldl_train():
@@ -297,7 +283,7 @@ def setup_torch_lbfgs():
 IMPLEMENTATIONS = {
     "ufldl": setup_ufldl(blas_isolation=True),
     "ufldl-train": setup_ufldl_train,
-    "ufldl-lbfgsb": setup_ufldl_lbfgsb,
+    "ufldl-lbfgsb": setup_ufldl(blas_isolation=True, method="lbfgsb"),
     "ufldl-SparseAutoencoder.fit": setup_sparse_autoencoder,
     "ufldl-no-isolation": setup_ufldl(blas_isolation=False),
     "scipy+numpy-reference": setup_scipy_reference,

@@ -40,13 +40,17 @@ def read_only(array):
     return view
 
 
-def _check_holdout(m, n_val, fraction):
+def _holdout_size(m, fraction):
+    """The rows early stopping holds out of ``m`` (train_test_split's and train_minibatch's rounding), checked:
+    at least 2 to score and 1 left to train on."""
+    n_val = math.ceil(fraction * m)
     if n_val < 2 or m - n_val < 1:
         raise ValueError(f"The validation set is too small for early_stopping: validation_fraction={fraction} of "
                          f"n_samples={m} holds out {n_val} "
                          f"example(s), leaving {m - n_val} to train on; the validation set needs at least 2 to "
                          "score and training at least 1: raise validation_fraction or give more examples "
                          "(scikit-learn's MLP refuses a validation set this small too)")
+    return n_val
 
 
 def preserve_dtype(tags, dtype):
@@ -177,8 +181,7 @@ class NetworkEstimator(BaseEstimator):
         (unless the classes are too few or too small for it, which is said in a warning), and at least 2
         examples (scikit-learn refuses fewer too)."""
         seed = int(rng.integers(np.iinfo(np.int32).max))
-        m, n_val = X.shape[0], math.ceil(fraction * X.shape[0])  # (train_test_split's rounding)
-        _check_holdout(m, n_val, fraction)
+        m, n_val = X.shape[0], _holdout_size(X.shape[0], fraction)
         stratify = Y if self._stratify and Y.ndim == 1 else None
         if stratify is not None:
             problem = self._stratification_problem(Y, m, n_val)
@@ -201,12 +204,11 @@ class NetworkEstimator(BaseEstimator):
         if is_minibatch(self):
             options.update(optimizer=self._optimizer, random_state=rng, early_stopping=False)
             if partial:
-                options["n_iter_no_change"] = 1 << 30
+                options["n_iter_no_change"] = math.inf  # one epoch: no stopping rule
             elif params["early_stopping"]:
                 early = True
                 if self._validation_score is None:  # train_minibatch holds out and scores -cost itself
-                    _check_holdout(X.shape[0], math.ceil(params["validation_fraction"] * X.shape[0]),
-                                   params["validation_fraction"])
+                    _holdout_size(X.shape[0], params["validation_fraction"])
                     options.update(early_stopping=True, validation_fraction=params["validation_fraction"])
                 else:
                     X, Y, X_val, Y_val = self._split(X, Y, rng, params["validation_fraction"])

@@ -219,10 +219,10 @@ class Network(ChunkSums, DerivedMethods):
             grad = np.empty(self.n_params, dtype=self._dtype)
         elif not isinstance(grad, np.ndarray):
             raise TypeError(f"grad must be a numpy array; got {type(grad).__name__}")
-        settings = self._cost_settings()
-        if chunk:  # a chunk of a larger sum (partial_sums): no decay (combine adds it), the given rho_hat
-            if chunk_rho_hat is not None:
-                settings = self._cost_settings(running_rho_hat=chunk_rho_hat.copy(), rho_hat_decay=1.0)
+        # A chunk of a larger sum (partial_sums): the given rho_hat as it is, and no decay (combine adds it).
+        given = {} if chunk_rho_hat is None else {"running_rho_hat": chunk_rho_hat.copy(), "rho_hat_decay": 1.0}
+        settings = self._cost_settings(**given)
+        if chunk:
             settings.weight_decay = 0.0
         data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, settings)
         terms = {"data": data, "decay": decay, "sparsity": sparse}

@@ -62,10 +62,16 @@ class DerivedMethods:
         The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
         for any number of examples.
         """
-        if self.n_layers == 1:
-            return []
+        m, sums = self.hidden_activation_sums(X, theta)
+        return [total / m for total in sums]
+
+    def hidden_activation_sums(self, X, theta=None):
+        """``(m, sums)``: the rows of X and the column sums of every hidden layer's activations over them (list
+        of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`."""
         sizes = self.layer_sizes
         X = as_matrix(X, "X", sizes[0], self.dtype)
+        if self.n_layers == 1:
+            return X.shape[0], []
         theta = as_theta(theta, self.theta)  # converted once, not per block
         sums = [np.zeros(n, dtype=np.float64) for n in sizes[1:-1]]
         block = max(1, _MEAN_BLOCK_ELEMENTS // max(sizes[1:-1]))
@@ -73,7 +79,7 @@ class DerivedMethods:
             hidden = self.layer_activations(X[start:start + block], theta, stop=self.n_layers - 1)
             for total, A in zip(sums, hidden):
                 total += A.sum(axis=0, dtype=np.float64)
-        return [total / X.shape[0] for total in sums]
+        return X.shape[0], sums
 
     # ------------------------------------------------------------------ for training
 

@@ -100,13 +100,10 @@ class ChunkSums:
         ActivationSums
             Add them over the chunks; ``.rho_hat`` of the total is what ``partial_sums`` takes.
         """
-        means = self.mean_activations(X, theta)
-        m = int(np.shape(X)[0])
-        sums = np.zeros(sum(self.layer_sizes[1:]), dtype=np.float64)
-        offset = 0
-        for layer, n in enumerate(self.layer_sizes[1:-1]):
-            sums[offset:offset + n] = means[layer] * m
-            offset += n
+        m, hidden = self.hidden_activation_sums(X, theta)
+        sums = np.zeros(sum(self.layer_sizes[1:]), dtype=np.float64)  # (the output layer's entries stay 0)
+        if hidden:
+            sums[:sum(self.layer_sizes[1:-1])] = np.concatenate(hidden)
         return ActivationSums(m, sums)
 
     def combine(self, total, theta=None):
@@ -133,10 +130,8 @@ class ChunkSums:
         grad = total.grad / total.m
         cost = total.data / total.m + total.kl
         decays = self.weight_decay if isinstance(self.weight_decay, tuple) else (self.weight_decay,) * self.n_layers
-        offset = 0
-        for lam, (n_in, n_out) in zip(decays, zip(self.layer_sizes, self.layer_sizes[1:])):
-            W = np.asarray(theta[offset:offset + n_in * n_out], dtype=np.float64)  # (weights first, layer by layer)
+        for lam, (weights, _, _) in zip(decays, self.parameter_slices):
+            W = np.asarray(theta[weights], dtype=np.float64)
             cost += 0.5 * lam * float(W @ W)
-            grad[offset:offset + n_in * n_out] += lam * W
-            offset += n_in * n_out
+            grad[weights] += lam * W
         return cost, grad.astype(self.dtype)
