@@ -5,7 +5,10 @@ from the digits scikit-learn ships (1,797 8x8 images, no download): each image i
 ``scipy.ndimage.zoom``), placed at a random offset in a 28x28 frame (MNIST centres 20x20 digits in 28x28), and
 the set is sampled with replacement to 10,000 rows (seed 0). The tutorial's MNIST settings: rho = 0.1, beta = 3,
 lambda = 3e-3, float64, the same initial parameters for everyone, 400 iterations, 100 correction pairs. One
-round each (``UFLDL_BENCH_MNIST_ITER`` lowers the iterations for a quick check):
+round each (``UFLDL_BENCH_MNIST_ITER`` sets the iterations, ``UFLDL_BENCH_MNIST_M`` the rows: 2,000 and 60 for
+the optimiser-share measurement). extra_info holds each row's iterations and evaluations, one evaluation's
+median time (timed apart), and the optimiser's own time: wall time less the evaluations, per iteration and as a
+multiple of the evaluations' time (``optimiser_share``):
 
 ``ufldl``
     ``ufldl.train(net, X, X, "lbfgs")``: the native L-BFGS, evaluations and line search in the core.
@@ -19,7 +22,9 @@ than 1e-3 (relative). Run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python 
 benchmarks/bench_training_mnist.py --benchmark-json=mnist.json`` on a quiet machine.
 """
 
+import math
 import os
+import time
 from functools import lru_cache
 
 import numpy as np
@@ -33,7 +38,7 @@ from ufldl import reference
 
 SIZES = (784, 196, 784)
 RHO, BETA, LAMBDA = 0.1, 3.0, 3e-3
-M = 10_000
+M = int(os.environ.get("UFLDL_BENCH_MNIST_M", 10_000))  # 2000: the size of the optimiser-share measurement
 MAX_ITER = int(os.environ.get("UFLDL_BENCH_MNIST_ITER", 400))
 CORRECTIONS = 100
 GROUP = f"training sparse-autoencoder 784-196-784 float64 m={M} L-BFGS {MAX_ITER} iterations"
@@ -62,42 +67,61 @@ def network():
 
 def run_ufldl():
     net = network()
-    ufldl.train(net, mnist_shaped(), mnist_shaped(), "lbfgs", max_iter=MAX_ITER, max_corrections=CORRECTIONS)
-    return net.theta.copy()
+    result = ufldl.train(net, mnist_shaped(), mnist_shaped(), "lbfgs", max_iter=MAX_ITER,
+                         max_corrections=CORRECTIONS)
+    return net.theta.copy(), result.n_iter, result.n_evals
 
 
 def run_ufldl_lbfgsb():
     net, X = network(), mnist_shaped()
     result = ufldl.minimize(lambda t: net.cost_and_grad(X, X, t), net.theta, method="lbfgsb", max_iter=MAX_ITER,
                             max_corrections=CORRECTIONS)
-    return result.theta
+    return result.theta, result.n_iter, result.n_evals
+
+
+def reference_fun(theta):
+    """The cost and gradient by ``ufldl.reference`` (NumPy) at the flat ``theta``."""
+    X, sizes = mnist_shaped(), list(SIZES)
+    weights, biases = [], []
+    offset = 0
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        weights.append(theta[offset:offset + n_in * n_out].reshape(n_out, n_in))
+        offset += n_in * n_out
+    for n_out in sizes[1:]:
+        biases.append(theta[offset:offset + n_out])
+        offset += n_out
+    cost, grad_w, grad_b, _ = reference.cost_and_grad(weights, biases, X, X, ("sigmoid", "sigmoid"),
+                                                      loss="squared", weight_decay=LAMBDA, sparsity_layers=(1,),
+                                                      rho=RHO, beta=BETA)
+    return cost, np.concatenate([g.ravel() for g in grad_w + grad_b])
 
 
 def run_scipy_numpy():
-    net, X = network(), mnist_shaped()
-    sizes = list(SIZES)
-
-    def fun(theta):
-        weights, biases = [], []
-        offset = 0
-        for n_in, n_out in zip(sizes, sizes[1:]):
-            weights.append(theta[offset:offset + n_in * n_out].reshape(n_out, n_in))
-            offset += n_in * n_out
-        for n_out in sizes[1:]:
-            biases.append(theta[offset:offset + n_out])
-            offset += n_out
-        cost, grad_w, grad_b, _ = reference.cost_and_grad(weights, biases, X, X, ("sigmoid", "sigmoid"),
-                                                          loss="squared", weight_decay=LAMBDA, sparsity_layers=(1,),
-                                                          rho=RHO, beta=BETA)
-        return cost, np.concatenate([g.ravel() for g in grad_w + grad_b])
-
+    net, fun = network(), reference_fun
     controller = ThreadpoolController()
     scipy_pools = [p["filepath"] for p in controller.info() if "scipy" in p["filepath"] and "numpy" not in
                    p["filepath"]]
     with controller.select(filepath=scipy_pools).limit(limits=1) if scipy_pools else np.errstate():
         result = scipy.optimize.minimize(fun, net.theta.copy(), jac=True, method="L-BFGS-B",
                                          options={"maxiter": MAX_ITER, "maxcor": CORRECTIONS})
-    return result.x
+    return result.x, int(result.nit), int(result.nfev)
+
+
+def evaluation_seconds(impl, repeats=5):
+    """The median time of one cost-and-gradient evaluation as ``impl`` makes them."""
+    X, net = mnist_shaped(), network()
+    if impl.startswith("scipy"):
+        fun = reference_fun
+    else:
+        fun = net.objective(X, X) if impl == "ufldl" else (lambda theta: net.cost_and_grad(X, X, theta))
+    theta = net.theta.astype(np.float64)
+    fun(theta)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fun(theta)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 IMPLEMENTATIONS = {"ufldl": run_ufldl, "ufldl-lbfgsb": run_ufldl_lbfgsb,
@@ -108,11 +132,19 @@ IMPLEMENTATIONS = {"ufldl": run_ufldl, "ufldl-lbfgsb": run_ufldl_lbfgsb,
 def test_training_mnist(benchmark, impl):
     benchmark.group = GROUP
     X = mnist_shaped()
-    theta = benchmark.pedantic(IMPLEMENTATIONS[impl], rounds=1, iterations=1, warmup_rounds=0)
+    theta, n_iter, n_evals = benchmark.pedantic(IMPLEMENTATIONS[impl], rounds=1, iterations=1, warmup_rounds=0)
     cost = network().cost(X, X, theta)
     initial = network().cost(X, X)
     FINAL[impl] = cost
-    benchmark.extra_info.update(implementation=impl, final_cost=cost, initial_cost=initial, max_iter=MAX_ITER)
+    seconds = benchmark.stats.stats.max if benchmark.enabled else math.nan
+    evaluation = evaluation_seconds(impl)
+    # The optimiser's own time: the wall time less the evaluations (each timed alone, untimed by the benchmark),
+    # as a multiple of the evaluations' time (the issue's "optimiser's share").
+    share = (seconds - n_evals * evaluation) / (n_evals * evaluation)
+    benchmark.extra_info.update(implementation=impl, final_cost=cost, initial_cost=initial, max_iter=MAX_ITER,
+                                m=M, n_iter=n_iter, n_evals=n_evals, evaluation_seconds=evaluation,
+                                optimiser_seconds_per_iteration=(seconds - n_evals * evaluation) / max(n_iter, 1),
+                                optimiser_share=share)
     assert cost < 0.5 * initial
     if impl != "ufldl" and "ufldl" in FINAL:
         assert FINAL["ufldl"] <= cost * (1 + 1e-3)

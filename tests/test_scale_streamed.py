@@ -167,6 +167,23 @@ def test_classifier_and_regressor_fit_and_predict_on_a_memmap(tmp_path, rng):
     assert np.abs(reg.predict(Xm) - reg_ref.predict(X)).max() <= 1e-7
 
 
+def test_stacked_autoencoder_on_a_memmap_equals_in_memory(tmp_path, rng):
+    X = rng.uniform(0.05, 0.95, size=(400, 10))
+    y = (X[:, 0] > X[:, 1]).astype(int) + (X[:, 2] > 0.5)
+    Xm = memmap_of(tmp_path, X)
+    params = dict(hidden_layer_sizes=(6, 4), pretrain_max_iter=15, softmax_max_iter=15, finetune_max_iter=15,
+                  random_state=0)
+    ref = ufldl.StackedAutoencoder(**params).fit(X, y)
+    stack = ufldl.StackedAutoencoder(**params).fit(ufldl.scale.RowBlocks(Xm, block_rows=64), y)
+    # (four chained L-BFGS runs: see the Dask twin of this test for why the tolerance grows along the chain)
+    first, first_ref = stack.autoencoders_[0], ref.autoencoders_[0]
+    assert np.abs(np.array(first.loss_curve_) - first_ref.loss_curve_).max() <= 1e-9 * first_ref.loss_curve_[0]
+    assert np.abs(np.array(stack.loss_curve_) - ref.loss_curve_).max() <= 1e-6 * ref.loss_curve_[0]
+    assert np.abs(stack.predict_proba(Xm) - ref.predict_proba(X)).max() <= 1e-6
+    assert np.array_equal(stack.predict(Xm), ref.predict(X))
+    assert np.abs(stack.transform(Xm) - ref.transform(X)).max() <= 1e-6
+
+
 def test_partial_fit_blocks_is_partial_fit_on_each_block(tmp_path, rng):
     X = rng.uniform(0.1, 0.9, size=(900, 12))
     params = dict(n_hidden=4, solver="adam", shuffle=False, random_state=0)

@@ -2,11 +2,14 @@
 
 import warnings
 
+from typing import Any, Self
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ufldl._lib.types import (ActivationName, ArrayLike, BatchSize, DTypeName, FloatArray, RandomStateLike,
+                              ScheduleName, SolverName)
 from ufldl import scale
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, preserve_dtype, read_only
 from ufldl.estimators.constraints import integer_at_least, one_of, optional, real_in
@@ -166,12 +169,16 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         **TRAINING, **OPTIMIZER, **LBFGS, **FITTING,
     }
 
-    def __init__(self, n_hidden=25, *, rho=0.01, beta=3.0, weight_decay=1e-4, activation="sigmoid",
-                 decoder="sigmoid", solver="lbfgs", max_iter=400, tol=None, batch_size="auto",
-                 learning_rate=None, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 lr_schedule="constant", power_t=0.5, shuffle=True, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, rho_hat_decay=None, max_corrections=100, max_fun=None, warm_start=False,
-                 dtype="float64", random_state=None, verbose=0):
+    def __init__(self, n_hidden: int = 25, *, rho: float = 0.01, beta: float = 3.0, weight_decay: float = 1e-4,
+                 activation: ActivationName = "sigmoid", decoder: ActivationName = "sigmoid",
+                 solver: SolverName = "lbfgs", max_iter: int = 400, tol: float | None = None,
+                 batch_size: BatchSize = "auto", learning_rate: float | None = None, momentum: float = 0.9,
+                 nesterov: bool = True, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 lr_schedule: ScheduleName = "constant", power_t: float = 0.5, shuffle: bool = True,
+                 early_stopping: bool = False, validation_fraction: float = 0.1, n_iter_no_change: float = 10,
+                 rho_hat_decay: float | None = None, max_corrections: int = 100, max_fun: int | None = None,
+                 warm_start: bool = False, dtype: DTypeName = "float64", random_state: RandomStateLike = None,
+                 verbose: int = 0) -> None:
         self.n_hidden = n_hidden
         self.rho = rho
         self.beta = beta
@@ -240,10 +247,10 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
     def _targets(self, y, *, first, partial, classes):
         return y, y.shape[1], {}
 
-    def _recorded(self, X):
+    def _recorded(self, X) -> None:
         self.rho_hat_ = scale.mean_activations(self.network_, X)[0]
 
-    def _after_training(self, X):
+    def _after_training(self, X) -> None:
         """Warn when the fit is the trivial solution (all three signs at once, so that a merely weak fit on
         structureless data does not warn): weights below 1% of the initial scale, every rho_hat within 1% of
         rho, and a reconstruction cost at least 99% of that of predicting the mean example."""
@@ -264,7 +271,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None, *, checkpoint=None) -> Self:
         """Train on X.
 
         Parameters
@@ -272,21 +279,28 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         X : array_like, memmap, h5py/zarr dataset or Dask array (``ufldl.scale``), shape (n_samples, n_features)
             One example per row, finite. With ``decoder="sigmoid"`` the reconstruction lies in (0, 1), so
             scale the data into it (the tutorial maps its patches to [0.1, 0.9]).
-        y : ignored
+        y : None
+            Ignored: an autoencoder's targets are X.
+        checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
+            Full-batch solvers: save the network's parameters to this file atomically every 10 iterations and
+            when training ends; a fit given an existing checkpoint resumes from it (``ufldl.train``'s
+            ``checkpoint``). A fit parameter rather than a hyperparameter, so that clones (a grid search) never
+            share a file.
 
         Returns
         -------
         self : SparseAutoencoder
+            The estimator, trained.
 
         Raises
         ------
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, None, partial=False)
+        return self._fit(X, None, partial=False, checkpoint=checkpoint)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X: ArrayLike, y: object = None) -> Self:
         """One epoch of the mini-batch solver over X (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network; later calls continue from it, with the optimiser's state.
@@ -295,41 +309,48 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         Parameters
         ----------
         X : array_like, shape (n_samples, n_features)
-        y : ignored
+            The inputs, one example per row.
+        y : None
+            Ignored: an autoencoder's targets are X.
 
         Returns
         -------
         self : SparseAutoencoder
+            The estimator, trained.
         """
         return self._fit(X, None, partial=True)
 
     # ------------------------------------------------------------------ using the model
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> FloatArray:
         """The hidden activations (the learned features).
 
         Parameters
         ----------
         X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
 
         Returns
         -------
         H : ndarray, shape (n_samples, n_hidden), of ``dtype`` (for a Dask X, a lazy Dask array)
+            The hidden layer's activations, one row per example.
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return scale.forward(self.network_, X, stop=1)
 
-    def inverse_transform(self, H):
+    def inverse_transform(self, H: ArrayLike) -> FloatArray:
         """Decode hidden activations into input space.
 
         Parameters
         ----------
         H : array_like, shape (n_samples, n_hidden)
+            Hidden activations (codes), one row per example.
 
         Returns
         -------
         X_hat : ndarray, shape (n_samples, n_features)
+            The decoder's output, in input space.
         """
         check_is_fitted(self)
         H = check_array(H, dtype=[np.float64, np.float32], input_name="H")
@@ -339,17 +360,40 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
                              f"{H.shape}")
         return self.network_.forward(H, start=2)
 
-    def predict(self, X):
-        """The reconstruction of X (encode, then decode): ndarray of shape (n_samples, n_features)."""
+    def predict(self, X: ArrayLike) -> FloatArray:
+        """The reconstruction of X (encode, then decode): ndarray of shape (n_samples, n_features).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+
+        Returns
+        -------
+        X_hat : ndarray, shape (n_samples, n_features)
+            The reconstruction (for a Dask X, a lazy Dask array).
+        """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return scale.forward(self.network_, X)
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: object = None) -> float:
         """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better).
 
         The data term of the training cost only (no weight decay, no sparsity penalty), so that scores of
         different hyperparameters compare (as in ``GridSearchCV``).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+        y : None
+            Ignored: the targets are X.
+
+        Returns
+        -------
+        float
+            ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2``, at most 0.
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
@@ -358,35 +402,35 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
     # ------------------------------------------------------------------ fitted views
 
     @property
-    def components_(self):
+    def components_(self) -> FloatArray:
         """ndarray, shape (n_hidden, n_features): W1, read-only."""
         check_is_fitted(self)
         return read_only(self.network_.weights[0])
 
     @property
-    def decoder_weights_(self):
+    def decoder_weights_(self) -> FloatArray:
         """ndarray, shape (n_features, n_hidden): W2, read-only."""
         check_is_fitted(self)
         return read_only(self.network_.weights[1])
 
     @property
-    def intercept_hidden_(self):
+    def intercept_hidden_(self) -> FloatArray:
         """ndarray, shape (n_hidden,): b1, read-only."""
         check_is_fitted(self)
         return read_only(self.network_.biases[0])
 
     @property
-    def intercept_visible_(self):
+    def intercept_visible_(self) -> FloatArray:
         """ndarray, shape (n_features,): b2, read-only."""
         check_is_fitted(self)
         return read_only(self.network_.biases[1])
 
 
-def _rho_hat_to_state(est, meta, arrays):
+def _rho_hat_to_state(est, meta, arrays) -> None:
     arrays["rho_hat_"] = est.rho_hat_
 
 
-def _rho_hat_from_state(est, meta, arrays):
+def _rho_hat_from_state(est, meta, arrays) -> None:
     est.rho_hat_ = arrays["rho_hat_"]
 
 

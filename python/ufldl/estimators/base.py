@@ -11,11 +11,13 @@ score and what it does after training.
 import math
 import warnings
 
+from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import assert_all_finite, check_array, check_is_fitted, column_or_1d, validate_data
 
+from ufldl._lib.types import PathLike
 from ufldl import io, scale
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.constraints import check_parameters
@@ -65,7 +67,7 @@ def preserve_dtype(tags, dtype):
 class NetworkSpec:
     """The network an estimator trains: ``Network(layer_sizes, activations, loss, weight_decay, sparsity)``."""
 
-    def __init__(self, layer_sizes, activations, loss, weight_decay, sparsity=None):
+    def __init__(self, layer_sizes, activations, loss, weight_decay, sparsity=None) -> None:
         self.layer_sizes = tuple(layer_sizes)
         self.activations = tuple(activations)
         self.loss = loss
@@ -101,7 +103,7 @@ class NetworkEstimator(BaseEstimator):
     _parameter_constraints = {}
     _fitted_attributes = FITTED_ATTRIBUTES
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
             cls.__init__ = explain_unknown_keywords(cls.__dict__["__init__"])
@@ -114,12 +116,12 @@ class NetworkEstimator(BaseEstimator):
         """Every hyperparameter checked and normalised, with the defaults of those the class does not expose."""
         return {**UNEXPOSED_DEFAULTS, **check_parameters(self)}
 
-    def _check_combination(self, params):
+    def _check_combination(self, params) -> None:
         """Checks that involve more than one hyperparameter (none by default)."""
 
     # ------------------------------------------------------------------ fitting
 
-    def _fit(self, X, y, *, partial, classes=None):
+    def _fit(self, X, y, *, partial, classes=None, checkpoint=None):
         """``fit`` (``partial=False``) and ``partial_fit`` (one epoch, ``partial=True``)."""
         params = self._checked_parameters()
         self._check_combination(params)
@@ -143,7 +145,7 @@ class NetworkEstimator(BaseEstimator):
         for name, value in fitted.items():
             setattr(self, name, value)
         self._rng = rng
-        self._train(X, Y, rng, partial, params)
+        self._train(X, Y, rng, partial, params, checkpoint)
         self._after_training(X)
         return self
 
@@ -152,7 +154,7 @@ class NetworkEstimator(BaseEstimator):
         net = getattr(self, "network_", None)
         return net is not None and spec.matches(net, params["dtype"])
 
-    def _initialize(self, spec, params, rng):
+    def _initialize(self, spec, params, rng) -> None:
         self.network_ = spec.build(params["dtype"])
         self._initial_parameters(self.network_, rng)
         self._optimizer = new_optimizer(params) if is_minibatch(self) else None
@@ -163,7 +165,7 @@ class NetworkEstimator(BaseEstimator):
         self.validation_scores_ = None
         self.best_validation_score_ = None
 
-    def _continue(self, spec, params):
+    def _continue(self, spec, params) -> None:
         """Train the fitted network further: the cost's hyperparameters as now set, and the optimiser's state
         kept unless the solver or its hyperparameters changed."""
         self.network_.weight_decay = spec.weight_decay
@@ -173,7 +175,7 @@ class NetworkEstimator(BaseEstimator):
             if repr(getattr(self, "_optimizer", None)) != repr(fresh):
                 self._optimizer = fresh
 
-    def _initial_parameters(self, net, rng):
+    def _initial_parameters(self, net, rng) -> None:
         net.initialize(rng)  # the tutorial's W ~ U(-r, r), r = sqrt(6 / (n_in + n_out + 1)); biases 0
 
     def _split(self, X, Y, rng, fraction):
@@ -197,8 +199,10 @@ class NetworkEstimator(BaseEstimator):
         """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible (None: it is possible)."""
         return None
 
-    def _train(self, X, Y, rng, partial, params):
+    def _train(self, X, Y, rng, partial, params, checkpoint=None) -> None:
         options = solver_options(params)
+        if checkpoint is not None:
+            options["checkpoint"] = checkpoint  # (ufldl.train refuses it for the mini-batch solvers)
         early = False
         seen = 0
         if is_minibatch(self):
@@ -221,7 +225,7 @@ class NetworkEstimator(BaseEstimator):
                     max_iter=1 if partial else params["max_iter"], tol=params["tol"], verbose=params["verbose"],
                     **options)
 
-    def _record(self, result, m, early, partial, seen, X):
+    def _record(self, result, m, early, partial, seen, X) -> None:
         self.loss_curve_ = self.loss_curve_ + [float(v) for v in result.loss_curve]
         self.n_iter_ += int(result.n_iter)
         self.converged_ = bool(result.converged)
@@ -238,23 +242,23 @@ class NetworkEstimator(BaseEstimator):
             self.best_validation_score_ = None
         self._recorded(X)
 
-    def _recorded(self, X):
+    def _recorded(self, X) -> None:
         """After every training, also one that stopped on a non-finite value (nothing by default)."""
 
-    def _after_training(self, X):
+    def _after_training(self, X) -> None:
         """After a training that completed (nothing by default)."""
 
     # ------------------------------------------------------------------ scikit-learn's loss attributes
 
     @property
-    def loss_(self):
+    def loss_(self) -> float | None:
         """float or None: the training cost of the last iteration or epoch (``loss_curve_[-1]``, weight decay
         included, as scikit-learn's MLP ``loss_`` includes its ``alpha`` term); None before any iteration."""
         check_is_fitted(self)
         return self.loss_curve_[-1] if self.loss_curve_ else None
 
     @property
-    def best_loss_(self):
+    def best_loss_(self) -> float | None:
         """float or None: the lowest training cost reached (``min(loss_curve_)``); None with early stopping,
         where the kept parameters are the best validated ones instead (scikit-learn's MLP does the same)."""
         check_is_fitted(self)
@@ -276,7 +280,7 @@ class NetworkEstimator(BaseEstimator):
             return scale.validate_rows(self, X, reset)
         return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, **checks)
 
-    def _validated_xy(self, X, y, reset, *, multi_output=False, y_numeric=False, **checks):
+    def _validated_xy(self, X, y, reset, *, multi_output: bool = False, y_numeric: bool = False, **checks):
         """``validate_data(self, X, y, ...)``; for an X read in pieces, X as ``_validated_rows`` checks it and y (a
         Dask y computed: one value or row per example) as scikit-learn checks it."""
         if not (scale.is_dask_array(X) or scale.is_row_source(X)):
@@ -294,7 +298,7 @@ class NetworkEstimator(BaseEstimator):
                              f"{y.shape[0]}]")
         return X, y
 
-    def save(self, path, *, compress=False):
+    def save(self, path: PathLike, *, compress: bool = False) -> None:
         """Write the estimator (hyperparameters, fitted state, optimiser state) to a portable ``.npz``.
 
         Read it back with ``ufldl.load(path)``; see ``ufldl.io`` for the format (no pickle; writing is
@@ -303,7 +307,9 @@ class NetworkEstimator(BaseEstimator):
         Parameters
         ----------
         path : str or os.PathLike
+            The file, written exactly there (conventionally ``.npz``); an existing file is replaced atomically.
         compress : bool, default False
+            Deflate the archive's members (``numpy.savez_compressed``).
 
         Raises
         ------

@@ -20,6 +20,7 @@ Training goes through ``ufldl.train``: ``"lbfgs"``, ``"cg"`` and ``"gd"`` on the
 ``est.save(path)`` and read back with ``ufldl.load(path)``.
 """
 
+from typing import Any, Self
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
@@ -27,6 +28,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ufldl._lib.types import ArrayLike, BatchSize, DTypeName, FloatArray, RandomStateLike, SolverName
 from ufldl import scale
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
 from ufldl.estimators.constraints import real_in
@@ -131,7 +133,7 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
             return float(np.mean(np.all((P > 0.5) == (y_val > 0.5), axis=1)))
         return float(np.mean(np.argmax(P, axis=1) == y_val))
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike, *, checkpoint=None) -> Self:
         """Train on (X, y).
 
         Parameters
@@ -140,6 +142,11 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
             Finite real numbers.
         y : array_like, shape (n_samples,)
             Class labels of any kind (ints, strings, ...), at least two distinct ones.
+        checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
+            Full-batch solvers: save the network's parameters to this file atomically every 10 iterations and
+            when training ends; a fit given an existing checkpoint resumes from it (``ufldl.train``'s
+            ``checkpoint``). A fit parameter rather than a hyperparameter, so that clones (a grid search) never
+            share a file.
 
         Returns
         -------
@@ -150,10 +157,10 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, y, partial=False)
+        return self._fit(X, y, partial=False, checkpoint=checkpoint)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> Self:
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network and needs ``classes``; later calls continue with the
@@ -176,26 +183,27 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
     def _logits(self, X):
         """The output layer's input Z (n_samples, n_classes), computed in float64."""
         X = self._validated_input(X)
-        net = self.network_
+        net = self.network_.copy()  # (a lazy result, for a Dask array, keeps the parameters of now)
         W, b = net.weights[-1].T.astype(np.float64), net.biases[-1].astype(np.float64)
 
         def logits(rows):
             H = rows if net.n_layers == 1 else net.forward(rows, stop=net.n_layers - 1)
             return np.asarray(H, dtype=np.float64) @ W + b
 
-        Z = scale.apply_rows(X, logits, W.shape[1], np.float64)  # (in blocks or chunks for data not held whole)
-        return Z.compute() if scale.is_dask_array(Z) else Z
+        # In blocks for data not held whole; a lazy Dask array (chunk by chunk) for a Dask array.
+        return scale.apply_rows(X, logits, W.shape[1], np.float64)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray[Any, Any]:
         """The most probable class of each example: ndarray of shape (n_samples,), labels from ``classes_``;
         for multilabel targets, the indicator matrix (n_samples, n_labels) of the labels whose probability
         exceeds 0.5."""
         Z = self._logits(X)  # (checks that the estimator is fitted)
         if self._is_multilabel:
-            return (Z > 0).astype(np.int64)
-        return self.classes_[np.argmax(Z, axis=1)]
+            return scale.per_row(Z, _positive, dtype=np.int64)
+        classes = self.classes_
+        return scale.per_row(Z, lambda rows: classes[np.argmax(rows, axis=1)], dtype=classes.dtype, columns=False)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """Log-probabilities of the classes, shape (n_samples, n_classes), columns in ``classes_`` order (for
         multilabel targets, of each label independently).
 
@@ -203,14 +211,24 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         even where a probability underflows to 0.
         """
         Z = self._logits(X)
-        if self._is_multilabel:
-            return -np.logaddexp(0.0, -Z)
-        return log_softmax(Z, axis=1)
+        return scale.per_row(Z, _log_sigmoid if self._is_multilabel else _log_softmax_rows, dtype=np.float64)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Probabilities of the classes, shape (n_samples, n_classes), float64; each row sums to 1 (for
         multilabel targets, each entry is its own label's probability)."""
         return np.exp(self.predict_log_proba(X))
+
+
+def _positive(Z):
+    return (Z > 0).astype(np.int64)
+
+
+def _log_sigmoid(Z):
+    return -np.logaddexp(0.0, -Z)
+
+
+def _log_softmax_rows(Z):
+    return log_softmax(Z, axis=1)
 
 
 class SoftmaxRegression(NetworkClassifier):
@@ -259,9 +277,11 @@ class SoftmaxRegression(NetworkClassifier):
 
     _parameter_constraints = {"weight_decay": real_in(low=0.0), **TRAINING, **FITTING}
 
-    def __init__(self, weight_decay=1e-4, *, solver="lbfgs", max_iter=100, tol=None, batch_size="auto",
-                 learning_rate=None, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 max_fun=None, dtype="float64", random_state=None, verbose=0, warm_start=False):
+    def __init__(self, weight_decay: float = 1e-4, *, solver: SolverName = "lbfgs", max_iter: int = 100,
+                 tol: float | None = None, batch_size: BatchSize = "auto", learning_rate: float | None = None,
+                 early_stopping: bool = False, validation_fraction: float = 0.1, n_iter_no_change: float = 10,
+                 max_fun: int | None = None, dtype: DTypeName = "float64", random_state: RandomStateLike = None,
+                 verbose: int = 0, warm_start: bool = False) -> None:
         self.weight_decay = weight_decay
         self.solver = solver
         self.max_iter = max_iter
@@ -280,23 +300,34 @@ class SoftmaxRegression(NetworkClassifier):
     def _network_spec(self, n_features, Y, n_outputs, params):
         return NetworkSpec((n_features, n_outputs), ("softmax",), "cross_entropy", params["weight_decay"])
 
-    def _initial_parameters(self, net, rng):
+    def _initial_parameters(self, net, rng) -> None:
         net.theta = np.zeros(net.n_params)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> FloatArray:
         """The logits ``W x + b`` (float64): shape (n_samples, n_classes); for two classes, scikit-learn's
-        convention, the log-odds of ``classes_[1]``, ``z_1 - z_0``, of shape (n_samples,)."""
+        convention, the log-odds of ``classes_[1]``, ``z_1 - z_0``, of shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples, n_classes) or (n_samples,)
+            The logits, or for two classes the log-odds of ``classes_[1]``.
+        """
         Z = self._logits(X)
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
 
     @property
-    def coef_(self):
+    def coef_(self) -> FloatArray:
         """ndarray, shape (n_classes, n_features): W, read-only."""
         check_is_fitted(self)
         return read_only(self.network_.weights[0])
 
     @property
-    def intercept_(self):
+    def intercept_(self) -> FloatArray:
         """ndarray, shape (n_classes,): b, read-only."""
         check_is_fitted(self)
         return read_only(self.network_.biases[0])
@@ -346,11 +377,11 @@ class NeuralNetClassifier(NetworkClassifier, MultiLayerEstimator):
         return tags
 
 
-def _labels_to_state(est, meta, arrays):
+def _labels_to_state(est, meta, arrays) -> None:
     meta["targets"] = classes_to_meta(est)
 
 
-def _labels_from_state(est, meta, arrays):
+def _labels_from_state(est, meta, arrays) -> None:
     est.classes_ = classes_from_meta(meta["targets"])
 
 

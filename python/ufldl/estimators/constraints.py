@@ -27,14 +27,14 @@ class Constraint:
         ``check(value, name) -> value``.
     """
 
-    def __init__(self, description, check):
+    def __init__(self, description, check) -> None:
         self.description = description
         self._check = check
 
     def __call__(self, value, name):
         return self._check(value, name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<constraint: {self.description}>"
 
 
@@ -43,7 +43,7 @@ def integer_at_least(low):
     return Constraint(f"an integer >= {low}", lambda value, name: integer(value, name, low))
 
 
-def real_in(low=None, high=None, *, low_inclusive=True, high_inclusive=True):
+def real_in(low=None, high=None, *, low_inclusive: bool = True, high_inclusive: bool = True):
     """A finite real number in the interval given (either end open or absent)."""
     left = "" if low is None else f"{'[' if low_inclusive else '('}{low}"
     right = "" if high is None else f"{high}{']' if high_inclusive else ')'}"

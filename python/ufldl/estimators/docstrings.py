@@ -19,10 +19,6 @@ DOC_SOLVER = """\
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
     learning_rate : float or None, default None
         Step size of ``"gd"``, ``"sgd"`` and ``"adam"``, > 0. None: 0.1, 0.01 and 0.001 respectively.
-    max_fun : int or None, default None
-        Full-batch solvers: the cap on cost evaluations (scikit-learn's MLP ``max_fun``; ``ufldl.train``'s
-        ``max_evals``), >= 1; training stops after the iteration that reaches it. None: the solver's own cap
-        (minFunc's 1000 for ``"lbfgs"`` at 400 iterations).
 """
 DOC_OPTIMIZER = """\
     lr_schedule : {"constant", "invscaling", "adaptive"}, default "constant"
@@ -61,6 +57,10 @@ DOC_LBFGS = """\
         ``"lbfgs"`` and ``"lbfgsb"``: correction pairs kept (the tutorial's minFunc used 100).
 """
 DOC_REST = """\
+    max_fun : int or None, default None
+        Full-batch solvers: the cap on cost evaluations (scikit-learn's MLP ``max_fun``; ``ufldl.train``'s
+        ``max_evals``), >= 1; training stops after the iteration that reaches it. None: the solver's own cap
+        (minFunc's 1000 for ``"lbfgs"`` at 400 iterations).
     dtype : {{"float64", "float32"}}, default "float64"
         Precision of the parameters and of the training computations.
     random_state : int, RandomState, Generator or None, default None

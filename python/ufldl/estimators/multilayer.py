@@ -3,9 +3,12 @@ networks (``NeuralNetClassifier``, ``NeuralNetRegressor``)."""
 
 import numbers
 
+from collections.abc import Sequence
+from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ufldl._lib.types import ActivationName, BatchSize, DTypeName, FloatArray, RandomStateLike, ScheduleName, SolverName
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
 from ufldl.estimators.constraints import Constraint, real_in
 from ufldl.estimators.hyperparameters import FITTING, HIDDEN_ACTIVATIONS, LBFGS, OPTIMIZER, TRAINING
@@ -61,11 +64,16 @@ class MultiLayerEstimator(NetworkEstimator):
     _parameter_constraints = {"hidden_layer_sizes": HIDDEN_LAYER_SIZES, "activation": HIDDEN_ACTIVATION,
                               "weight_decay": real_in(low=0.0), **TRAINING, **OPTIMIZER, **LBFGS, **FITTING}
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, weight_decay=1e-4, solver="adam",
-                 max_iter=200, tol=None, batch_size="auto", learning_rate=None, lr_schedule="constant",
-                 power_t=0.5, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, shuffle=True,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, max_corrections=100,
-                 max_fun=None, dtype="float64", random_state=None, verbose=0, warm_start=False):
+    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,),
+                 activation: ActivationName | Sequence[ActivationName] = "relu", *, weight_decay: float = 1e-4,
+                 solver: SolverName = "adam", max_iter: int = 200, tol: float | None = None,
+                 batch_size: BatchSize = "auto", learning_rate: float | None = None,
+                 lr_schedule: ScheduleName = "constant", power_t: float = 0.5, momentum: float = 0.9,
+                 nesterov: bool = True, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 shuffle: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
+                 n_iter_no_change: float = 10, max_corrections: int = 100, max_fun: int | None = None,
+                 dtype: DTypeName = "float64", random_state: RandomStateLike = None, verbose: int = 0,
+                 warm_start: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.weight_decay = weight_decay
@@ -102,7 +110,7 @@ class MultiLayerEstimator(NetworkEstimator):
                              f"{self.activation!r}")
         return activation
 
-    def _check_combination(self, params):
+    def _check_combination(self, params) -> None:
         self._hidden_activations(params)
 
     def _output_layer(self, Y):
@@ -116,32 +124,32 @@ class MultiLayerEstimator(NetworkEstimator):
                            params["weight_decay"])
 
     @property
-    def coefs_(self):
+    def coefs_(self) -> list[FloatArray]:
         """list of ndarray: ``coefs_[i]`` of shape (n_in, n_out), scikit-learn's orientation (read-only views of
         ``network_.weights[i].T``)."""
         check_is_fitted(self)
         return [read_only(W.T) for W in self.network_.weights]
 
     @property
-    def intercepts_(self):
+    def intercepts_(self) -> list[FloatArray]:
         """list of ndarray: ``intercepts_[i]`` of shape (n_out,) (read-only views of ``network_.biases``)."""
         check_is_fitted(self)
         return [read_only(b) for b in self.network_.biases]
 
     @property
-    def n_layers_(self):
+    def n_layers_(self) -> int:
         """int: layers including the input and the output (scikit-learn's count): ``len(hidden) + 2``."""
         check_is_fitted(self)
         return self.network_.n_layers + 1
 
     @property
-    def n_outputs_(self):
+    def n_outputs_(self) -> int:
         """int: output units (classes for a classifier, targets for a regressor)."""
         check_is_fitted(self)
         return self.network_.layer_sizes[-1]
 
     @property
-    def out_activation_(self):
+    def out_activation_(self) -> str:
         """str: the output layer's activation."""
         check_is_fitted(self)
         return self.network_.activations[-1]

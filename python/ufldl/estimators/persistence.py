@@ -60,14 +60,14 @@ def params_from_meta(meta):
     return params
 
 
-def network_to_meta(net, arrays, name="theta"):
+def network_to_meta(net, arrays, name: str = "theta"):
     """A Network's metadata; its parameters go into ``arrays[name]``."""
     meta, net_arrays = network_to_state(net)
     arrays[name] = net_arrays["theta"]
     return meta
 
 
-def network_from_meta(meta, arrays, name="theta"):
+def network_from_meta(meta, arrays, name: str = "theta"):
     return network_from_state(meta, {"theta": arrays[name]})
 
 
@@ -124,7 +124,7 @@ def estimator_from_state(cls, meta, arrays):
     return est
 
 
-def register(cls, extra_to_state=None, extra_from_state=None):
+def register(cls, extra_to_state=None, extra_from_state=None) -> None:
     """Tell ``ufldl.io`` the estimator class ``cls`` as kind ``"ufldl.<ClassName>"``.
 
     ``extra_to_state(est, meta, arrays)`` adds what only the class has to a fitted estimator's state;

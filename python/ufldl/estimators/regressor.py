@@ -1,10 +1,12 @@
 """``NeuralNetRegressor``: a feedforward network with an identity output and the squared loss, the regression
 twin of ``NeuralNetClassifier`` (the differences from scikit-learn's MLPRegressor are in its docstring)."""
 
+from typing import Any, Self
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
+from ufldl._lib.types import ArrayLike, FloatArray
 from ufldl import scale
 from ufldl.estimators.docstrings import (DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS, DOC_MLP_ATTRIBUTES,
                                          DOC_OPTIMIZER, DOC_REST, DOC_SOLVER, DOC_STOPPING)
@@ -75,28 +77,35 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too)."""
         return _r2(Y_val, net.forward(X_val))
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike, *, checkpoint=None) -> Self:
         """Train on (X, y).
 
         Parameters
         ----------
         X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
         y : array_like, shape (n_samples,) or (n_samples, n_targets)
             Finite real targets. ``predict`` returns the same number of dimensions.
+        checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
+            Full-batch solvers: save the network's parameters to this file atomically every 10 iterations and
+            when training ends; a fit given an existing checkpoint resumes from it (``ufldl.train``'s
+            ``checkpoint``). A fit parameter rather than a hyperparameter, so that clones (a grid search) never
+            share a file.
 
         Returns
         -------
-        self
+        self : NeuralNetRegressor
+            The estimator, trained.
 
         Raises
         ------
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, y, partial=False)
+        return self._fit(X, y, partial=False, checkpoint=checkpoint)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network; later calls continue with the optimiser's state and must
@@ -105,26 +114,40 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         Parameters
         ----------
         X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
         y : array_like, shape (n_samples,) or (n_samples, n_targets)
+            Finite real targets, as many as at the first call.
 
         Returns
         -------
-        self
+        self : NeuralNetRegressor
+            The estimator, trained one more epoch.
         """
         return self._fit(X, y, partial=True)
 
-    def predict(self, X):
-        """The network's output, float64: shape (n_samples,) if y was 1-D at fit, else (n_samples, n_targets)."""
+    def predict(self, X: ArrayLike) -> FloatArray:
+        """The network's output, float64: shape (n_samples,) if y was 1-D at fit, else (n_samples, n_targets).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+
+        Returns
+        -------
+        y_pred : ndarray of float64, shape (n_samples,) or (n_samples, n_targets)
+            The predictions (for a Dask X, a lazy Dask array).
+        """
         X = self._validated_input(X)
-        P = np.asarray(scale.forward(self.network_, X), dtype=np.float64)  # (by blocks or chunks)
-        return P.ravel() if self._y_ndim == 1 else P
+        P = scale.forward(self.network_, X).astype(np.float64, copy=False)  # (by blocks, or lazily by chunks)
+        return P[:, 0] if self._y_ndim == 1 else P
 
 
-def _y_ndim_to_state(est, meta, arrays):
+def _y_ndim_to_state(est, meta, arrays) -> None:
     meta["targets"] = {"y_ndim": int(est._y_ndim)}
 
 
-def _y_ndim_from_state(est, meta, arrays):
+def _y_ndim_from_state(est, meta, arrays) -> None:
     est._y_ndim = int(meta["targets"]["y_ndim"])
 
 

@@ -17,7 +17,7 @@ UNEXPOSED_DEFAULTS = {"momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2"
 MINIBATCH_SOLVERS = ("sgd", "adam")
 
 
-def is_minibatch(estimator):
+def is_minibatch(estimator) -> bool:
     """Whether the estimator's solver trains on mini-batches (and so offers ``partial_fit``)."""
     return estimator.solver in MINIBATCH_SOLVERS
 

@@ -3,15 +3,18 @@
 import numbers
 import warnings
 
+from collections.abc import Sequence
+from typing import Any, Literal, Self
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ufldl import io
+from ufldl._lib.types import ActivationName, ArrayLike, DTypeName, FloatArray, RandomStateLike
+from ufldl import io, scale
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
-from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, preserve_dtype
+from ufldl.estimators.base import NetworkEstimator, preserve_dtype
 from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, integer_at_least,
                                           one_of, real_in)
 from ufldl.estimators.labels import check_class_labels, classes_from_meta, classes_to_meta, encode_labels
@@ -92,7 +95,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
     pretrain_max_iter : int, default 400
         L-BFGS iterations for each autoencoder.
     softmax_weight_decay : float, default 1e-4
-        lambda of the softmax layer, during its own training and fine-tuning.
+        The lambda of the softmax layer, during its own training and fine-tuning.
     softmax_max_iter : int, default 400
         L-BFGS iterations for the softmax layer.
     finetune : bool, default True
@@ -166,10 +169,13 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         "verbose": VERBOSITY,
     }
 
-    def __init__(self, hidden_layer_sizes=(200, 200), *, rho=0.1, beta=3.0, weight_decay=1e-4, decoder="sigmoid",
-                 pretrain_max_iter=400, softmax_weight_decay=1e-4, softmax_max_iter=400, finetune=True,
-                 finetune_weight_decay="all", finetune_max_iter=400, max_corrections=100, dtype="float64",
-                 random_state=None, verbose=0):
+    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (200, 200), *, rho: float | Sequence[float] = 0.1,
+                 beta: float | Sequence[float] = 3.0, weight_decay: float | Sequence[float] = 1e-4,
+                 decoder: ActivationName | Sequence[ActivationName] = "sigmoid", pretrain_max_iter: int = 400,
+                 softmax_weight_decay: float = 1e-4, softmax_max_iter: int = 400, finetune: bool = True,
+                 finetune_weight_decay: Literal["all", "softmax"] | float = "all", finetune_max_iter: int = 400,
+                 max_corrections: int = 100, dtype: DTypeName = "float64", random_state: RandomStateLike = None,
+                 verbose: int = 0) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.rho = rho
         self.beta = beta
@@ -191,7 +197,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
 
     # ------------------------------------------------------------------ validation
 
-    def _check_combination(self, params):
+    def _check_combination(self, params) -> None:
         n_layers = len(params["hidden_layer_sizes"])
         for name in ("rho", "beta", "weight_decay", "decoder"):
             params[name] = _layer_values(params[name], name, n_layers)
@@ -206,11 +212,11 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def _say(self, text):
+    def _say(self, text) -> None:
         if self.verbose:
             print(text, flush=True)
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Pretrain, train the softmax layer, fine-tune.
 
         Parameters
@@ -223,10 +229,11 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         Returns
         -------
         self : StackedAutoencoder
+            The estimator, trained.
         """
         params = self._checked_parameters()
         self._check_combination(params)
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        X, y = self._validated_xy(X, y, reset=True, ensure_min_samples=2)
         check_class_labels(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
@@ -289,9 +296,9 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         net.biases[-1][...] = softmax.biases[0]
         return net
 
-    def _finetune(self, X, labels, params):
+    def _finetune(self, X, labels, params) -> None:
         """3. Fine-tuning: the whole network trained by backpropagation from the pretrained weights."""
-        def record(result):
+        def record(result) -> None:
             self.loss_curve_, self.n_iter_ = list(result.loss_curve), result.n_iter
 
         self._say(f"fine-tuning the {'-'.join(map(str, self.network_.layer_sizes))} network")
@@ -305,32 +312,125 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         return self.network_ if finetuned else self.pretrained_network_
 
     def _input(self, X):
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        # (a Dask array or an input read in blocks is checked without being read whole, and stays so)
+        return self._validated_rows(X, reset=False)
 
-    def predict_proba(self, X, finetuned=True):
-        """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
+    def predict_proba(self, X: ArrayLike, finetuned: bool = True) -> FloatArray:
+        """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_`` (a lazy
+        Dask array for a Dask array).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+        finetuned : bool, default True
+            Use the fine-tuned network; False: the network before fine-tuning.
+
+        Returns
+        -------
+        P : ndarray of float64, shape (n_samples, n_classes)
+            Each row's class probabilities.
+        """
         net = self._network(finetuned)
-        return net.forward(self._input(X))
+        return scale.forward(net, self._input(X))
 
-    def predict_log_proba(self, X, finetuned=True):
-        """Log-probabilities, computed stably from the softmax layer's inputs."""
+    def predict_log_proba(self, X: ArrayLike, finetuned: bool = True) -> FloatArray:
+        """Log-probabilities, computed stably from the softmax layer's inputs (a lazy Dask array for a Dask
+        array).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+        finetuned : bool, default True
+            Use the fine-tuned network; False: the network before fine-tuning.
+
+        Returns
+        -------
+        log_P : ndarray of float64, shape (n_samples, n_classes)
+            Their logarithms, columns in the order of ``classes_``.
+        """
         net = self._network(finetuned)
         X = self._input(X)
-        hidden = net.forward(X, stop=net.n_layers - 1).astype(np.float64)
+        frozen = net.copy()  # (a lazy result keeps the parameters of now)
         W, b = net.weights[-1].astype(np.float64), net.biases[-1].astype(np.float64)
-        return log_softmax(hidden @ W.T + b, axis=1)
 
-    def predict(self, X, finetuned=True):
-        """The most probable class of each row: shape (n_samples,), values from ``classes_``."""
+        def log_proba(rows):
+            hidden = frozen.forward(rows, stop=frozen.n_layers - 1).astype(np.float64)
+            return log_softmax(hidden @ W.T + b, axis=1)
+
+        return scale.apply_rows(X, log_proba, len(self.classes_), np.float64)
+
+    def predict(self, X: ArrayLike, finetuned: bool = True) -> np.ndarray[Any, Any]:
+        """The most probable class of each row: shape (n_samples,), values from ``classes_`` (a lazy Dask
+        array for a Dask array).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+        finetuned : bool, default True
+            Use the fine-tuned network; False: the network before fine-tuning.
+
+        Returns
+        -------
+        y_pred : ndarray, shape (n_samples,)
+            The predicted classes.
+        """
         proba = self.predict_proba(X, finetuned)  # (first: it checks that the model is fitted)
-        return self.classes_[np.argmax(proba, axis=1)]
+        classes = self.classes_
+        return scale.per_row(proba, lambda P: classes[np.argmax(P, axis=1)], dtype=classes.dtype, columns=False)
 
-    def transform(self, X):
-        """The last hidden layer's activations (the learned features) of the fine-tuned network."""
+    def transform(self, X: ArrayLike) -> FloatArray:
+        """The last hidden layer's activations (the learned features) of the fine-tuned network (a lazy Dask
+        array for a Dask array).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+
+        Returns
+        -------
+        H : ndarray, shape (n_samples, n_last_hidden)
+            The last hidden layer's activations.
+        """
         net = self._network(True)
-        return net.forward(self._input(X), stop=net.n_layers - 1)
+        return scale.forward(net, self._input(X), stop=net.n_layers - 1)
 
-    def fit_transform(self, X, y=None, **fit_params):
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None, **fit_params: Any) -> FloatArray:
+        """Fit on (X, y), then return the features of X: ``fit(X, y, **fit_params).transform(X)``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+        y : array_like, shape (n_samples,)
+            Class labels; required (a ValueError without them: this is a classifier).
+        **fit_params
+            Passed to :meth:`fit`.
+
+        Returns
+        -------
+        H : ndarray, shape (n_samples, n_last_hidden)
+            The last hidden layer's activations of the fine-tuned network.
+        """
+        """Fit on (X, y), then return the features of X: ``fit(X, y, **fit_params).transform(X)``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            The inputs, one example per row.
+        y : array_like, shape (n_samples,)
+            Class labels; required (a ValueError without them: this is a classifier).
+        **fit_params
+            Passed to :meth:`fit`.
+
+        Returns
+        -------
+        H : ndarray, shape (n_samples, n_last_hidden)
+            The last hidden layer's activations of the fine-tuned network.
+        """
         # TransformerMixin's would call fit(X) without y when y is None; a classifier needs it.
         if y is None:
             raise ValueError("StackedAutoencoder.fit_transform needs y (the classes): it is a classifier")

@@ -9,12 +9,14 @@ The modules, one job each (bottom to top; each imports only those above it in th
 - ``optimizers``: :class:`SGD` and :class:`Adam`, their hyperparameters, schedules and state;
 - ``minibatch_run`` and ``minibatch``: :func:`train_minibatch`, its steps, and the calls into the compiled
   core of one run;
+- ``checkpoint``: :class:`Checkpoint`, a full-batch run's iterate saved atomically and resumed from;
 - ``training``: :func:`train`, one entry point for every solver (``SOLVERS``).
 
 ``ufldl.minibatch`` and ``ufldl.training``, the modules these names came from, re-export them.
 """
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
+from ufldl.optimize.checkpoint import Checkpoint
 from ufldl.optimize.fullbatch import METHODS, minimize
 from ufldl.optimize.fullbatch_run import VERBOSE_EVERY
 from ufldl.optimize.minibatch import train_minibatch
@@ -30,6 +32,7 @@ __all__ = [
     "SOLVERS",
     "VERBOSE_EVERY",
     "Adam",
+    "Checkpoint",
     "MinibatchOptimizer",
     "MinibatchResult",
     "NonFiniteError",

@@ -23,14 +23,18 @@ True
 
 import contextlib
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.optimize
 
 from ufldl._lib.threads import isolated_blas
+from ufldl._lib.types import ArrayLike, Float64Array, MethodName
 from ufldl._lib.validation import first_non_finite, flag, integer, numeric_array, patience, real_scalar
 from ufldl.optimize.fullbatch_run import VERBOSE_EVERY, FullBatchRun, relative_decrease
 from ufldl.optimize.lbfgs import default_max_evals, run_lbfgs
+from ufldl.optimize.results import OptimizeResult
 
 __all__ = ["METHODS", "minimize"]
 
@@ -151,8 +155,10 @@ def _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change):
 # ----------------------------------------------------------------------------------------------- the API
 
 
-def minimize(fun, theta0, method="lbfgs", *, max_iter=400, tol=1e-9, gtol=1e-5, callback=None, verbose=0,
-             max_corrections=100, max_evals=None, learning_rate=0.1, n_iter_no_change=10, blas_isolation=True):
+def minimize(fun: Callable[[Float64Array], tuple[float, ArrayLike]], theta0: ArrayLike, method: MethodName = "lbfgs",
+             *, max_iter: int = 400, tol: float = 1e-9, gtol: float = 1e-5, callback: Callable[..., Any] | None = None,
+             verbose: int = 0, max_corrections: int = 100, max_evals: int | None = None, learning_rate: float = 0.1,
+             n_iter_no_change: float = 10, blas_isolation: bool = True) -> OptimizeResult:
     """Minimise ``fun`` over a flat parameter vector, on the whole training set at each step.
 
     Parameters

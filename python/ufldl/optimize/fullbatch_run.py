@@ -36,7 +36,7 @@ class FullBatchRun:
     one of two alternating buffers, gradient descent alternates between two buffers of its own.
     """
 
-    def __init__(self, fun, theta0, method, tol, callback, verbose):
+    def __init__(self, fun, theta0, method, tol, callback, verbose) -> None:
         self.fun = fun
         self.theta0 = theta0
         self.n = theta0.size
@@ -63,10 +63,10 @@ class FullBatchRun:
     def elapsed(self):
         return time.perf_counter() - self.start
 
-    def say(self, text, last=False):
+    def say(self, text, last: bool = False) -> None:
         self.reporter.close(text) if last else self.reporter.write(text)
 
-    def progress(self, iteration, cost, last=False):
+    def progress(self, iteration, cost, last: bool = False) -> None:
         self.reporter.update(iteration, f"cost {cost:.10g}", last=last)
 
     # ------------------------------------------------------------------ evaluations
@@ -100,7 +100,7 @@ class FullBatchRun:
             self.progress(0, cost)
         return cost, grad
 
-    def non_finite(self, cost, grad):
+    def non_finite(self, cost, grad) -> None:
         """Either let an infinite line-search trial through (returns) or stop with NonFiniteError."""
         iteration = 0 if self.n_evals == 1 else self.n_iter + 1
         if cost == math.inf and iteration > 0 and self.method != "gd":
@@ -131,7 +131,7 @@ class FullBatchRun:
 
     # ------------------------------------------------------------------ iterations
 
-    def accept(self, theta, cost, copy):
+    def accept(self, theta, cost, copy) -> bool:
         """Record the iterate of iteration n_iter + 1; returns True when the run must stop."""
         k = self.n_iter + 1
         previous = self.current[1]
@@ -175,7 +175,7 @@ class FullBatchRun:
 
     # ------------------------------------------------------------------ results
 
-    def result(self, message, converged=False, interrupted=False, theta=None, cost=None):
+    def result(self, message, converged: bool = False, interrupted: bool = False, theta=None, cost=None):
         """The result at the last accepted iterate, or at ``theta``/``cost`` when given."""
         k, current, current_cost = self.current
         if theta is None:

@@ -59,7 +59,7 @@ def _message(state, tol, gtol, max_iter, max_evals):
     return f"stopped ({stop.name})", False
 
 
-def _started(run, state):
+def _started(run, state) -> None:
     """Record the evaluation at theta0 as FullBatchRun.evaluate does for its first evaluation."""
     cost = state.initial_f
     run.initial_cost = cost

@@ -31,24 +31,32 @@ import contextlib
 import math
 import warnings
 from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
 from ufldl._lib.threads import isolated_blas
+from ufldl._lib.types import ArrayLike, BatchSize, FloatArray, RandomStateLike, Targets
 from ufldl._lib.validation import flag, integer, patience, random_generator, real_scalar
 from ufldl.network import Network
 from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_view
 from ufldl.optimize.minibatch_run import MinibatchRun
-from ufldl.optimize.optimizers import as_optimizer
+from ufldl.optimize.results import MinibatchResult
+from ufldl.optimize.optimizers import as_optimizer, MinibatchOptimizer
 
 __all__ = ["train_minibatch"]
 
 
-def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epochs=200, shuffle=True,
-                    random_state=None, tol=1e-4, n_iter_no_change=10, early_stopping=False,
-                    validation_fraction=0.1, validation_data=None, scoring=None, rho_hat_decay=None,
-                    callback=None, verbose=0, blas_isolation=True):
+def train_minibatch(net: Network, X: ArrayLike, Y: ArrayLike, optimizer: "str | MinibatchOptimizer" = "adam", *,
+                    batch_size: BatchSize = "auto", max_epochs: int = 200, shuffle: bool = True,
+                    random_state: RandomStateLike = None, tol: float | None = 1e-4, n_iter_no_change: float = 10,
+                    early_stopping: bool = False, validation_fraction: float = 0.1,
+                    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+                    scoring: Callable[[Network, FloatArray, Targets], float] | None = None,
+                    rho_hat_decay: float | None = None, callback: Callable[..., Any] | None = None, verbose: int = 0,
+                    blas_isolation: bool = True) -> MinibatchResult:
     """Train ``net`` in place by mini-batch gradient descent (SGD with momentum, or Adam).
 
     Parameters
@@ -56,7 +64,8 @@ def train_minibatch(net, X, Y, optimizer="adam", *, batch_size="auto", max_epoch
     net : ufldl.Network
         Trained in place: ``net.theta`` holds the result afterwards.
     X : array_like, shape (m, n_0)
-    Y : array_like, shape (m, n_L), or (m,) integer labels for cross-entropy
+        The inputs, one example per row.
+    Y : array_like, shape (m, n_L), or (m,) int labels for cross-entropy
         As in ``Network.cost_and_grad`` (for an autoencoder, ``Y`` is ``X``).
     optimizer : {"adam", "sgd"} or SGD or Adam, default "adam"
         A name (the optimiser with its defaults) or an optimiser object, whose state carries over between

@@ -26,7 +26,7 @@ _CHUNK_SECONDS = 0.1
 class MinibatchRun:
     """One call of train_minibatch: the data, the counters, the history; the compiled calls."""
 
-    def __init__(self, net, X, Y, optimizer, batch_size, rho_hat_decay, verbose):
+    def __init__(self, net, X, Y, optimizer, batch_size, rho_hat_decay, verbose) -> None:
         self.net, self.X, self.Y, self.opt = net, X, Y, optimizer
         self.batch_size = batch_size
         self.rho_hat_decay = rho_hat_decay
@@ -48,10 +48,10 @@ class MinibatchRun:
     def elapsed(self):
         return time.perf_counter() - self.start
 
-    def say(self, text, last=False):
+    def say(self, text, last: bool = False) -> None:
         self.reporter.close(text) if last else self.reporter.write(text)
 
-    def record_epoch(self, loss, learning_rate):
+    def record_epoch(self, loss, learning_rate) -> None:
         """Count the epoch just finished, with its training loss and the learning rate it used."""
         self.n_epochs += 1
         self.loss_curve.append(loss)
@@ -83,7 +83,7 @@ class MinibatchRun:
         self.opt.samples_seen += order.size
         return float(costs @ sizes / order.size)
 
-    def run_batches(self, order, first, count, costs, start):
+    def run_batches(self, order, first, count, costs, start) -> None:
         """Batches first .. first + count - 1 of the epoch in one call into the core."""
         b = self.batch_size
         updates = self._call(order[first * b:(first + count) * b], costs[first:first + count])
@@ -126,7 +126,7 @@ class MinibatchRun:
         opt = self.opt
         return all(first_non_finite(a) is None for a in (self.net.theta, opt.state1, opt.state2))
 
-    def _restore(self, saved):
+    def _restore(self, saved) -> None:
         theta, s1, s2, step, running = saved
         opt = self.opt
         np.copyto(self.net.theta, theta)
@@ -147,7 +147,7 @@ class MinibatchRun:
             self.say(message, last=True)
         raise NonFiniteError(message, self.result(message), epoch)
 
-    def result(self, message, converged=False, interrupted=False):
+    def result(self, message, converged: bool = False, interrupted: bool = False):
         costs = self.batch_costs
         if costs and self.partial is not None:  # an epoch under way: the batches it recorded
             last = costs[-1]
@@ -165,7 +165,7 @@ class MinibatchRun:
             validation_scores=None if self.validation_scores is None else list(self.validation_scores),
             best_iteration=None if self.best is None else self.best[1], learning_rates=list(self.learning_rates))
 
-    def restore_best(self):
+    def restore_best(self) -> None:
         """With early stopping: put the best validated parameters back into the network."""
         if self.best is not None and self.best[2] is not None:
             np.copyto(self.net.theta, self.best[2])

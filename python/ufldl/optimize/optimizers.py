@@ -11,6 +11,7 @@ and, with ``rho_hat_decay``, ``running_rho_hat``. ``state_dict`` / ``load_state_
 import numpy as np
 
 from ufldl._lib.deprecation import renamed_keyword, warn_renamed
+from ufldl._lib.types import ScheduleName
 from ufldl._lib.validation import flag, real_scalar
 
 __all__ = ["SCHEDULES", "SGD", "Adam", "MinibatchOptimizer", "as_optimizer"]
@@ -47,7 +48,7 @@ class MinibatchOptimizer:
 
     name = None
 
-    def __init__(self, learning_rate, lr_schedule, power_t):
+    def __init__(self, learning_rate, lr_schedule, power_t) -> None:
         self.learning_rate = real_scalar(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
         self.lr_schedule = _check_lr_schedule(lr_schedule)
         self.power_t = real_scalar(power_t, "power_t", low=0.0)
@@ -61,12 +62,18 @@ class MinibatchOptimizer:
         return self.lr_schedule
 
     @schedule.setter
-    def schedule(self, value):
+    def schedule(self, value) -> None:
         warn_renamed("schedule", "lr_schedule")
         self.lr_schedule = _check_lr_schedule(value)
 
     def reset(self):
-        """Forget the state: the next training starts from zero velocity / moments and step 0."""
+        """Forget the state: the next training starts from zero velocity / moments and step 0.
+
+        Returns
+        -------
+        MinibatchOptimizer
+            The optimiser itself.
+        """
         self.state1 = None  # sgd: velocity; adam: first moment
         self.state2 = None  # adam: second moment (sgd: unused)
         self.step = np.zeros(1, dtype=np.int64)  # updates made so far (an array: the core updates it in place)
@@ -83,7 +90,13 @@ class MinibatchOptimizer:
     # ------------------------------------------------------------------ what train_minibatch calls
 
     def bind(self, net):
-        """Allocate (or check) the state for ``net``'s parameter vector."""
+        """Allocate (or check) the state for ``net``'s parameter vector.
+
+        Parameters
+        ----------
+        net : ufldl.Network
+            The network trained; the state has shape (n_params,) in its dtype.
+        """
         if self.state1 is None:
             self.state1 = np.zeros(net.n_params, dtype=net.dtype)
             self.state2 = np.zeros(net.n_params, dtype=net.dtype)  # adam's second moment; unused by sgd
@@ -96,7 +109,15 @@ class MinibatchOptimizer:
 
     def init_running_rho_hat(self, net, X):
         """Start the running rho_hat as the exact rho_hat of ``X`` at ``net``'s current parameters (or check
-        the one kept from an earlier call)."""
+        the one kept from an earlier call).
+
+        Parameters
+        ----------
+        net : ufldl.Network
+            The network trained (its parameters now).
+        X : ndarray, shape (m, n_0)
+            All the training inputs.
+        """
         units = sum(net.layer_sizes[1:])
         if self.running_rho_hat is not None:
             if self.running_rho_hat.shape != (units,):
@@ -116,13 +137,19 @@ class MinibatchOptimizer:
         """The update rule and its hyperparameters, as ``Network.minibatch_updates`` takes them."""
         raise NotImplementedError
 
-    def end_epoch(self):
+    def end_epoch(self) -> None:
         """Advance the schedule after an epoch (scikit-learn's MLP does the same, counting samples seen)."""
         if self.lr_schedule == "invscaling":
             self.current_learning_rate = self.learning_rate / (self.samples_seen + 1) ** self.power_t
 
-    def reduce_on_plateau(self):
-        """"adaptive": divide the learning rate by 5; returns False when it has already reached the floor."""
+    def reduce_on_plateau(self) -> bool:
+        """"adaptive": divide the learning rate by 5; returns False when it has already reached the floor.
+
+        Returns
+        -------
+        bool
+            False when the rate was already at its floor (1e-6), True when it was divided.
+        """
         if self.current_learning_rate <= _ADAPTIVE_FLOOR:
             return False
         self.current_learning_rate /= 5.0
@@ -131,7 +158,15 @@ class MinibatchOptimizer:
     # ------------------------------------------------------------------ saving
 
     def state_dict(self):
-        """The state as plain values and arrays (for saving; see ``load_state_dict``)."""
+        """The state as plain values and arrays (for saving; see ``load_state_dict``).
+
+        Returns
+        -------
+        meta : dict
+            ``step``, ``samples_seen`` and ``current_learning_rate``, JSON values.
+        arrays : dict of str to ndarray
+            The state arrays (``state1``, ``state2``, ``running_rho_hat`` where set), shape (n_params,) or (n_units,).
+        """
         arrays = {}
         if self.state1 is not None:
             arrays["state1"], arrays["state2"] = self.state1, self.state2
@@ -147,6 +182,18 @@ class MinibatchOptimizer:
         ``meta`` may also name the schedule (``"lr_schedule"``, or ``"schedule"`` as an older state might):
         it is then restored too. ``state_dict`` does not write it: the schedule is a hyperparameter, which
         the owner of the optimiser (an estimator's parameters) keeps.
+
+        Parameters
+        ----------
+        meta : dict
+            The JSON values of :meth:`state_dict`.
+        arrays : dict of str to ndarray
+            Its arrays.
+
+        Returns
+        -------
+        MinibatchOptimizer
+            The optimiser itself.
         """
         schedule = meta.get("lr_schedule", meta.get("schedule"))
         if schedule is not None:
@@ -205,7 +252,8 @@ class SGD(MinibatchOptimizer):
     name = "sgd"
 
     @renamed_keyword("schedule", "lr_schedule")
-    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=True, lr_schedule="constant", power_t=0.5):
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9, nesterov: bool = True,
+                 lr_schedule: ScheduleName = "constant", power_t: float = 0.5) -> None:
         self.momentum = real_scalar(momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
         self.nesterov = flag(nesterov, "nesterov")
         super().__init__(learning_rate, lr_schedule, power_t)
@@ -216,10 +264,17 @@ class SGD(MinibatchOptimizer):
         return self.state1
 
     def update_rule(self):
+        """The SGD update rule and its hyperparameters, as ``Network.minibatch_updates`` takes them.
+
+        Returns
+        -------
+        dict
+            ``rule``, ``learning_rate``, ``momentum``, ``nesterov``, ``beta1``, ``beta2``, ``epsilon``.
+        """
         return dict(rule=self.name, learning_rate=self.current_learning_rate, momentum=self.momentum,
                     nesterov=self.nesterov, beta1=0.9, beta2=0.999, epsilon=1e-8)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"SGD(learning_rate={self.learning_rate!r}, momentum={self.momentum!r}, "
                 f"nesterov={self.nesterov!r}, lr_schedule={self.lr_schedule!r}, power_t={self.power_t!r})")
 
@@ -258,8 +313,8 @@ class Adam(MinibatchOptimizer):
     name = "adam"
 
     @renamed_keyword("schedule", "lr_schedule")
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, lr_schedule="constant",
-                 power_t=0.5):
+    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 lr_schedule: ScheduleName = "constant", power_t: float = 0.5) -> None:
         self.beta_1 = real_scalar(beta_1, "beta_1", low=0.0, high=1.0, high_inclusive=False)
         self.beta_2 = real_scalar(beta_2, "beta_2", low=0.0, high=1.0, high_inclusive=False)
         self.epsilon = real_scalar(epsilon, "epsilon", low=0.0, low_inclusive=False)
@@ -276,10 +331,17 @@ class Adam(MinibatchOptimizer):
         return self.state2
 
     def update_rule(self):
+        """The Adam update rule and its hyperparameters, as ``Network.minibatch_updates`` takes them.
+
+        Returns
+        -------
+        dict
+            ``rule``, ``learning_rate``, ``momentum``, ``nesterov``, ``beta1``, ``beta2``, ``epsilon``.
+        """
         return dict(rule=self.name, learning_rate=self.current_learning_rate, momentum=0.0, nesterov=False,
                     beta1=self.beta_1, beta2=self.beta_2, epsilon=self.epsilon)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Adam(learning_rate={self.learning_rate!r}, beta_1={self.beta_1!r}, beta_2={self.beta_2!r}, "
                 f"epsilon={self.epsilon!r}, lr_schedule={self.lr_schedule!r}, power_t={self.power_t!r})")
 

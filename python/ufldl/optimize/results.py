@@ -57,7 +57,7 @@ class OptimizeResult:
     method: str = "lbfgs"
     initial_cost: float = math.nan
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"OptimizeResult(method={self.method!r}, cost={self.cost!r}, n_iter={self.n_iter}, "
                 f"n_evals={self.n_evals}, converged={self.converged}, interrupted={self.interrupted}, "
                 f"seconds={self.seconds:.3f}, message={self.message!r}, theta=<{self.theta.size} float64>)")
@@ -101,7 +101,7 @@ class MinibatchResult(OptimizeResult):
     best_iteration: int | None = None
     learning_rates: list = field(default_factory=list)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"MinibatchResult(method={self.method!r}, cost={self.cost!r}, n_iter={self.n_iter}, "
                 f"n_updates={self.n_updates}, converged={self.converged}, interrupted={self.interrupted}, "
                 f"seconds={self.seconds:.3f}, message={self.message!r}, theta=<{self.theta.size} {self.theta.dtype}>)")

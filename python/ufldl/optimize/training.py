@@ -5,14 +5,21 @@
 ``net.theta``. The estimators (``ufldl.SparseAutoencoder`` and the rest) train through it.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.errors import NonFiniteError
+from ufldl._lib.types import ArrayLike, RandomStateLike, SolverName
+from ufldl.network import Network
 from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_view
+from ufldl.optimize.checkpoint import CheckpointState, architecture_of, as_checkpoint
 from ufldl.optimize.fullbatch import METHODS, minimize
 from ufldl.optimize.minibatch import train_minibatch
 from ufldl.optimize.optimizers import SGD, Adam, MinibatchOptimizer
+from ufldl.optimize.results import OptimizeResult
 from ufldl.scale import is_dask_array, objective_for
 
 __all__ = ["SOLVERS", "train"]
@@ -32,8 +39,10 @@ DEFAULT_TOL = {"lbfgs": 1e-9, "lbfgsb": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-
 
 
 @renamed_keyword("schedule", "lr_schedule")
-def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, verbose=0, random_state=None,
-          optimizer=None, block_rows=None, **options):
+def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs", *, max_iter: int = 400,
+          tol: float | None = None, callback: Callable[..., Any] | None = None, verbose: int = 0,
+          random_state: RandomStateLike = None, optimizer: MinibatchOptimizer | None = None,
+          block_rows: int | None = None, checkpoint: Any = None, **options: Any) -> OptimizeResult:
     """Train ``net`` in place on ``(X, Y)``; returns the optimiser's result.
 
     Parameters
@@ -44,7 +53,8 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         With the full-batch solvers also data read in blocks of rows (a memory-mapped array, an h5py or zarr
         dataset, ``ufldl.scale.RowBlocks``; arrays above ``ufldl.scale.STREAM_ABOVE_BYTES``) or a Dask array
         (evaluated on its chunks): see ``ufldl.scale``. The results are the in-memory fit's up to rounding.
-    Y : array_like, shape (m, n_L), or (m,) integer labels for cross-entropy
+    Y : array_like, shape (m, n_L), or (m,) int labels for cross-entropy
+        The targets, as in :meth:`ufldl.Network.cost_and_grad` (for an autoencoder, ``X`` itself).
     solver : {"lbfgs", "lbfgsb", "cg", "gd", "sgd", "adam"}, default "lbfgs"
         ``"lbfgs"``, ``"lbfgsb"``, ``"cg"``, ``"gd"``: :func:`ufldl.minimize` on the cost of all of X.
         ``"lbfgs"`` is minFunc's L-BFGS, the tutorial's choice, run entirely in the core (evaluations and line
@@ -63,6 +73,8 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         call: writing to them raises ValueError (the solver owns the parameters while it runs; change them
         between calls of ``train`` instead).
     verbose : int, default 0
+        Progress lines: as :func:`ufldl.minimize` takes it (full-batch), or :func:`ufldl.train_minibatch` (one
+        line per epoch).
     random_state : int, numpy.random.Generator or None
         The mini-batch solvers' shuffles and validation split.
     optimizer : SGD, Adam or None
@@ -72,6 +84,13 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         Full-batch solvers: evaluate the cost over blocks of this many rows (``ufldl.scale.StreamedObjective``),
         whatever X is; None: only for the inputs ``ufldl.scale.streams`` names, in blocks of about
         ``ufldl.scale.BLOCK_BYTES``.
+    checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
+        Full-batch solvers: save the iterate to this file every 10 iterations (a ``Checkpoint(path, every=k)``
+        to choose) and when the run ends, atomically; if the file exists, resume from it (``max_iter`` then
+        counts the iterations before the checkpoint too, and the result's ``n_iter`` and ``loss_curve`` cover
+        the whole run). L-BFGS's memory is not saved: after a resume it starts afresh. See
+        ``ufldl.optimize.checkpoint``. (For mini-batch training, save the estimator between ``partial_fit``
+        calls).
     **options
         Passed on. Full-batch: ``gtol``, ``max_corrections``, ``max_evals``, ``learning_rate`` (``"gd"``),
         ``n_iter_no_change``, ``blas_isolation``. Mini-batch: ``batch_size``, ``shuffle``,
@@ -82,6 +101,7 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     Returns
     -------
     result : OptimizeResult or MinibatchResult
+        The run: the parameters reached (also in ``net.theta``), the loss history and why it stopped.
 
     Raises
     ------
@@ -113,9 +133,22 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
             bad = sorted(unknown) or ["optimizer"]
             raise TypeError(f"solver {solver!r} takes no option {bad[0]!r} (it is for the mini-batch solvers "
                             f"or unknown); its options are {sorted(_FULL_BATCH_OPTIONS)}")
+        checkpoint = as_checkpoint(checkpoint)
+        saved = None if checkpoint is None else _resume(net, checkpoint, solver)
+        done = 0 if saved is None else saved.n_iter
+        if saved is not None and done >= max_iter:
+            return _finished_before(net, saved, checkpoint, max_iter)
         fun = objective_for(net, X, Y, block_rows=block_rows)  # (None: in memory)
         if fun is None:
             fun = net.objective(*net.training_data(X, Y))
+        curve = [] if saved is None else list(saved.loss_curve)
+        initial_cost = np.nan if saved is None else saved.initial_cost
+        written = [done]  # the iterations the file holds
+
+        def save_checkpoint():
+            checkpoint.save(CheckpointState(net.theta.copy(), len(curve), curve, initial_cost, solver,
+                                            architecture_of(net)))
+            written[0] = len(curve)
 
         def watched(iteration, theta, cost):
             # Every accepted iterate goes into net.theta at once (one O(n_params) copy per iteration, beside
@@ -123,20 +156,37 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
             # the cost included, net.theta holds the last completed iterate, as with the mini-batch solvers,
             # and a callback reading the network (net.cost, net.predict) sees the iterate it is given.
             np.copyto(net.theta, theta, casting="same_kind")
+            curve.append(float(cost))
+            if checkpoint is not None and len(curve) % checkpoint.every == 0:
+                save_checkpoint()
             if callback is None:
                 return None
-            return call_with_parameters_read_only(net, callback, iteration, read_only_view(net.theta), cost)
+            return call_with_parameters_read_only(net, callback, done + iteration, read_only_view(net.theta),
+                                                  cost)
 
         theta0 = net.theta.astype(np.float64)
         try:
-            result = minimize(fun, theta0, solver, max_iter=max_iter, tol=tol, callback=watched,
+            result = minimize(fun, theta0, solver, max_iter=max_iter - done, tol=tol, callback=watched,
                               verbose=verbose, **options)
         except NonFiniteError as err:
             net.theta = err.result.theta
             raise
-        net.theta = result.theta
+        else:
+            net.theta = result.theta
+            if saved is None:
+                initial_cost = result.initial_cost
+            else:
+                result.n_iter += done
+                result.loss_curve = list(saved.loss_curve) + list(result.loss_curve)
+                result.initial_cost = saved.initial_cost
+        finally:
+            if checkpoint is not None and (written[0] != len(curve) or saved is None and not checkpoint.n_writes):
+                save_checkpoint()  # whatever ended the run: nothing reached is lost
         return result
 
+    if checkpoint is not None:
+        raise TypeError(f"checkpoint is for the full-batch solvers; for {solver!r}, save the estimator (or the "
+                        "network and optimiser) between partial_fit calls instead")
     if block_rows is not None or is_dask_array(X):
         raise TypeError(f"solver {solver!r} trains on mini-batches of an in-memory array; block_rows and Dask "
                         "arrays are for the full-batch solvers (for a Dask array, call partial_fit on its blocks "
@@ -156,3 +206,21 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         raise TypeError(f"pass either optimizer or its hyperparameters ({sorted(hyper)}), not both")
     return train_minibatch(net, X, Y, optimizer, max_epochs=max_iter, tol=tol, callback=callback,
                            verbose=verbose, random_state=random_state, **options)
+
+
+def _resume(net, checkpoint, solver):
+    """The checkpoint's saved state (its theta put into ``net``), or None when there is none yet."""
+    saved = checkpoint.load(net, solver)
+    checkpoint.resumed_from, checkpoint.n_writes = (0 if saved is None else saved.n_iter), 0
+    if saved is not None:
+        net.theta = saved.theta
+    return saved
+
+
+def _finished_before(net, saved, checkpoint, max_iter):
+    """The result of a run whose checkpoint already holds ``max_iter`` iterations or more: nothing to do."""
+    return OptimizeResult(theta=net.theta.astype(np.float64), cost=saved.loss_curve[-1], n_iter=saved.n_iter,
+                          n_evals=0, loss_curve=list(saved.loss_curve),
+                          message=f"resumed from checkpoint {checkpoint.path!r} after {saved.n_iter} iterations: "
+                                  f"max_iter={max_iter} already reached",
+                          method=saved.solver, initial_cost=saved.initial_cost)

@@ -16,14 +16,14 @@ fit up to rounding. The layer: above ``ufldl.network``, beside ``ufldl.optimize`
 below the estimators.
 """
 
-from ufldl.scale.dask_objective import DaskObjective
+from ufldl.scale.dask_objective import DaskObjective, DataLostError
 from ufldl.scale.dispatch import (apply_rows, column_variance_sum, forward, is_chunked, mean_activations,
-                                  network_row_sum, objective_for, squared_error, validate_rows, value_range)
+                                  network_row_sum, objective_for, per_row, squared_error, validate_rows, value_range)
 from ufldl.scale.incremental import partial_fit_blocks
 from ufldl.scale.rows import BLOCK_BYTES, STREAM_ABOVE_BYTES, RowBlocks, is_dask_array, is_row_source, streams
 from ufldl.scale.streamed import StreamedObjective
 
-__all__ = ["BLOCK_BYTES", "STREAM_ABOVE_BYTES", "DaskObjective", "RowBlocks", "StreamedObjective", "apply_rows",
+__all__ = ["BLOCK_BYTES", "STREAM_ABOVE_BYTES", "DaskObjective", "DataLostError", "RowBlocks", "StreamedObjective", "apply_rows",
            "column_variance_sum", "forward", "is_chunked", "is_dask_array", "is_row_source", "mean_activations",
-           "network_row_sum", "objective_for", "partial_fit_blocks", "squared_error", "streams", "validate_rows",
+           "network_row_sum", "objective_for", "partial_fit_blocks", "per_row", "squared_error", "streams", "validate_rows",
            "value_range"]

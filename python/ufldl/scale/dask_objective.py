@@ -24,6 +24,7 @@ stay where they are computed; lost ones are recomputed from their lineage), unle
 one, Dask's default scheduler (threads) reads the chunks from their source at every evaluation.
 """
 
+import concurrent.futures
 import os
 import threading
 from collections import OrderedDict
@@ -32,7 +33,7 @@ import numpy as np
 
 from ufldl.scale.pinning import pin_this_worker, single_threaded_core
 
-__all__ = ["DaskObjective", "INLINE_THETA_BYTES", "FAN_IN", "CACHED_NETWORKS", "network_spec", "dask_forward",
+__all__ = ["DaskObjective", "DataLostError", "INLINE_THETA_BYTES", "FAN_IN", "CACHED_NETWORKS", "network_spec", "dask_forward",
            "dask_mean_activations", "dask_network_sum", "aligned_targets", "rows_of", "active_client"]
 
 #: theta up to this size (256 KiB, 32768 float64 parameters) travels inside the graph; a larger one is scattered.
@@ -43,6 +44,21 @@ FAN_IN = 8
 CACHED_NETWORKS = 4
 
 _LOCAL = threading.local()
+
+
+class DataLostError(RuntimeError):
+    """Part of a Dask array was lost with a worker and cannot be recomputed (it was scattered, without lineage).
+
+    Raised by an evaluation of :class:`DaskObjective` instead of Dask's bare ``FutureCancelledError``; the
+    training that called it stops with ``net.theta`` at the last completed iterate.
+    """
+
+
+_LOST_ADVICE = ("a chunk of X (or Y) was lost with a Dask worker and cannot be recomputed: it was scattered to the "
+                "workers (client.scatter), which keeps no lineage. Build the Dask array from a source the workers "
+                "can read again (dask.array.from_zarr, from_array of a file or of an array on the client, a "
+                "computation), so that Dask recomputes lost chunks; net.theta holds the last completed iterate, "
+                "and a fit given checkpoint= resumes from its last checkpoint")
 
 
 def _dask():
@@ -119,7 +135,7 @@ def active_client():
     return None
 
 
-def rows_of(X, n_columns, name="X"):
+def rows_of(X, n_columns, name: str = "X"):
     """The Dask array ``X`` checked (2-D, ``n_columns`` columns when given, known chunk sizes, at least one row)
     and rechunked to whole rows (one chunk across the columns)."""
     if X.ndim != 2:
@@ -170,8 +186,9 @@ class DaskObjective:
     net : ufldl.Network
         Its architecture and weight decay; its own parameters are not used.
     X : dask.array.Array, shape (m, n_0)
-    Y : dask.array.Array or ndarray, shape (m, n_L) or (m,), or ``X`` itself (an autoencoder: each chunk is
-        then used as its own targets, sent once)
+        The inputs, one example per row.
+    Y : dask.array.Array or ndarray, shape (m, n_L) or (m,), or ``X`` itself
+        The targets; for an autoencoder ``X`` itself, each chunk then used as its own targets, sent once.
     persist : bool or None, default None
         Persist X and Y on the workers first; None: when Dask's scheduler is a ``distributed`` client.
 
@@ -183,7 +200,7 @@ class DaskObjective:
     n_evals : int
     """
 
-    def __init__(self, net, X, Y, persist=None):
+    def __init__(self, net, X, Y, persist=None) -> None:
         dask = _dask()
         self.net = net
         self.spec = network_spec(net)
@@ -205,7 +222,18 @@ class DaskObjective:
         return _dask().delayed(theta, pure=False)
 
     def sums(self, theta):
-        """The added :class:`ufldl.network.sums.PartialSums` of every chunk at ``theta``."""
+        """The added :class:`ufldl.network.sums.PartialSums` of every chunk at ``theta``.
+
+        Parameters
+        ----------
+        theta : ndarray, shape (n_params,)
+            The parameters to evaluate at.
+
+        Returns
+        -------
+        ufldl.network.PartialSums
+            The sums of all the chunks, added in a tree of fixed shape.
+        """
         dask = _dask()
         theta = np.array(theta, dtype=np.float64)  # a copy: the solver's view is only valid during the call
         argument = self._theta_argument(theta)
@@ -220,6 +248,8 @@ class DaskObjective:
         try:
             with single_threaded_core():
                 (total,) = dask.compute(_tree(parts))
+        except concurrent.futures.CancelledError as exc:  # (distributed's FutureCancelledError)
+            raise DataLostError(f"{_LOST_ADVICE} (Dask: {exc})") from exc
         finally:
             if hasattr(argument, "release"):
                 argument.release()

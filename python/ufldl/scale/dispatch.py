@@ -13,12 +13,25 @@ from ufldl.scale.rows import (block_bounds, block_rows_for, check_block_rows, is
 from ufldl.scale.streamed import StreamedObjective, map_rows
 from ufldl.scale.streamed import mean_activations as streamed_mean_activations
 
-__all__ = ["is_chunked", "objective_for", "forward", "apply_rows", "mean_activations", "squared_error", "network_row_sum",
+__all__ = ["is_chunked", "objective_for", "forward", "apply_rows", "per_row", "mean_activations", "squared_error", "network_row_sum",
            "value_range", "validate_rows", "column_variance_sum"]
 
 
 def is_chunked(X, block_rows=None):
-    """Whether ``X`` is evaluated in pieces: a Dask array, or an input :func:`ufldl.scale.rows.streams`."""
+    """Whether ``X`` is evaluated in pieces: a Dask array, or an input :func:`ufldl.scale.rows.streams`.
+
+    Parameters
+    ----------
+    X : array_like, row source or Dask array, shape (m, n_0)
+        The rows: in memory, read in blocks (:func:`ufldl.scale.streams`) or a Dask array.
+    block_rows : int or None, default None
+        Rows per block for a streamed input (None: about ``BLOCK_BYTES`` per block).
+
+    Returns
+    -------
+    bool
+        True for a Dask array or a streamed input.
+    """
     return is_dask_array(X) or streams(X, block_rows)
 
 
@@ -27,7 +40,24 @@ def objective_for(net, X, Y, *, block_rows=None):
     a Dask array, :class:`ufldl.scale.StreamedObjective` otherwise); None for an in-memory array, which
     ``Network.objective`` evaluates.
 
-    ``Y`` may be ``X`` itself (an autoencoder's targets: each block or chunk is read once)."""
+    ``Y`` may be ``X`` itself (an autoencoder's targets: each block or chunk is read once).
+
+    Parameters
+    ----------
+    net : ufldl.Network
+        The architecture, losses and penalties to evaluate.
+    X : array_like, row source or Dask array, shape (m, n_0)
+        The rows: in memory, read in blocks (:func:`ufldl.scale.streams`) or a Dask array.
+    Y : array_like, row source or Dask array, shape (m, n_L) or (m,)
+        The targets, or ``X`` itself.
+    block_rows : int or None, default None
+        Rows per block for a streamed input (None: about ``BLOCK_BYTES`` per block).
+
+    Returns
+    -------
+    callable or None
+        ``fun(theta) -> (cost, grad)``, theta and grad of shape (n_params,); None for an in-memory ``X``.
+    """
     block_rows = check_block_rows(block_rows)
     if is_dask_array(X):
         if block_rows is not None:
@@ -44,7 +74,24 @@ def objective_for(net, X, Y, *, block_rows=None):
 
 def forward(net, X, *, start=1, stop=None, block_rows=None):
     """``net.forward(X, start=start, stop=stop)``: a lazy Dask array for a Dask array, a NumPy array computed
-    block by block for a streamed input, ``net.forward`` itself otherwise."""
+    block by block for a streamed input, ``net.forward`` itself otherwise.
+
+    Parameters
+    ----------
+    net : ufldl.Network
+        The network to run.
+    X : array_like, row source or Dask array, shape (m, n_0)
+        The rows: in memory, read in blocks (:func:`ufldl.scale.streams`) or a Dask array.
+    start, stop : int, default 1 and None
+        The first and last layer computed, as in ``Network.forward`` (None: the output layer L).
+    block_rows : int or None, default None
+        Rows per block for a streamed input (None: about ``BLOCK_BYTES`` per block).
+
+    Returns
+    -------
+    ndarray or dask.array.Array, shape (m, n_stop)
+        The activations of layer ``stop``.
+    """
     stop = net.n_layers if stop is None else stop
     if is_dask_array(X):
         from ufldl.scale.dask_objective import dask_forward  # noqa: PLC0415
@@ -60,7 +107,26 @@ def forward(net, X, *, start=1, stop=None, block_rows=None):
 def apply_rows(X, fn, n_out, dtype, *, block_rows=None):
     """``fn(X)`` for a function of rows to rows (``(k, n) -> (k, n_out)``): lazily chunk by chunk (``map_blocks``;
     ``fn`` is pickled for the workers) for a Dask array, block by block into one NumPy array for a streamed
-    input, ``fn(X)`` itself otherwise."""
+    input, ``fn(X)`` itself otherwise.
+
+    Parameters
+    ----------
+    X : array_like, row source or Dask array, shape (m, n)
+        The rows.
+    fn : callable
+        ``fn(rows) -> ndarray`` of shape ``(k, n_out)`` for ``rows`` of shape ``(k, n)``.
+    n_out : int
+        Columns of ``fn``'s result.
+    dtype : numpy.dtype
+        The dtype of ``fn``'s result.
+    block_rows : int or None, default None
+        Rows per block for a streamed input.
+
+    Returns
+    -------
+    ndarray or dask.array.Array, shape (m, n_out)
+        ``fn`` of every row (lazy for a Dask array).
+    """
     if is_dask_array(X):
         from ufldl.scale.dask_objective import rows_of  # noqa: PLC0415
         X = rows_of(X, None)
@@ -70,8 +136,51 @@ def apply_rows(X, fn, n_out, dtype, *, block_rows=None):
     return map_rows(X, fn, n_out, dtype, _data_block_rows(X, block_rows))
 
 
+def per_row(Z, fn, *, dtype, columns: bool = True):
+    """``fn(Z)`` for a function of whole rows of an already computed (or lazy) result ``Z``: lazily chunk by
+    chunk for a Dask array (``map_blocks``: each chunk holds whole rows), ``fn(Z)`` otherwise. ``columns=False``
+    when ``fn`` returns one value per row (shape (k,)), True when it returns as many columns as ``Z`` has.
+
+    Parameters
+    ----------
+    Z : ndarray or dask.array.Array, shape (m, n)
+        The computed (or lazy) result.
+    fn : callable
+        A function of whole rows.
+    dtype : numpy.dtype
+        The dtype of ``fn``'s result.
+    columns : bool, default True
+        Whether ``fn`` returns ``n`` columns (True) or one value per row (False).
+
+    Returns
+    -------
+    ndarray or dask.array.Array, shape (m, n) or (m,)
+        ``fn(Z)`` (lazy for a Dask array).
+    """
+    if not is_dask_array(Z):
+        return fn(Z)
+    if columns:
+        return Z.map_blocks(fn, dtype=dtype)
+    return Z.map_blocks(fn, dtype=dtype, drop_axis=1)
+
+
 def mean_activations(net, X, *, block_rows=None):
-    """``net.mean_activations(X)`` for any input (computed, float64)."""
+    """``net.mean_activations(X)`` for any input (computed, float64).
+
+    Parameters
+    ----------
+    net : ufldl.Network
+        The network whose hidden units are averaged.
+    X : array_like, row source or Dask array, shape (m, n_0)
+        The rows: in memory, read in blocks (:func:`ufldl.scale.streams`) or a Dask array.
+    block_rows : int or None, default None
+        Rows per block for a streamed input (None: about ``BLOCK_BYTES`` per block).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_1 + ... + n_L,)
+        The mean activation of every unit of layers 1 .. L over all the rows.
+    """
     if is_dask_array(X):
         from ufldl.scale.dask_objective import dask_mean_activations  # noqa: PLC0415
         return dask_mean_activations(net, X)
@@ -88,7 +197,22 @@ def _data_block_rows(X, block_rows=None):
 
 def squared_error(net, X, theta):
     """``sum_i 0.5 ||net.forward(x_i) - x_i||^2`` in float64 over the rows of the array ``X`` (an autoencoder's
-    reconstruction error; ``theta`` the parameters)."""
+    reconstruction error; ``theta`` the parameters).
+
+    Parameters
+    ----------
+    net : ufldl.Network
+        An autoencoder (``n_L = n_0``).
+    X : ndarray, shape (m, n_0)
+        In-memory rows (one block or chunk).
+    theta : ndarray, shape (n_params,)
+        The parameters to evaluate at.
+
+    Returns
+    -------
+    float
+        The summed reconstruction error (not divided by m).
+    """
     residual = net.forward(X, theta).astype(np.float64) - X
     return 0.5 * float(np.einsum("ij,ij->", residual, residual))
 
@@ -96,7 +220,24 @@ def squared_error(net, X, theta):
 def network_row_sum(net, X, fn, *, block_rows=None):
     """``sum of fn(net, block, theta)`` (floats) over the blocks or chunks of ``X``, added in row order, at the
     network's parameters now; ``fn(net, X, theta)`` itself for an in-memory array. ``fn`` is a module-level
-    function (a Dask worker imports it) such as :func:`squared_error`."""
+    function (a Dask worker imports it) such as :func:`squared_error`.
+
+    Parameters
+    ----------
+    net : ufldl.Network
+        The network passed to ``fn``.
+    X : array_like, row source or Dask array, shape (m, n_0)
+        The rows: in memory, read in blocks (:func:`ufldl.scale.streams`) or a Dask array.
+    fn : callable
+        ``fn(net, rows, theta) -> float``, a module-level function.
+    block_rows : int or None, default None
+        Rows per block for a streamed input.
+
+    Returns
+    -------
+    float
+        The sum of ``fn`` over the blocks or chunks.
+    """
     theta = net.theta.copy()
     if is_dask_array(X):
         from ufldl.scale.dask_objective import dask_network_sum  # noqa: PLC0415
@@ -108,7 +249,18 @@ def network_row_sum(net, X, fn, *, block_rows=None):
 
 
 def value_range(X):
-    """``(min, max)`` of X's values as floats, block by block for a chunked X (one pass)."""
+    """``(min, max)`` of X's values as floats, block by block for a chunked X (one pass).
+
+    Parameters
+    ----------
+    X : array_like, row source or Dask array, shape (m, n)
+        The values.
+
+    Returns
+    -------
+    (float, float)
+        The smallest and the largest value.
+    """
     if is_dask_array(X):
         import dask  # noqa: PLC0415
         low, high = dask.compute(X.min(), X.max())
@@ -124,7 +276,18 @@ def value_range(X):
 
 
 def column_variance_sum(X):
-    """``np.var(X, axis=0).sum()`` in float64 with a bounded working set (two passes over the blocks)."""
+    """``np.var(X, axis=0).sum()`` in float64 with a bounded working set (two passes over the blocks).
+
+    Parameters
+    ----------
+    X : array_like, row source or Dask array, shape (m, n)
+        The rows.
+
+    Returns
+    -------
+    float
+        The sum of the columns' variances (divided by m).
+    """
     if not is_chunked(X):
         return float(np.var(X, axis=0, dtype=np.float64).sum())
     m = int(X.shape[0])
@@ -151,7 +314,22 @@ def validate_rows(estimator, X, reset):
     """The checks scikit-learn's ``validate_data`` makes, for an input that must not be converted whole (a Dask
     array, an h5py or zarr dataset, :class:`ufldl.scale.RowBlocks`): 2-D, real numbers, at least one row, and
     ``n_features_in_`` set (``reset``) or matched. Values are checked finite as they are read (the core refuses a
-    block or chunk with NaN or inf, naming X). Returns X (a Dask array rechunked to whole rows)."""
+    block or chunk with NaN or inf, naming X).
+
+    Parameters
+    ----------
+    estimator : sklearn.base.BaseEstimator
+        The estimator whose ``n_features_in_`` is set or compared.
+    X : dask.array.Array or row source, shape (n_samples, n_features)
+        The input, not converted whole.
+    reset : bool
+        True at ``fit`` (set ``n_features_in_``), False afterwards (match it).
+
+    Returns
+    -------
+    dask.array.Array or row source
+        ``X``, a Dask array rechunked to whole rows.
+    """
     shape = tuple(getattr(X, "shape", ()))
     if len(shape) != 2:
         raise ValueError(f"Expected a 2-D array, got shape {shape}")

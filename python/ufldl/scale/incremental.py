@@ -35,13 +35,15 @@ def _read(A, start, stop):
     return read_rows(A, start, stop) if hasattr(A, "shape") else np.asarray(A)[start:stop]
 
 
-def partial_fit_blocks(estimator, X, y=None, *, epochs=1, shuffle_blocks=False, random_state=None, block_rows=None,
+def partial_fit_blocks(estimator, X, y=None, *, epochs=1, shuffle_blocks: bool = False, random_state=None,
+                       block_rows=None,
                        **fit_params):
     """Train a mini-batch estimator (``solver="sgd"`` or ``"adam"``) over ``X`` block by block.
 
     Parameters
     ----------
     estimator : an estimator with ``partial_fit`` (SparseAutoencoder, NeuralNetClassifier, ...)
+        Trained in place, with ``solver="sgd"`` or ``"adam"``.
     X : Dask array, memory-mapped array, h5py/zarr dataset or array, shape (n_samples, n_features)
         Its blocks are a Dask array's chunks, else ``block_rows`` rows.
     y : array-like of n_samples rows or None

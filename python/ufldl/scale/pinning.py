@@ -61,7 +61,7 @@ def single_threaded_core():
                 _STATE["saved"] = None
 
 
-def pin_this_worker(client_pid):
+def pin_this_worker(client_pid) -> None:
     """In a Dask worker process (not the one with pid ``client_pid``, which pins around its computations
     itself), pin the core's pool to 1 thread for the rest of the process's life; once per process."""
     pid = os.getpid()

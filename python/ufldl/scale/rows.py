@@ -38,6 +38,7 @@ class RowBlocks:
     Parameters
     ----------
     source : array-like with ``shape`` (m, n), ``dtype`` and row slicing
+        The rows, read ``block_rows`` at a time.
     block_rows : int or None, default None
         Rows per block, >= 1; None chooses them from the network (about ``BLOCK_BYTES`` per block).
 
@@ -50,7 +51,7 @@ class RowBlocks:
     (300, 3)
     """
 
-    def __init__(self, source, block_rows=None):
+    def __init__(self, source, block_rows=None) -> None:
         if isinstance(source, RowBlocks):
             source = source.source
         shape = getattr(source, "shape", None)
@@ -72,26 +73,37 @@ class RowBlocks:
         return np.dtype(self.source.dtype)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return 2
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.shape[0]
 
     def __getitem__(self, rows):
         return self.source[rows]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"RowBlocks({type(self.source).__name__} of shape {self.shape}, block_rows={self.block_rows})"
 
 
 def is_dask_array(X):
-    """Whether ``X`` is a ``dask.array.Array`` (without importing Dask when it has not been imported)."""
+    """Whether ``X`` is a ``dask.array.Array`` (without importing Dask when it has not been imported).
+
+    Parameters
+    ----------
+    X : object
+        Any input.
+
+    Returns
+    -------
+    bool
+        Whether ``X`` is a Dask array.
+    """
     module = sys.modules.get("dask.array")
     return module is not None and isinstance(X, module.Array)
 
 
-def is_file_backed(X):
+def is_file_backed(X) -> bool:
     """Whether the NumPy array ``X`` is (a view of) a memory-mapped file."""
     base = X
     while base is not None:
@@ -103,7 +115,18 @@ def is_file_backed(X):
 
 def is_row_source(X):
     """Whether ``X`` is read in blocks rather than converted whole: a :class:`RowBlocks`, or an object with a
-    2-D ``shape``, a ``dtype`` and ``__getitem__`` that is neither a NumPy array nor a Dask array."""
+    2-D ``shape``, a ``dtype`` and ``__getitem__`` that is neither a NumPy array nor a Dask array.
+
+    Parameters
+    ----------
+    X : object
+        Any input.
+
+    Returns
+    -------
+    bool
+        Whether ``X`` is read in blocks.
+    """
     if isinstance(X, RowBlocks):
         return True
     if isinstance(X, np.ndarray) or is_dask_array(X) or scipy.sparse.issparse(X):
@@ -119,7 +142,20 @@ def is_row_source(X):
 
 def streams(X, block_rows=None):
     """Whether :func:`ufldl.train` and the estimators read ``X`` in blocks of rows (see the module's docstring);
-    an explicit ``block_rows`` streams any array."""
+    an explicit ``block_rows`` streams any array.
+
+    Parameters
+    ----------
+    X : object
+        The training input.
+    block_rows : int or None, default None
+        An explicit block size.
+
+    Returns
+    -------
+    bool
+        Whether ``X`` is read in blocks of rows.
+    """
     if is_row_source(X):
         return True
     if isinstance(X, np.ndarray) and X.ndim == 2:

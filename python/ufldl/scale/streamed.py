@@ -24,10 +24,11 @@ class StreamedObjective:
     Parameters
     ----------
     net : ufldl.Network
+        Its architecture, losses and penalties (its own parameters are not used).
     X : row-sliceable, shape (m, n_0)
         An array, a memory-mapped array, an h5py or zarr dataset, a :class:`ufldl.scale.RowBlocks`.
-    Y : row-sliceable, shape (m, n_L) or (m,), or the same object as ``X`` (an autoencoder: each block is then
-        read once and used as both)
+    Y : row-sliceable, shape (m, n_L) or (m,), or the same object as ``X``
+        The targets; for an autoencoder ``X`` itself, each block then read once and used as both.
     block_rows : int or None
         Rows per block (None: :func:`ufldl.scale.rows.block_rows_for`).
 
@@ -39,7 +40,7 @@ class StreamedObjective:
         The blocks, in the order they are read and added.
     """
 
-    def __init__(self, net, X, Y, block_rows=None):
+    def __init__(self, net, X, Y, block_rows=None) -> None:
         shape = tuple(X.shape)
         if len(shape) != 2 or shape[1] != net.layer_sizes[0]:
             raise ValueError(f"X must have shape (m, {net.layer_sizes[0]}); got shape {shape}")
@@ -60,7 +61,18 @@ class StreamedObjective:
         return Xb, (Xb if self.same else read_rows(self.Y, start, stop))
 
     def rho_hat(self, theta):
-        """The mean hidden activations of all the rows at ``theta`` (the first pass)."""
+        """The mean hidden activations of all the rows at ``theta`` (the first pass).
+
+        Parameters
+        ----------
+        theta : ndarray, shape (n_params,)
+            The parameters to evaluate at.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_1 + ... + n_L,)
+            The mean activation of every unit.
+        """
         total = None
         for start, stop in self.bounds:
             part = self.net.activation_sums(read_rows(self.X, start, stop), theta)
@@ -68,7 +80,18 @@ class StreamedObjective:
         return total.rho_hat
 
     def sums(self, theta):
-        """The added :class:`ufldl.network.sums.PartialSums` of every block at ``theta``, in block order."""
+        """The added :class:`ufldl.network.sums.PartialSums` of every block at ``theta``, in block order.
+
+        Parameters
+        ----------
+        theta : ndarray, shape (n_params,)
+            The parameters to evaluate at.
+
+        Returns
+        -------
+        ufldl.network.PartialSums
+            The sums of all the rows.
+        """
         theta = np.asarray(theta)
         rho_hat = self.rho_hat(theta) if self.sparse else None
         total = None
