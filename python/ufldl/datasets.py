@@ -29,7 +29,7 @@ __all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_im
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-def _require(*modules, needed_by="ufldl.datasets.load_natural_images"):
+def _require(*modules, needed_by: str = "ufldl.datasets.load_natural_images"):
     """Import each ``(module, pip_name)`` pair; raise one ImportError naming everything that is missing."""
     missing = []
     for module, pip_name in modules:
@@ -101,7 +101,7 @@ def load_digits(n_class=10):
     return X.astype(np.float64) / 16.0, y.astype(np.int64)
 
 
-def _check_images(images, name="images"):
+def _check_images(images, name: str = "images"):
     if isinstance(images, np.ndarray) and images.ndim == 2:
         raise TypeError(f"{name} must be a sequence of 2-D arrays; got a single 2-D array (wrap it in a list)")
     try:
@@ -141,6 +141,7 @@ def downsample_images(images, factor):
     Returns
     -------
     small : list of ndarray, each of shape (height // factor, width // factor), float64
+        The block means, one image per input image.
     """
     images = _check_images(images)
     factor = integer(factor, "factor")

@@ -112,7 +112,7 @@ def self_taught(settings=SELF_TAUGHT_SETTINGS, random_state=0, max_iter=400, sof
     return {"raw": raw, "runs": runs}
 
 
-def stacked(hidden_layer_sizes=(200, 200), finetune_weight_decay="all", weight_decay=1e-4, seeds=(0,),
+def stacked(hidden_layer_sizes=(200, 200), finetune_weight_decay: str = "all", weight_decay=1e-4, seeds=(0,),
             max_iter=400):
     """Stacked autoencoders with fine-tuning on all ten digits (half for training, half for testing).
 

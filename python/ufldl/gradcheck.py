@@ -19,18 +19,22 @@ Example, the tutorial's self-test::
 """
 
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from ufldl._lib.types import ArrayLike, Float64Array
 
 __all__ = ["numerical_gradient", "check_gradient", "relative_difference"]
 
 
-def _check_fun(fun):
+def _check_fun(fun: object) -> None:
     if not callable(fun):
         raise TypeError(f"fun must be callable; got {type(fun).__name__}")
 
 
-def _check_eps(eps):
+def _check_eps(eps: float) -> float:
     # bool is an int subclass, but eps=True is surely a mistake.
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
         raise TypeError(f"eps must be a real number; got {type(eps).__name__} {eps!r}")
@@ -39,7 +43,7 @@ def _check_eps(eps):
     return float(eps)
 
 
-def _check_theta(theta):
+def _check_theta(theta: ArrayLike) -> Float64Array:
     """Validate theta and return a float64 copy that we are free to perturb."""
     try:
         arr = np.asarray(theta)
@@ -66,7 +70,7 @@ def _check_theta(theta):
     return np.array(arr, dtype=np.float64, copy=True)
 
 
-def _cost_of(result):
+def _cost_of(result: Any) -> float:
     """The finite real scalar cost in fun's result (first element of a tuple)."""
     cost = result[0] if isinstance(result, tuple) else result
     arr = np.asarray(cost)
@@ -81,7 +85,7 @@ def _cost_of(result):
     return value
 
 
-def numerical_gradient(fun, theta, eps=1e-4):
+def numerical_gradient(fun: Callable[[Float64Array], Any], theta: ArrayLike, eps: float = 1e-4) -> Float64Array:
     """Gradient of ``fun`` at ``theta`` by central differences.
 
     Parameters
@@ -115,7 +119,7 @@ def numerical_gradient(fun, theta, eps=1e-4):
     return numgrad
 
 
-def check_gradient(fun, theta, eps=1e-4):
+def check_gradient(fun: Callable[[Float64Array], tuple[Any, ArrayLike]], theta: ArrayLike, eps: float = 1e-4) -> float:
     """Relative difference between the analytic and the numerical gradient.
 
     Parameters
@@ -160,10 +164,20 @@ def check_gradient(fun, theta, eps=1e-4):
     return relative_difference(numerical_gradient(fun, work, eps), grad)
 
 
-def relative_difference(numgrad, grad):
+def relative_difference(numgrad: ArrayLike, grad: ArrayLike) -> float:
     """``||numgrad - grad|| / ||numgrad + grad||`` (2-norms) of two arrays of one shape.
 
     0.0 if both are exactly zero; inf if they are opposite and nonzero.
+
+    Parameters
+    ----------
+    numgrad, grad : array_like
+        The two gradients, of one shape (for instance the numerical and the analytic gradient, (n_params,)).
+
+    Returns
+    -------
+    float
+        The relative difference, in [0, 1] for finite arrays (or inf).
     """
     numgrad = np.asarray(numgrad, dtype=np.float64)
     grad = np.asarray(grad, dtype=np.float64)

@@ -5,10 +5,13 @@ and the estimators check saved and given architectures with them.
 """
 
 import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ufldl._lib.types import ActivationName, ArrayLike, FloatArray, IntArray, LossName, Targets
 from ufldl._lib.validation import convert, numeric_array, real_scalar, require_finite
 
 __all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "OUTPUT_OF_LOSS", "KLSparsity", "as_labels", "as_targets", "as_theta",
@@ -48,15 +51,15 @@ class KLSparsity:
 
     rho: float = 0.01
     beta: float = 3.0
-    layers: tuple | None = None
+    layers: Sequence[int] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "rho", real_scalar(self.rho, "rho", low=0.0, low_inclusive=False, high=1.0,
                                                     high_inclusive=False))
         object.__setattr__(self, "beta", real_scalar(self.beta, "beta", low=0.0))
         if self.layers is not None:
             if isinstance(self.layers, (int, np.integer)):
-                layers = (self.layers,)
+                layers: tuple[int, ...] = (self.layers,)  # type: ignore[assignment]  # an int here
             else:
                 layers = tuple(self.layers)
             for layer in layers:
@@ -65,7 +68,7 @@ class KLSparsity:
             object.__setattr__(self, "layers", tuple(int(layer) for layer in layers))
 
 
-def parse_layer_sizes(layer_sizes):
+def parse_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     try:
         sizes = list(layer_sizes)
     except TypeError:
@@ -85,7 +88,7 @@ def parse_layer_sizes(layer_sizes):
     return tuple(int(n) for n in sizes)
 
 
-def check_parameter_count(sizes, dtype):
+def check_parameter_count(sizes: Sequence[int], dtype: np.dtype[Any]) -> None:
     """Refuse sizes whose parameter vector could not exist (each size may be valid while their products
     overflow 64 bits), before anything is allocated. Python ints do not overflow."""
     n_params = sum(n_out * n_in + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
@@ -98,13 +101,13 @@ def check_parameter_count(sizes, dtype):
         )
 
 
-def parse_activations(activations, n_layers, loss):
+def parse_activations(activations: Any, n_layers: int, loss: LossName) -> tuple[ActivationName, ...]:
     if isinstance(activations, str):
         # One name for every layer; with cross-entropy the output layer is softmax, with binary cross-entropy
         # sigmoid.
         names = [activations] * n_layers
         if OUTPUT_OF_LOSS[loss] is not None:
-            names[-1] = OUTPUT_OF_LOSS[loss]
+            names[-1] = OUTPUT_OF_LOSS[loss]  # type: ignore[assignment]  # not None here
     else:
         try:
             names = list(activations)
@@ -130,10 +133,10 @@ def parse_activations(activations, n_layers, loss):
         raise ValueError(f"loss='binary_cross_entropy' needs a sigmoid output layer; got {names[-1]!r}")
     if loss != "cross_entropy" and names[-1] == "softmax":
         raise ValueError(f"a softmax output layer needs loss='cross_entropy'; got loss={loss!r}")
-    return tuple(names)
+    return tuple(names)  # type: ignore[arg-type]  # every name checked against ACTIVATIONS above
 
 
-def parse_weight_decay(value, n_layers):
+def parse_weight_decay(value: Any, n_layers: int) -> float | tuple[float, ...]:
     """weight_decay checked: one lambda >= 0 (float), or a tuple of one lambda_l >= 0 per weight layer."""
     if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
         return real_scalar(value, "weight_decay", low=0.0)
@@ -144,7 +147,7 @@ def parse_weight_decay(value, n_layers):
     return tuple(real_scalar(v, f"weight_decay[{i}]", low=0.0) for i, v in enumerate(values))
 
 
-def sparse_layer_flags(sparsity, sizes, activations):
+def sparse_layer_flags(sparsity: "KLSparsity | None", sizes: Sequence[int], activations: Sequence[str]) -> list[bool]:
     """Which layers 0..L of a network with ``sizes`` and ``activations`` carry the penalty ``sparsity``
     (a KLSparsity or None), checked: a list of L + 1 bools, True for each sparse hidden layer."""
     n_layers = len(sizes) - 1
@@ -172,7 +175,7 @@ def sparse_layer_flags(sparsity, sizes, activations):
     return flags
 
 
-def parse_dtype(dtype):
+def parse_dtype(dtype: Any) -> np.dtype[Any]:
     if dtype is None:
         raise TypeError("dtype must be 'float64' or 'float32'; got None")
     try:
@@ -181,15 +184,16 @@ def parse_dtype(dtype):
         raise TypeError(f"dtype must be 'float64' or 'float32'; got {dtype!r}") from None
     if dt not in DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32'; got {dt}")
-    return dt
+    return dt  # type: ignore[no-any-return]
 
 
-def n_params(sizes):
+def n_params(sizes: Sequence[int]) -> int:
     """The length of theta for ``layer_sizes`` (all weights, then all biases), in Python ints: no overflow."""
     return sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])) + sum(sizes[1:])
 
 
-def parameter_slices(sizes, weight_offset, bias_offset):
+def parameter_slices(sizes: Sequence[int], weight_offset: Callable[[int], int],
+                     bias_offset: Callable[[int], int]) -> list[tuple[slice, tuple[int, int], slice]]:
     """Where each layer's parameters lie in theta, from the offsets of ``W_l`` and ``b_l`` (functions of l, as
     the compiled core gives them): a list of ``(W_l slice, W_l shape (n_l, n_{l-1}), b_l slice)`` for l = 1..L."""
     slices = []
@@ -201,7 +205,7 @@ def parameter_slices(sizes, weight_offset, bias_offset):
     return slices
 
 
-def as_theta(theta, current):
+def as_theta(theta: ArrayLike | None, current: FloatArray) -> FloatArray:
     """``theta`` as the core takes it for a network whose parameter vector is ``current``: None stands for
     ``current`` itself, anything else is converted (copied when needed) to its shape and dtype; checked finite."""
     if theta is None:
@@ -217,7 +221,7 @@ def as_theta(theta, current):
     return converted
 
 
-def layer_range(start, stop, n_layers):
+def layer_range(start: int, stop: int | None, n_layers: int) -> tuple[int, int]:
     """The layers ``start..stop`` (stop None: the last) of a network of ``n_layers`` weight layers, as ints,
     checked ``1 <= start <= stop <= n_layers``."""
     L = n_layers
@@ -231,7 +235,7 @@ def layer_range(start, stop, n_layers):
 
 
 @contextlib.contextmanager
-def read_only(arrays):
+def read_only(arrays: Sequence[np.ndarray[Any, Any]]) -> Iterator[None]:
     """Inside the block, ``arrays`` are read-only; their flags are restored on the way out. A view is writeable
     only if its base is: give the base first."""
     flags = [array.flags.writeable for array in arrays]
@@ -244,7 +248,7 @@ def read_only(arrays):
             array.flags.writeable = flag
 
 
-def as_targets(Y, m, n_out, loss, dtype):
+def as_targets(Y: ArrayLike, m: int, n_out: int, loss: str, dtype: np.dtype[Any]) -> Targets:
     """Y as the core takes it for ``m`` examples: dense targets ``(m, n_out)`` in ``dtype`` (distributions for
     cross-entropy), or, for cross-entropy, integer labels ``(m,)`` as int64 in ``[0, n_out)``."""
     arr = numeric_array(Y, "Y")
@@ -275,7 +279,7 @@ def as_targets(Y, m, n_out, loss, dtype):
             )
     return arr
 
-def as_labels(arr, m, n_out):
+def as_labels(arr: np.ndarray[Any, Any], m: int, n_out: int) -> IntArray:
     if arr.shape != (m,):
         raise ValueError(f"Y (labels) must have shape ({m},) like X's rows; got {arr.shape}")
     if arr.dtype.kind == "f":

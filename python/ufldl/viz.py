@@ -46,7 +46,7 @@ def tile_features(W, patch_shape=(8, 8), border=1):
         then reshapes (row-major) to ``(height, width, 3)``, RGB last, as ``image.reshape(-1)`` of an RGB
         patch gives; the tutorial's colour patches store three planes instead (R, then G, then B), which is
         ``W.reshape(k, 3, h, w).transpose(0, 2, 3, 1).reshape(k, -1)`` in this layout. A colour tile is scaled
-        by its own max |w| over all three channels, so its colours keep their balance.
+        by its own ``max |w|`` over all three channels, so its colours keep their balance.
     border : int, default 1
         Width in pixels of the black lines around and between tiles, >= 0.
 
@@ -150,8 +150,8 @@ def _detail_start(y, log_scale):
     return start
 
 
-def plot_loss_curve(losses, path, *, log_scale=None, size=(900, 400), title="cost per iteration",
-                    xlabel="iteration", ylabel="cost", first=0):
+def plot_loss_curve(losses, path, *, log_scale=None, size=(900, 400), title: str = "cost per iteration",
+                    xlabel: str = "iteration", ylabel: str = "cost", first=0):
     """Draw a loss curve as a PNG with matplotlib: the whole run, and beside it the rest of the run after its
     first tenth when the start's fall would otherwise squeeze it.
 
@@ -237,5 +237,5 @@ def plot_loss_curve(losses, path, *, log_scale=None, size=(900, 400), title="cos
     return path
 
 
-def _format(value):
+def _format(value) -> str:
     return f"{value:.4g}"

@@ -6,6 +6,10 @@ FutureWarning rather than DeprecationWarning because the people who must act are
 
 import functools
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = ["REMOVED_IN", "renamed_keyword", "warn_renamed"]
 
@@ -13,7 +17,7 @@ __all__ = ["REMOVED_IN", "renamed_keyword", "warn_renamed"]
 REMOVED_IN = "0.3"
 
 
-def warn_renamed(old, new, *, stacklevel=3):
+def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
     """Warn (FutureWarning) that ``old`` is now called ``new``.
 
     ``stacklevel`` counts from the caller of this function: the default 3 points at whoever called the
@@ -23,7 +27,7 @@ def warn_renamed(old, new, *, stacklevel=3):
                   stacklevel=stacklevel)
 
 
-def renamed_keyword(old, new):
+def renamed_keyword(old: str, new: str) -> Callable[[_F], _F]:
     """Decorator: the keyword argument ``old`` of the decorated function is now called ``new``.
 
     A call passing ``old=value`` warns (FutureWarning) and runs as if it passed ``new=value``; passing both
@@ -40,9 +44,9 @@ def renamed_keyword(old, new):
     decorator : callable
         Takes the function whose parameter is ``new`` and returns its wrapper.
     """
-    def decorator(function):
+    def decorator(function: _F) -> _F:
         @functools.wraps(function)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             if old in kwargs:
                 if new in kwargs:
                     raise TypeError(f"{function.__qualname__}() got both `{new}` and its old name `{old}`; "
@@ -51,6 +55,6 @@ def renamed_keyword(old, new):
                 kwargs[new] = kwargs.pop(old)
             return function(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
     return decorator

@@ -1,5 +1,7 @@
 """The exceptions and warnings of training, raised by the solvers and seen by every layer above them."""
 
+from typing import Any
+
 __all__ = ["NonFiniteError", "TrainingInterrupted"]
 
 
@@ -20,7 +22,7 @@ class NonFiniteError(FloatingPointError):
         The iteration in which the non-finite value appeared (0: at the starting point ``theta0``).
     """
 
-    def __init__(self, message, result, iteration):
+    def __init__(self, message: str, result: Any, iteration: int) -> None:
         super().__init__(message)
         self.result = result
         self.iteration = iteration

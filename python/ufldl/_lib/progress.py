@@ -16,13 +16,14 @@ that is ``<unit> <step, 4 wide>  <name value>...  elapsed <seconds> s``. The env
 import os
 import sys
 import time
+from typing import Any, TextIO
 
 __all__ = ["Progress", "use_bar"]
 
 _UNITS = {"iteration": "it", "epoch": "epoch", "experiment": "exp"}  # the bar's (short) unit names
 
 
-def use_bar(stream):
+def use_bar(stream: Any) -> bool:
     """Whether a run writing to ``stream`` shows a bar: ``UFLDL_PROGRESS`` (``bar``/``lines``) if set, else
     whether ``stream`` is a terminal."""
     choice = os.environ.get("UFLDL_PROGRESS", "").strip().lower()
@@ -53,26 +54,27 @@ class Progress:
         False: nothing is written at all.
     """
 
-    def __init__(self, desc, unit="iteration", total=None, every=1, stream=None, enabled=True):
+    def __init__(self, desc: str | None, unit: str = "iteration", total: int | None = None, every: int = 1,
+                 stream: TextIO | None = None, enabled: bool = True) -> None:
         self.desc, self.unit, self.total, self.every = desc, unit, total, max(1, int(every))
         self._stream, self.enabled = stream, enabled
         self.start = time.perf_counter()
         self._bar = None
-        self._printed = None  # the last step a line was printed for
+        self._printed: int | None = None  # the last step a line was printed for
         self._closed = False
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stdout
 
-    def elapsed(self):
+    def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def line(self, step, fields):
+    def line(self, step: int, fields: str) -> str:
         """The line of step ``step`` with ``fields`` (``"cost 0.5"``): the one format."""
         return f"{self.unit} {step:4d}{'  ' + fields if fields else ''}  elapsed {self.elapsed():.2f} s"
 
-    def update(self, step, fields="", last=False):
+    def update(self, step: int, fields: str = "", last: bool = False) -> None:
         """Step ``step`` (the count done, 0 before the first) has these numbers; ``last``: the run's final one."""
         if not self.enabled:
             return
@@ -86,7 +88,7 @@ class Progress:
             self._printed = step
             print(self.line(step, fields), file=self.stream, flush=True)
 
-    def _open_bar(self):
+    def _open_bar(self) -> Any:
         try:
             from tqdm import tqdm
         except ImportError:  # installed without its dependencies: lines instead
@@ -94,7 +96,7 @@ class Progress:
         return tqdm(total=self.total, desc=self.desc, unit=_UNITS.get(self.unit, self.unit), file=self.stream,
                     dynamic_ncols=True, leave=True, mininterval=0.2)
 
-    def write(self, text, file=None):
+    def write(self, text: str, file: TextIO | None = None) -> None:
         """A line of text (above the bar, when there is one), to ``file`` or the run's stream."""
         if not self.enabled:
             return
@@ -104,7 +106,7 @@ class Progress:
         else:
             print(text, file=stream, flush=True)
 
-    def close(self, text=None):
+    def close(self, text: str | None = None) -> None:
         """End the run (the bar stays on screen at its last state), then write ``text`` if given."""
         if self._bar is not None:
             self._bar.close()

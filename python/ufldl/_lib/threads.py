@@ -7,6 +7,8 @@ The core uses the OpenBLAS of the ``scipy-openblas32`` package, a pool of its ow
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 
 from threadpoolctl import ThreadpoolController
@@ -16,7 +18,7 @@ from ufldl._lib.openblas import load_openblas
 from ufldl._lib.validation import integer
 
 
-def _our_pool(controller):
+def _our_pool(controller: Any) -> Any:
     path = os.path.realpath(load_openblas())
     selected = [lib for lib in controller.lib_controllers if os.path.realpath(lib.filepath) == path]
     if not selected:
@@ -24,7 +26,7 @@ def _our_pool(controller):
     return controller.select(filepath=selected[0].filepath)
 
 
-def blas_info():
+def blas_info() -> dict[str, Any]:
     """What the compiled core runs on.
 
     Returns
@@ -38,7 +40,7 @@ def blas_info():
     return {**{k: pool.get(k) for k in keys}, "elementwise_isa": _core.elementwise_isa()}
 
 
-def blas_threads(n):
+def blas_threads(n: int) -> Any:
     """Limit the compiled core's BLAS pool to ``n`` threads inside a ``with`` block (NumPy's and SciPy's
     pools are left alone).
 
@@ -57,10 +59,11 @@ def blas_threads(n):
     return _our_pool(ThreadpoolController()).limit(limits=n)
 
 
-_POOLS_CACHE = {}  # len(sys.modules) -> the other pools' controller, found when that many modules were loaded
+# len(sys.modules) -> the other pools' controller, found when that many modules were loaded
+_POOLS_CACHE: dict[int, Any] = {}
 
 
-def _other_pools():
+def _other_pools() -> Any:
     """threadpoolctl's controller of every BLAS/OpenMP pool except ufldl's own OpenBLAS.
 
     Finding the pools walks every loaded shared library (about 2 ms with PyTorch loaded), so the result is kept
@@ -76,7 +79,7 @@ def _other_pools():
 
 
 @contextlib.contextmanager
-def isolated_blas():
+def isolated_blas() -> Iterator[None]:
     """Limit every BLAS/OpenMP pool of the process but ufldl's own OpenBLAS to 1 thread inside the block, and
     restore each pool's previous limit on the way out (also on an exception or Ctrl-C). The pools are told
     apart by file path."""

@@ -7,13 +7,16 @@ the layout it assumes.
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
 from ufldl import _core  # (ufldl/__init__ has loaded its OpenBLAS before any submodule)
+from ufldl._lib.types import FloatArray
 
 
-def real_scalar(value, name, *, low=None, low_inclusive=True, high=None, high_inclusive=True):
+def real_scalar(value: object, name: str, *, low: float | None = None, low_inclusive: bool = True,
+                high: float | None = None, high_inclusive: bool = True) -> float:
     """Return ``value`` as a float after checking that it is a finite real number in the given range."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
@@ -27,7 +30,7 @@ def real_scalar(value, name, *, low=None, low_inclusive=True, high=None, high_in
     return value
 
 
-def numeric_array(value, name):
+def numeric_array(value: Any, name: str) -> np.ndarray[Any, Any]:
     """``np.asarray(value)`` after refusing complex, object, string and other non-numeric input."""
     try:
         arr = np.asarray(value)
@@ -40,7 +43,7 @@ def numeric_array(value, name):
     return arr
 
 
-def as_matrix(value, name, n_columns, dtype):
+def as_matrix(value: Any, name: str, n_columns: int, dtype: Any) -> FloatArray:
     """A C-contiguous (m, n_columns) array of ``dtype`` with m >= 1 (converted from any real numeric input)."""
     arr = numeric_array(value, name)
     if arr.ndim != 2:
@@ -53,7 +56,7 @@ def as_matrix(value, name, n_columns, dtype):
     return convert(arr, name, dtype)
 
 
-def convert(arr, name, dtype):
+def convert(arr: np.ndarray[Any, Any], name: str, dtype: Any) -> np.ndarray[Any, Any]:
     """``arr`` as a C-contiguous array of ``dtype`` (a copy only when needed).
 
     Finite values too large for ``dtype`` (float64 values beyond float32's range) raise a ValueError rather
@@ -73,7 +76,7 @@ def convert(arr, name, dtype):
     return out
 
 
-def first_non_finite(arr):
+def first_non_finite(arr: np.ndarray[Any, Any]) -> tuple[int, ...] | None:
     """Index of the first NaN/inf in ``arr`` as a tuple, or None if all values are finite."""
     if arr.dtype.kind in "iub":
         return None
@@ -85,7 +88,7 @@ def first_non_finite(arr):
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))
 
 
-def require_finite(arr, name):
+def require_finite(arr: np.ndarray[Any, Any], name: str) -> None:
     """Raise ValueError naming ``name`` and the first bad position if ``arr`` holds NaN or inf."""
     where = first_non_finite(arr)
     if where is not None:
@@ -95,7 +98,7 @@ def require_finite(arr, name):
         )
 
 
-def integer(value, name, low=1):
+def integer(value: Any, name: str, low: int = 1) -> int:
     """Return ``value`` as an int after checking that it is an integer (not a bool) >= ``low``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer >= {low}; got {type(value).__name__} {value!r}")
@@ -104,7 +107,7 @@ def integer(value, name, low=1):
     return int(value)
 
 
-def patience(value, name="n_iter_no_change"):
+def patience(value: Any, name: str = "n_iter_no_change") -> int | float:
     """Return ``value`` as an int >= 1, or ``math.inf`` (never stop for want of progress: scikit-learn's MLP
     accepts ``n_iter_no_change=np.inf``)."""
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and value == math.inf:
@@ -114,14 +117,14 @@ def patience(value, name="n_iter_no_change"):
     return integer(value, name, 1)
 
 
-def flag(value, name):
+def flag(value: Any, name: str) -> bool:
     """Return ``value`` as a bool after checking that it is True or False (a NumPy bool included)."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
     return bool(value)
 
 
-def random_generator(value, name="random_state"):
+def random_generator(value: Any, name: str = "random_state") -> np.random.Generator:
     """A ``numpy.random.Generator`` from scikit-learn's conventions for a random state: None (fresh entropy),
     an int >= 0 (a seed), a ``numpy.random.RandomState`` (a seed is drawn from it) or a Generator (used as
     it is, so that successive calls continue its stream)."""
@@ -131,7 +134,7 @@ def random_generator(value, name="random_state"):
         return value
     if isinstance(value, np.random.RandomState):
         return np.random.default_rng(value.randint(np.iinfo(np.int32).max))
-    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) and value >= 0:
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) and value >= 0:  # type: ignore[operator]
         return np.random.default_rng(int(value))
     raise TypeError(f"{name} must be None, an int >= 0, a numpy.random.Generator or a numpy.random.RandomState; got "
                     f"{type(value).__name__} {value!r}")

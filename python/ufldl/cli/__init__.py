@@ -60,7 +60,7 @@ def main(argv=None):
         return interrupted()
 
 
-def interrupted():
+def interrupted() -> int:
     """Ctrl-C outside training (which stops cleanly by itself): one line, exit status 130, no traceback."""
     print("ufldl: interrupted", file=sys.stderr)
     return 130

@@ -20,7 +20,7 @@ def int_at_least(low):
     return parse
 
 
-def float_in(low, high=None, *, low_open=False, high_open=True):
+def float_in(low, high=None, *, low_open: bool = False, high_open: bool = True):
     """An argparse type: a finite number >= low (> low with low_open), and < high (<= with high_open=False)."""
     if high is None:
         wanted = f"a number {'>' if low_open else '>='} {low}"

@@ -32,7 +32,7 @@ def output_paths(out, parser, marker):
     return features, loss, record
 
 
-def check_record(record, parser, marker):
+def check_record(record, parser, marker) -> None:
     """Refuse (a usage error) to overwrite a run.json that the program ``marker`` did not write."""
     if not record.exists():
         return
@@ -60,7 +60,7 @@ def recorded_files(record):
     return {Path(name).name for name in files.values() if isinstance(name, str)}
 
 
-def check_own_file(path, parser, marker, recorded):
+def check_own_file(path, parser, marker, recorded) -> None:
     """Refuse (a usage error) to overwrite ``path``, a file the command writes beside --out under a fixed name
     (loss.png, features.png), unless the run.json beside it lists it (``recorded``, from ``recorded_files``):
     then an earlier run of ``marker`` wrote it; otherwise it is the user's own."""
@@ -75,7 +75,7 @@ def check_own_file(path, parser, marker, recorded):
         )
 
 
-def draw_loss_curve(losses, path, **options):
+def draw_loss_curve(losses, path, **options) -> bool:
     """``ufldl.viz.plot_loss_curve`` into ``path``; True when drawn. Without matplotlib (the optional extra
     ``ufldl[plot]``) nothing is drawn, an earlier run's picture there is removed (it would show another run) and
     the command says how to install it, on standard error even with --quiet."""
@@ -93,7 +93,7 @@ def draw_loss_curve(losses, path, **options):
         return False
 
 
-def make_directory(path, parser):
+def make_directory(path, parser) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -122,5 +122,5 @@ def machine():
     return {"system": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count()}
 
 
-def write_record(path, record):
+def write_record(path, record) -> None:
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -39,7 +39,7 @@ def memory_limit():
     return min(limits) if limits else None
 
 
-def byte_size(n):
+def byte_size(n) -> str:
     """``n`` bytes in words: 1.5 GiB, 2.1 TiB."""
     for unit, shift in (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if n >= 1 << shift:
@@ -47,7 +47,7 @@ def byte_size(n):
     return f"{n} bytes"
 
 
-def check_network(parser, option, sizes, what="network"):
+def check_network(parser, option, sizes, what: str = "network"):
     """Refuse a network whose parameter vector the compiled core cannot hold; returns its parameter count."""
     count = n_params(sizes)
     if count > CORE_LIMIT:
@@ -57,7 +57,7 @@ def check_network(parser, option, sizes, what="network"):
     return count
 
 
-def check_examples(parser, option, m):
+def check_examples(parser, option, m) -> None:
     """Refuse more examples (rows) than the compiled core accepts."""
     if m > CORE_LIMIT:
         parser.error(f"{option}: {m} examples are more than the {CORE_LIMIT} (2^31 - 1) rows the compiled core "
@@ -84,7 +84,7 @@ def training_bytes(sizes, m, solver, *, itemsize=8, batch_size=None, max_correct
     return itemsize * count * 2 + solver_bytes + activations
 
 
-def check_memory(parser, option, needed, what):
+def check_memory(parser, option, needed, what) -> None:
     """Refuse work that needs more than this machine's memory (``needed`` bytes, a lower bound)."""
     limit = memory_limit()
     if limit is not None and needed > limit:

@@ -39,7 +39,7 @@ detectors. The defaults take a few seconds on a 2-core machine.
 """
 
 
-def add_data_options(data):
+def add_data_options(data) -> None:
     """The options of the patches (shared with ``ufldl patches``)."""
     data.add_argument("--n-patches", type=int_at_least(1), default=10000, metavar="M",
                       help="number of random patches to train on (default: %(default)s)")
@@ -131,7 +131,7 @@ def prepare_patches(args, parser, say):
     return X, data
 
 
-def train(net, X, args, say, quiet=False):
+def train(net, X, args, say, quiet: bool = False):
     """L-BFGS on the whole batch with progress (a bar on a terminal, a line every PROGRESS_EVERY iterations
     otherwise); returns (result, losses with the initial cost first).
 
@@ -144,7 +144,7 @@ def train(net, X, args, say, quiet=False):
     losses = [initial]
     reporter.update(0, f"cost {initial:.10g}")
 
-    def progress(iteration, theta, cost):
+    def progress(iteration, theta, cost) -> None:
         losses.append(float(cost))
         reporter.update(iteration, f"cost {cost:.10g}")
 
@@ -159,7 +159,7 @@ def train(net, X, args, say, quiet=False):
     return result, losses[:result.n_iter + 1], bool(caught)
 
 
-def check_sizes(args, parser):
+def check_sizes(args, parser) -> None:
     """A usage error, before anything is allocated, when the patches or the network asked for cannot be
     trained here."""
     m, n_pixels = args.n_patches, args.patch_size ** 2

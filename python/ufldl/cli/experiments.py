@@ -34,7 +34,7 @@ def add_parser(commands):
     return cmd
 
 
-def _percent(values):
+def _percent(values) -> str:
     values = list(values)
     if len(values) == 1:
         return f"{100 * values[0]:.1f}%"
@@ -44,7 +44,7 @@ def _percent(values):
 class _Table:
     """The Markdown table, printed a row at a time (flushed), with the progress of the experiments beside it."""
 
-    def __init__(self, quick, n_experiments):
+    def __init__(self, quick, n_experiments) -> None:
         from ufldl._lib.progress import Progress
 
         self.quick = quick
@@ -58,12 +58,12 @@ class _Table:
         else:
             self.rows(["| experiment | ufldl on the 8x8 digits | tutorial on MNIST |", "|---|---:|---:|"])
 
-    def rows(self, lines):
+    def rows(self, lines) -> None:
         for line in lines:
             self.progress.write(line, file=sys.stdout)
         sys.stdout.flush()
 
-    def finished(self, name, cells):
+    def finished(self, name, cells) -> None:
         """One experiment done: its rows, ``cells`` a list of (row name, ufldl's result, the tutorial's or "")."""
         self.done += 1
         if self.quick:
@@ -74,7 +74,7 @@ class _Table:
                              last=self.done == self.progress.total)
 
 
-def run(args, parser):
+def run(args, parser) -> int:
     from ufldl import experiments as ex
 
     quick = args.quick

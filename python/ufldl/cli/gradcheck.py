@@ -49,7 +49,7 @@ def add_parser(commands):
     return check
 
 
-def check_sizes(args, parser):
+def check_sizes(args, parser) -> None:
     """A usage error, before anything is allocated, when the network or the examples asked for cannot be
     checked here."""
     layers = ",".join(map(str, args.layers))

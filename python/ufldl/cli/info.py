@@ -10,7 +10,7 @@ def add_parser(commands):
     return info
 
 
-def run(args, parser):
+def run(args, parser) -> int:
     import ufldl
     from ufldl.cli._output import machine, versions
 

@@ -50,7 +50,7 @@ def out_path(args, parser, say):
     return path
 
 
-def run(args, parser):
+def run(args, parser) -> int:
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     path = out_path(args, parser, say)
     check_examples(parser, f"--n-patches {args.n_patches}", args.n_patches)

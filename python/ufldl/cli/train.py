@@ -92,7 +92,7 @@ def load_rows(path, parser):
     return X
 
 
-def check_sizes(args, X, parser):
+def check_sizes(args, X, parser) -> None:
     """A usage error, before anything is allocated, when the autoencoder asked for cannot be trained here."""
     m, n_features = X.shape
     check_examples(parser, "DATA.npy", m)

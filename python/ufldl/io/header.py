@@ -129,7 +129,7 @@ def _parse_json(raw):
     return value
 
 
-def _too_deep(got):
+def _too_deep(got) -> str:
     return (f"the {HEADER_NAME!r} header nests JSON arrays and objects at most {MAX_HEADER_DEPTH} levels "
             f"deep (meta at most {MAX_META_DEPTH}); got {got}")
 

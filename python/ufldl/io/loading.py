@@ -4,7 +4,9 @@
 import os
 import zipfile
 import zlib
+from typing import Any
 
+from ufldl._lib.types import PathLike
 from ufldl.io.archive import read_archive
 from ufldl.io.registry import kind_named
 from ufldl.io.spec import NPY_MAGIC, ZIP_MAGICS, ValueErrorWithoutPath
@@ -15,7 +17,7 @@ _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, 
                 NotImplementedError, OSError)
 
 
-def load(path):
+def load(path: PathLike) -> Any:
     """Read an object written by ``save``.
 
     Parameters

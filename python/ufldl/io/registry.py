@@ -6,12 +6,22 @@ a test can swap ``KINDS`` and ``CLASSES`` for copies and have every reader see t
 """
 
 
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# to_state(obj) -> (meta, arrays); from_state(meta, arrays) -> obj.
+ToState = Callable[[Any], tuple[dict[str, Any], dict[str, np.ndarray[Any, Any]]]]
+FromState = Callable[[dict[str, Any], dict[str, np.ndarray[Any, Any]]], Any]
+
+
 class Kind:
     """A registered kind: its name in the header, its class, and its two functions (see ``register``)."""
 
     __slots__ = ("name", "cls", "to_state", "from_state")
 
-    def __init__(self, name, cls, to_state, from_state):
+    def __init__(self, name, cls, to_state, from_state) -> None:
         self.name, self.cls, self.to_state, self.from_state = name, cls, to_state, from_state
 
 
@@ -19,7 +29,7 @@ KINDS = {}  # kind name -> Kind
 CLASSES = {}  # class -> Kind
 
 
-def register(kind, cls, to_state, from_state, *, replace=False):
+def register(kind: str, cls: type, to_state: ToState, from_state: FromState, *, replace: bool = False) -> None:
     """Teach ``save`` and ``load`` a class.
 
     Parameters
@@ -90,11 +100,11 @@ def register(kind, cls, to_state, from_state, *, replace=False):
     CLASSES[cls] = entry
 
 
-def _qualname(cls):
+def _qualname(cls) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def unregister(kind):
+def unregister(kind: str) -> None:
     """Forget ``kind`` and its class: ``save`` then refuses the class and ``load`` files of that kind."""
     entry = KINDS.pop(kind, None)
     if entry is None:
@@ -108,7 +118,7 @@ def kind_named(kind):
     return KINDS.get(kind) if isinstance(kind, str) else None
 
 
-def known_kinds():
+def known_kinds() -> list[str]:
     """The registered kinds' names, sorted."""
     return sorted(KINDS)
 

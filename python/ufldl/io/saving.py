@@ -6,13 +6,14 @@ import secrets
 
 import numpy as np
 
+from ufldl._lib.types import PathLike
 from ufldl.io.header import header_bytes
 from ufldl.io.registry import kind_of
 from ufldl.io.spec import FORMAT_NAME, FORMAT_VERSION, HEADER_NAME, MAX_HEADER_BYTES, ufldl_version
 from ufldl.io.state import check_state
 
 
-def save(obj, path, *, compress=False):
+def save(obj: object, path: PathLike, *, compress: bool = False) -> None:
     """Write ``obj`` to ``path`` atomically, in the portable ``.npz`` layout of ``ufldl.io``'s docstring.
 
     Parameters
@@ -121,7 +122,7 @@ def _create_temporary(directory):
             continue
 
 
-def _sync_directory(directory):
+def _sync_directory(directory) -> None:
     """Make the rename durable (POSIX); not possible, nor needed, everywhere."""
     if not hasattr(os, "O_DIRECTORY"):
         return

@@ -14,11 +14,15 @@ conversion of training data, the read-only guard of the parameters).
 """
 
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ufldl import _core, io
 from ufldl._lib.deprecation import renamed_keyword
+from ufldl._lib.types import (ActivationName, Activations, ArrayLike, CostAndGrad, DTypeLike, Float64Array, FloatArray,
+                              IntArray, LossName, PathLike, RandomStateLike, Targets, Terms, ThetaLike, WeightDecay)
 from ufldl._lib.validation import as_matrix, require_finite
 from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
                           parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
@@ -91,8 +95,9 @@ class Network(ChunkSums, DerivedMethods):
     """
 
     @renamed_keyword("seed", "random_state")
-    def __init__(self, layer_sizes, activations="sigmoid", loss="squared", weight_decay=0.0, sparsity=None,
-                 dtype="float64", random_state=None):
+    def __init__(self, layer_sizes: Sequence[int], activations: Activations = "sigmoid", loss: LossName = "squared",
+                 weight_decay: WeightDecay = 0.0, sparsity: KLSparsity | None = None, dtype: DTypeLike = "float64",
+                 random_state: RandomStateLike = None) -> None:
         self._sizes = parse_layer_sizes(layer_sizes)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
@@ -113,105 +118,113 @@ class Network(ChunkSums, DerivedMethods):
     # ------------------------------------------------------------------ structure
 
     @property
-    def layer_sizes(self):
+    def layer_sizes(self) -> tuple[int, ...]:
         """tuple of int: ``(n_0, ..., n_L)``."""
         return self._sizes
 
     @property
-    def n_layers(self):
+    def n_layers(self) -> int:
         """int: L, the number of weight layers."""
         return len(self._sizes) - 1
 
     @property
-    def activations(self):
+    def activations(self) -> tuple[ActivationName, ...]:
         """tuple of str: the activation of each weight layer."""
         return self._activations
 
     @property
-    def loss(self):
+    def loss(self) -> LossName:
         """str: ``"squared"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``."""
         return self._loss
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[np.floating[Any]]:
         """numpy.dtype: float64 or float32."""
         return self._dtype
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         """int: the length of ``theta``."""
         return self._theta.size
 
     @property
-    def theta(self):
+    def theta(self) -> FloatArray:
         """ndarray, shape (n_params,): every parameter; ``weights`` and ``biases`` are views into it."""
         return self._theta
 
     @theta.setter
-    def theta(self, value):
+    def theta(self, value: ArrayLike) -> None:
         if value is None:
             raise TypeError("theta must be an array of shape (n_params,); got None")
         self._theta[...] = as_theta(value, self._theta)
 
     @property
-    def weights(self):
+    def weights(self) -> list[FloatArray]:
         """list of ndarray: ``W_l`` of shape ``(n_l, n_{l-1})``, views into ``theta``."""
         return list(self._weights)
 
     @property
-    def biases(self):
+    def biases(self) -> list[FloatArray]:
         """list of ndarray: ``b_l`` of shape ``(n_l,)``, views into ``theta``."""
         return list(self._biases)
 
     @property
-    def parameter_slices(self):
+    def parameter_slices(self) -> list[tuple[slice, tuple[int, int], slice]]:
         """list of (slice, tuple, slice): where ``W_l`` (its slice of theta and its shape (n_l, n_{l-1})) and
         ``b_l`` lie in theta, for l = 1..L."""
         return list(self._slices)
 
     @property
-    def weight_decay(self):
+    def weight_decay(self) -> float | tuple[float, ...]:
         """float or tuple of float: lambda >= 0 for every weight layer, or one lambda_l per weight layer."""
         return self._weight_decay
 
     @weight_decay.setter
-    def weight_decay(self, value):
+    def weight_decay(self, value: float | Sequence[float]) -> None:
         self._weight_decay = parse_weight_decay(value, self.n_layers)
 
     @property
-    def sparsity(self):
+    def sparsity(self) -> KLSparsity | None:
         """KLSparsity or None: the sparsity penalty."""
         return self._sparsity
 
     @sparsity.setter
-    def sparsity(self, value):
+    def sparsity(self, value: KLSparsity | None) -> None:
         flags = sparse_layer_flags(value, self._sizes, self._activations)
         self._sparsity = value
         self._sparse_flags = flags
 
-    def _cost_settings(self, **running):
+    def _cost_settings(self, **running: Any) -> _core.CostSettings:
         """The cost's hyperparameters as the core takes them."""
         sparsity = self._sparsity or KLSparsity()
         decay = list(self._weight_decay) if isinstance(self._weight_decay, tuple) else self._weight_decay
         return _core.CostSettings(sparse_layers=self._sparse_flags, weight_decay=decay, rho=sparsity.rho,
                                   beta=sparsity.beta, **running)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., "Network"], tuple[Any, ...]]:
         # Pickling (joblib, multiprocessing, copy.deepcopy): the compiled engine is rebuilt from the
         # architecture. For files, prefer save(): portable, and loading it runs no code.
         return (_rebuild, (self._sizes, self._activations, self._loss, self._weight_decay, self._sparsity,
                            str(self._dtype), self._theta.copy()))
 
-    def save(self, path, *, compress=False):
+    def save(self, path: PathLike, *, compress: bool = False) -> None:
         """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
 
         Read it back with ``ufldl.load(path)``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file, written exactly there (conventionally ``.npz``); an existing file is replaced atomically.
+        compress : bool, default False
+            Deflate the archive's members (``numpy.savez_compressed``).
         """
         io.save(self, path, compress=compress)
 
     # ------------------------------------------------------------------ evaluation
 
-    def _evaluate(self, X, Y, theta, grad, warn=True, chunk=False, chunk_rho_hat=None):
+    def _evaluate(self, X: ArrayLike, Y: ArrayLike, theta: ArrayLike | None, grad: FloatArray | None, warn: bool = True,
+                  chunk: bool = False, chunk_rho_hat: Float64Array | None = None) -> tuple[float, FloatArray, Terms]:
         X = as_matrix(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
         theta = as_theta(theta, self._theta)
@@ -238,7 +251,8 @@ class Network(ChunkSums, DerivedMethods):
                     "overflowed", RuntimeWarning, stacklevel=3)
         return cost, grad, terms
 
-    def cost_and_grad(self, X, Y, theta=None, *, grad=None):
+    def cost_and_grad(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None, *,
+                      grad: FloatArray | None = None) -> CostAndGrad:
         """The cost and its gradient with respect to every parameter.
 
         Parameters
@@ -257,25 +271,39 @@ class Network(ChunkSums, DerivedMethods):
         Returns
         -------
         cost : float
+            The cost J.
         grad : ndarray, shape (n_params,)
             Same layout as ``theta``.
         """
         cost, grad, _ = self._evaluate(X, Y, theta, grad)
         return cost, grad
 
-    def cost(self, X, Y, theta=None):
-        """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``."""
+    def cost(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None) -> float:
+        """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``.
+
+        Parameters
+        ----------
+        X, Y, theta : array_like
+            As in :meth:`cost_and_grad`: shapes (m, n_0), (m, n_L) or (m,), and (n_params,) (default ``self.theta``).
+
+        Returns
+        -------
+        float
+            The cost J.
+        """
         return self._evaluate(X, Y, theta, None)[0]
 
-    def partial_sums(self, X, Y, theta=None, *, rho_hat=None):
+    def partial_sums(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None, *,
+                     rho_hat: ThetaLike = None) -> PartialSums:
         """One chunk's unnormalised sums, to add over chunks and finish with :meth:`combine`
         (``docs/math.md#chunks-and-shards``): ``combine(sum of partial_sums over a partition of the rows)`` is
         ``cost_and_grad`` of all the rows.
 
         Parameters
         ----------
-        X, Y, theta
-            As in :meth:`cost_and_grad`: this chunk's rows.
+        X, Y, theta : array_like
+            As in :meth:`cost_and_grad`: this chunk's rows, shapes (m_c, n_0) and (m_c, n_L) or (m_c,), and the
+            parameters, shape (n_params,) (default ``self.theta``).
         rho_hat : ndarray of float64, shape (n_1 + ... + n_L,), or None
             With a KL penalty, required: the mean activations over ALL the rows (not this chunk's), from
             ``combine_rho_hat(sum of activation_sums)``. Averaging per-chunk results, each with its own rho_hat,
@@ -297,11 +325,23 @@ class Network(ChunkSums, DerivedMethods):
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])
 
-    def cost_terms(self, X, Y, theta=None):
-        """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J)."""
+    def cost_terms(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None) -> Terms:
+        """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J).
+
+        Parameters
+        ----------
+        X, Y, theta : array_like
+            As in :meth:`cost_and_grad`: shapes (m, n_0), (m, n_L) or (m,), and (n_params,) (default ``self.theta``).
+
+        Returns
+        -------
+        dict of str to float
+            ``{"data": ..., "decay": ..., "sparsity": ...}``, summing to J.
+        """
         return self._evaluate(X, Y, theta, None)[2]
 
-    def layer_activations(self, X, theta=None, *, start=1, stop=None):
+    def layer_activations(self, X: ArrayLike, theta: ThetaLike = None, *, start: int = 1,
+                          stop: int | None = None) -> list[FloatArray]:
         """The activations of every layer, or of the layers ``start..stop`` only.
 
         Parameters
@@ -310,6 +350,7 @@ class Network(ChunkSums, DerivedMethods):
             The input of layer ``start``: the network's input for ``start=1``, hidden activations ``A_{start-1}``
             otherwise (for instance the codes of an autoencoder, to decode them with ``start=2``).
         theta : array_like, shape (n_params,), optional
+            Parameters to evaluate at instead of ``self.theta``.
         start, stop : int, default 1 and L
             The first and last layer to compute, ``1 <= start <= stop <= L``. Layers after ``stop`` are not
             computed (``stop=1`` encodes without decoding).
@@ -328,8 +369,13 @@ class Network(ChunkSums, DerivedMethods):
 
     # ------------------------------------------------------------------ for training
 
-    def objective(self, X, Y):
+    def objective(self, X: FloatArray, Y: Targets) -> Callable[[FloatArray], CostAndGrad]:
         """The cost as a function of theta on data converted by :meth:`training_data`, for optimisers.
+
+        Parameters
+        ----------
+        X, Y : ndarray
+            From :meth:`training_data`: the inputs, shape (m, n_0), and the targets, shape (m, n_L) or (m,).
 
         Returns
         -------
@@ -340,18 +386,19 @@ class Network(ChunkSums, DerivedMethods):
             without the GIL, and returns the state's next status (:func:`ufldl.minimize` with ``"lbfgs"``
             uses it; the state's vectors are float64, the evaluations in the network's dtype).
         """
-        def fun(theta):
+        def fun(theta: FloatArray) -> CostAndGrad:
             cost, grad, _ = self._evaluate(X, Y, theta, None, warn=False)
             return cost, grad
 
-        def lbfgs_evaluations(state):
+        def lbfgs_evaluations(state: Any) -> Any:
             return self._engine.lbfgs_evaluations(state, X, Y, self._cost_settings())
 
-        fun.lbfgs_evaluations = lbfgs_evaluations
+        fun.lbfgs_evaluations = lbfgs_evaluations  # type: ignore[attr-defined]
         return fun
 
-    def minibatch_updates(self, X, Y, order, batch_size, update, state, step, batch_costs, *,
-                          running_rho_hat=None, rho_hat_decay=0.0):
+    def minibatch_updates(self, X: FloatArray, Y: Targets, order: IntArray, batch_size: int, update: dict[str, Any],
+                          state: tuple[FloatArray, FloatArray], step: IntArray, batch_costs: Float64Array, *,
+                          running_rho_hat: Float64Array | None = None, rho_hat_decay: float = 0.0) -> int:
         """Run mini-batch updates of ``self.theta`` in the compiled core (docs/math.md#mini-batch-gradient-descent).
 
         Parameters
@@ -361,6 +408,7 @@ class Network(ChunkSums, DerivedMethods):
         order : ndarray of int64, shape (n_order,)
             The rows, batch after batch: batch k is ``order[k * batch_size:(k + 1) * batch_size]``.
         batch_size : int
+            Examples per batch, >= 1 (the last batch may hold fewer).
         update : dict
             ``rule`` ("sgd" or "adam") and its hyperparameters: ``learning_rate``, ``momentum``, ``nesterov``,
             ``beta1``, ``beta2``, ``epsilon``.
@@ -375,7 +423,8 @@ class Network(ChunkSums, DerivedMethods):
             The moving-average rho_hat (docs/math.md#moving-average-rho-hat), updated in place; None: each
             batch's own.
         rho_hat_decay : float
-
+            The decay d of the moving average, in [0, 1) (unused when ``running_rho_hat`` is None).
+        
         Returns
         -------
         updates : int
@@ -390,7 +439,8 @@ class Network(ChunkSums, DerivedMethods):
                                             batch_costs)
 
 
-def _rebuild(layer_sizes, activations, loss, weight_decay, sparsity, dtype, theta):
+def _rebuild(layer_sizes: Sequence[int], activations: Activations, loss: LossName, weight_decay: WeightDecay,
+             sparsity: KLSparsity | None, dtype: DTypeLike, theta: FloatArray) -> Network:
     net = Network(layer_sizes, activations, loss, weight_decay, sparsity, dtype, random_state=0)
     net._theta[...] = theta  # as it was, without the setter's finiteness check
     return net

@@ -4,13 +4,18 @@ methods are written on a few abstract ones: they use ``theta``, ``weights``, ``b
 ``ufldl.network`` (which holds the parameters and every call into the engine) mixes them into ``Network``.
 """
 
+from contextlib import AbstractContextManager
+from typing import Self
+
 import numpy as np
 
 from ufldl import reference
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.validation import as_matrix, random_generator, require_finite
 from ufldl.gradcheck import numerical_gradient, relative_difference
+from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, RandomStateLike, Targets, ThetaLike
 from ufldl.layers import as_targets, as_theta, read_only
+from ufldl.network.interface import NetworkInterface
 
 __all__ = ["DerivedMethods"]
 
@@ -18,10 +23,10 @@ __all__ = ["DerivedMethods"]
 _MEAN_BLOCK_ELEMENTS = 1 << 20
 
 
-class DerivedMethods:
+class DerivedMethods(NetworkInterface):
     """The part of :class:`ufldl.Network` built on its public attributes (see the module's docstring)."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Network(layer_sizes={list(self.layer_sizes)}, activations={list(self.activations)}, "
                 f"loss={self.loss!r}, weight_decay={self.weight_decay!r}, sparsity={self.sparsity!r}, "
                 f"dtype={str(self.dtype)!r})")
@@ -29,7 +34,7 @@ class DerivedMethods:
     # ------------------------------------------------------------------ initial parameters
 
     @renamed_keyword("seed", "random_state")
-    def initialize(self, random_state=None):
+    def initialize(self, random_state: RandomStateLike = None) -> Self:
         """Draw new initial weights (the tutorial's scheme) and zero the biases.
 
         Parameters
@@ -51,12 +56,12 @@ class DerivedMethods:
 
     # ------------------------------------------------------------------ evaluation
 
-    def forward(self, X, theta=None, *, start=1, stop=None):
+    def forward(self, X: ArrayLike, theta: ThetaLike = None, *, start: int = 1, stop: int | None = None) -> FloatArray:
         """The output of layer ``stop`` (default: the network's output ``A_L``), shape ``(m, n_stop)``, for the
         input ``X`` of layer ``start`` (default: the network's input), shape ``(m, n_{start-1})``."""
         return self.layer_activations(X, theta, start=start, stop=stop)[-1]
 
-    def mean_activations(self, X, theta=None):
+    def mean_activations(self, X: ArrayLike, theta: ThetaLike = None) -> list[Float64Array]:
         """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1.
 
         The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
@@ -65,7 +70,7 @@ class DerivedMethods:
         m, sums = self.hidden_activation_sums(X, theta)
         return [total / m for total in sums]
 
-    def hidden_activation_sums(self, X, theta=None):
+    def hidden_activation_sums(self, X: ArrayLike, theta: ThetaLike = None) -> tuple[int, list[Float64Array]]:
         """``(m, sums)``: the rows of X and the column sums of every hidden layer's activations over them (list
         of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`."""
         sizes = self.layer_sizes
@@ -83,7 +88,7 @@ class DerivedMethods:
 
     # ------------------------------------------------------------------ for training
 
-    def training_data(self, X, Y):
+    def training_data(self, X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, Targets]:
         """X and Y converted once for repeated evaluations: the network's dtype, C order, checked finite.
 
         Parameters
@@ -103,13 +108,13 @@ class DerivedMethods:
             require_finite(Y, "Y")
         return X, Y
 
-    def parameters_read_only(self):
+    def parameters_read_only(self) -> AbstractContextManager[None]:
         """Inside the block, ``theta``, ``weights`` and ``biases`` are read-only (writing raises ValueError);
         their flags are restored on the way out. Solvers hold it around user callbacks: they own the
         parameters while they run."""
         return read_only((self.theta, *self.weights, *self.biases))  # the base first
 
-    def copy(self):
+    def copy(self) -> Self:
         """An independent network with the same architecture, hyperparameters and parameters."""
         other = type(self)(self.layer_sizes, self.activations, self.loss, self.weight_decay, self.sparsity,
                            self.dtype, random_state=0)
@@ -118,7 +123,7 @@ class DerivedMethods:
 
     # ------------------------------------------------------------------ gradient checking
 
-    def check_gradient(self, X, Y, eps=1e-4):
+    def check_gradient(self, X: ArrayLike, Y: ArrayLike, eps: float = 1e-4) -> dict[str, float]:
         """Compare the analytic gradient with central differences, block by block.
 
         Costs two evaluations per parameter: meant for small networks and batches.
@@ -138,7 +143,7 @@ class DerivedMethods:
         X = as_matrix(X, "X", self.layer_sizes[0], self.dtype)
         Y = as_targets(Y, X.shape[0], self.layer_sizes[-1], self.loss, self.dtype)
 
-        def fun(theta):
+        def fun(theta: FloatArray) -> tuple[float, FloatArray]:
             return self.cost_and_grad(X, Y, theta)
 
         theta = self.theta.astype(np.float64)

@@ -11,7 +11,12 @@ for both dtypes, and adding them in a fixed order gives results independent of w
 
 from dataclasses import dataclass
 
+from typing import Self
+
 import numpy as np
+
+from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, ThetaLike
+from ufldl.network.interface import NetworkInterface
 
 __all__ = ["ActivationSums", "PartialSums", "ChunkSums"]
 
@@ -22,13 +27,13 @@ class ActivationSums:
     (n_1 + ... + n_L,) (unit j of layer l at n_1 + ... + n_{l-1} + j; the output layer's entries are 0)."""
 
     m: int
-    sums: np.ndarray
+    sums: Float64Array
 
-    def __add__(self, other):
+    def __add__(self, other: "ActivationSums") -> "ActivationSums":
         return ActivationSums(self.m + other.m, self.sums + other.sums)
 
     @property
-    def rho_hat(self):
+    def rho_hat(self) -> Float64Array:
         """ndarray of float64: the mean activations of these rows, what ``partial_sums`` takes."""
         return self.sums / self.m
 
@@ -53,11 +58,11 @@ class PartialSums:
 
     m: int
     data: float
-    grad: np.ndarray
-    rho_hat: np.ndarray | None
+    grad: Float64Array
+    rho_hat: Float64Array | None
     kl: float
 
-    def __add__(self, other):
+    def __add__(self, other: Self) -> "PartialSums":
         same = (self.rho_hat is None and other.rho_hat is None) or (
             self.rho_hat is not None and other.rho_hat is not None and np.array_equal(self.rho_hat, other.rho_hat))
         if not same:
@@ -66,11 +71,11 @@ class PartialSums:
         return PartialSums(self.m + other.m, self.data + other.data, self.grad + other.grad, self.rho_hat, self.kl)
 
 
-class ChunkSums:
+class ChunkSums(NetworkInterface):
     """The chunked evaluation of :class:`ufldl.Network`, written on its public interface
     (``partial_sums`` itself, which needs the compiled engine, is in ``ufldl.network``)."""
 
-    def _checked_rho_hat(self, rho_hat):
+    def _checked_rho_hat(self, rho_hat: ArrayLike | None) -> Float64Array | None:
         sparse = self.sparsity is not None and self.sparsity.beta > 0
         if not sparse:
             if rho_hat is not None:
@@ -87,7 +92,7 @@ class ChunkSums:
                              f"{rho_hat.shape}")
         return rho_hat
 
-    def activation_sums(self, X, theta=None):
+    def activation_sums(self, X: ArrayLike, theta: ThetaLike = None) -> ActivationSums:
         """The first pass of a chunked sparse evaluation: this chunk's column sums of the hidden activations.
 
         Parameters
@@ -106,7 +111,7 @@ class ChunkSums:
             sums[:sum(self.layer_sizes[1:-1])] = np.concatenate(hidden)
         return ActivationSums(m, sums)
 
-    def combine(self, total, theta=None):
+    def combine(self, total: PartialSums, theta: ThetaLike = None) -> tuple[float, FloatArray]:
         """The cost and gradient of all the rows from the sum of their chunks' :meth:`partial_sums`.
 
         Parameters

@@ -1,10 +1,12 @@
 """The sparse autoencoder exercise's patch normalisation, and the removal of each patch's own mean."""
 
+from typing import Any, Self
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from ufldl._lib.types import ArrayLike, FloatArray
 from ufldl._lib.validation import real_scalar
 from ufldl.preprocessing.base import TINY, Transformer, check_columns
 
@@ -17,6 +19,7 @@ def remove_patch_mean(X):
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Patches, one flattened patch per row.
 
     Returns
     -------
@@ -53,26 +56,29 @@ class PatchNormalizer(OneToOneFeatureMixin, Transformer):
     scale_ : float
         ``clip_std`` times the standard deviation of the mean-removed training values.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
     """
 
-    def __init__(self, clip_std=3.0, low=0.1, high=0.9):
+    def __init__(self, clip_std: float = 3.0, low: float = 0.1, high: float = 0.9) -> None:
         self.clip_std = clip_std
         self.low = low
         self.high = high
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Learn ``scale_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            The data, one example per row.
+        y : None
+            Ignored (a transformer's fit takes no targets).
 
         Returns
         -------
         self : PatchNormalizer
+            The transformer, fitted.
         """
         X = self._validate(X, reset=True)
         clip_std = real_scalar(self.clip_std, "clip_std", low=0.0, low_inclusive=False)
@@ -91,12 +97,13 @@ class PatchNormalizer(OneToOneFeatureMixin, Transformer):
         self.scale_ = clip_std * float(std)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> FloatArray:
         """Remove each example's mean, clip, scale into [-1, 1] and map onto ``[low, high]``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The data to transform, one example per row.
 
         Returns
         -------
@@ -108,7 +115,7 @@ class PatchNormalizer(OneToOneFeatureMixin, Transformer):
         V = np.clip(_remove_row_means(X), -self.scale_, self.scale_) / self.scale_
         return (self.low + (self.high - self.low) * (V + 1) / 2).astype(X.dtype, copy=False)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> FloatArray:
         """Undo the map onto ``[low, high]`` and the scaling.
 
         Each example's mean and the clipped excess are lost, so this gives back the mean-removed, clipped
@@ -117,10 +124,12 @@ class PatchNormalizer(OneToOneFeatureMixin, Transformer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Normalised data, as :meth:`transform` gives.
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
+            The mean-removed, clipped data.
         """
         check_is_fitted(self)
         Y = check_columns(X, self.n_features_in_, "n_features_in_")

@@ -2,10 +2,12 @@
 
 import numbers
 
+from typing import Any, Self
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ufldl._lib.types import ArrayLike, FloatArray
 from ufldl._lib.validation import flag, real_scalar
 from ufldl.preprocessing.base import TINY, Transformer, check_columns
 
@@ -70,11 +72,11 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components_, n_features)
+    components_ : ndarray of shape (``n_components_``, n_features)
         The kept eigenvectors as rows (the rows of ``U_k.T``); each row's largest-magnitude entry is positive.
-    explained_variance_ : ndarray of shape (n_components_,)
+    explained_variance_ : ndarray of shape (``n_components_``,)
         Their eigenvalues: the variance of each rotated component.
-    explained_variance_ratio_ : ndarray of shape (n_components_,)
+    explained_variance_ratio_ : ndarray of shape (``n_components_``,)
         ``explained_variance_`` over the total variance (zeros if the data has no variance).
     eigenvalues_ : ndarray of shape (n_features,)
         All eigenvalues of the covariance, descending.
@@ -82,11 +84,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
     mean_ : ndarray of shape (n_features,)
         The feature means (zeros if ``center=False``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
     """
 
-    def __init__(self, n_components=None, *, whiten=False, epsilon=0.0, center=True):
+    def __init__(self, n_components: int | float | None = None, *, whiten: bool = False, epsilon: float = 0.0,
+                 center: bool = True) -> None:
         self.n_components = n_components
         self.whiten = whiten
         self.epsilon = epsilon
@@ -111,17 +114,20 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
         k = np.searchsorted(cumulative, n * cumulative[-1] * (1 - 1e-12), side="left") + 1
         return int(min(k, n_features))
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Compute the mean, the covariance's eigendecomposition and the number of components.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            The data, one example per row.
+        y : None
+            Ignored (a transformer's fit takes no targets).
 
         Returns
         -------
         self : PCA
+            The transformer, fitted.
         """
         X = self._validate(X, reset=True)
         flag(self.whiten, "whiten")
@@ -144,16 +150,17 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
     def _n_features_out(self):
         return self.n_components_
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> FloatArray:
         """Rotate onto the principal components (and whiten if ``whiten``).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The data to transform, one example per row.
 
         Returns
         -------
-        X_rot : ndarray of shape (n_samples, n_components_)
+        X_rot : ndarray of shape (n_samples, ``n_components_``)
             ``(X - mean_) @ components_.T``; if whitening, each column divided by
             ``sqrt(eigenvalue + epsilon)``.
         """
@@ -162,18 +169,20 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
         Z = (X.astype(np.float64, copy=False) - self.mean_) @ self.components_.T * self._scale
         return Z.astype(X.dtype, copy=False)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> FloatArray:
         """Map rotated (or whitened) data back to the input space.
 
         Exact when all components are kept; otherwise the projection onto the kept components.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_)
+        X : array-like of shape (n_samples, ``n_components_``)
+            Rotated (or whitened) data, as :meth:`transform` gives.
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
+            The data in input space.
         """
         check_is_fitted(self)
         Z = check_columns(X, self.n_components_, "n_components_")
@@ -211,25 +220,28 @@ class ZCAWhitening(OneToOneFeatureMixin, CovarianceEigen):
     mean_ : ndarray of shape (n_features,)
         The feature means (zeros if ``center=False``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
     """
 
-    def __init__(self, epsilon=0.1, *, center=True):
+    def __init__(self, epsilon: float = 0.1, *, center: bool = True) -> None:
         self.epsilon = epsilon
         self.center = center
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Compute the mean and the whitening and colouring matrices.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            The data, one example per row.
+        y : None
+            Ignored (a transformer's fit takes no targets).
 
         Returns
         -------
         self : ZCAWhitening
+            The transformer, fitted.
         """
         X = self._validate(X, reset=True)
         epsilon = real_scalar(self.epsilon, "epsilon", low=0.0)
@@ -241,12 +253,13 @@ class ZCAWhitening(OneToOneFeatureMixin, CovarianceEigen):
         self.whitening_, self.coloring_ = [(A + A.T) / 2 for A in ((U / root) @ U.T, (U * root) @ U.T)]
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> FloatArray:
         """Whiten.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The data to transform, one example per row.
 
         Returns
         -------
@@ -258,16 +271,18 @@ class ZCAWhitening(OneToOneFeatureMixin, CovarianceEigen):
         Z = (X.astype(np.float64, copy=False) - self.mean_) @ self.whitening_
         return Z.astype(X.dtype, copy=False)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> FloatArray:
         """Undo the whitening: ``X @ coloring_ + mean_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Whitened data, as :meth:`transform` gives.
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
+            The data in input space.
         """
         check_is_fitted(self)
         Z = check_columns(X, self.n_features_in_, "n_features_in_")

@@ -7,6 +7,8 @@ Each function here has a twin of the same name in the C++ core (named in its doc
 
 import math
 
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -60,7 +62,8 @@ def activate(name, Z):
     ----------
     name : {"sigmoid", "tanh", "relu", "identity", "softmax"}
     Z : ndarray, shape (m, n)
-
+        Pre-activations, one example per row.
+    
     Returns
     -------
     A : ndarray, shape (m, n)
@@ -114,13 +117,24 @@ def activation_derivative(name, A, Z=None):
 # ----------------------------------------------------------------------------- initial weights and forward pass
 
 
-def init_scale(n_in, n_out):
+def init_scale(n_in: int, n_out: int) -> float:
     """The half-width ``r = sqrt(6) / sqrt(n_in + n_out + 1)`` of the tutorial's initial weights of one layer,
-    ``docs/math.md#initialisation``."""
+    ``docs/math.md#initialisation``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        The layer's input and output sizes.
+
+    Returns
+    -------
+    float
+        ``r``.
+    """
     return np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
 
 
-def init_weights(n_in, n_out, rng):
+def init_weights(n_in: int, n_out: int, rng: np.random.Generator) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The tutorial's initial weights of one layer, ``docs/math.md#initialisation`` (twin: ``Network.initialize``).
 
     One ``rng.uniform(-r, r, size=(n_out, n_in))`` call with ``r = sqrt(6) / sqrt(n_in + n_out + 1)``, in float64
@@ -129,11 +143,14 @@ def init_weights(n_in, n_out, rng):
     Parameters
     ----------
     n_in, n_out : int
+        The layer's input and output sizes.
     rng : numpy.random.Generator
+        The source of the one ``uniform`` call.
 
     Returns
     -------
     W : ndarray of float64, shape (n_out, n_in)
+        ``W_l``, entries in ``[-r, r)``.
     """
     r = init_scale(n_in, n_out)
     return rng.uniform(-r, r, size=(n_out, n_in))
@@ -150,11 +167,14 @@ def bias_activate(Z, b, activation):
     Z : ndarray, shape (m, n)
         ``A_{l-1} W_l^T``, without the bias.
     b : ndarray, shape (n,)
+        The layer's bias, added to every row.
     activation : str
+        One name from :data:`ACTIVATIONS`.
 
     Returns
     -------
     A : ndarray, shape (m, n)
+        The layer's activations, in the dtype of ``Z``.
     """
     return activate(activation, np.asarray(Z) + b)
 
@@ -166,6 +186,18 @@ def kl_divergence(rho, rho_hat):
     """``KL(rho || r) = rho log(rho / r) + (1 - rho) log((1 - rho) / (1 - r))`` elementwise over ``r = rho_hat``.
 
     Infinite at ``r`` = 0 and 1: pass ``rho_hat`` (an ndarray of shape (n,)) through :func:`clip_rho_hat` first.
+
+    Parameters
+    ----------
+    rho : float
+        The sparsity target, ``0 < rho < 1``.
+    rho_hat : ndarray, shape (n,)
+        Mean activations, clipped.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``KL(rho || rho_hat_j)`` for every unit j.
     """
     rho_hat = np.asarray(rho_hat)
     return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
@@ -177,6 +209,16 @@ def clip_rho_hat(rho_hat):
     ``docs/math.md#rho-hat-clipping``: saturated sigmoid units give ``rho_hat`` of exactly 0 or 1, where the KL
     divergence and its derivative are infinite. The same clipped value goes into the cost and the deltas, so they
     stay consistent; inside ``(eps, 1 - eps)`` the clip changes nothing.
+
+    Parameters
+    ----------
+    rho_hat : ndarray, shape (n,)
+        Mean activations of a layer's units.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``rho_hat`` clipped into ``[eps, 1 - eps]``, in its dtype.
     """
     rho_hat = np.asarray(rho_hat)
     eps = np.finfo(rho_hat.dtype).eps
@@ -194,6 +236,7 @@ def kl_sparsity(act_sum, m, rho, beta):
     act_sum : ndarray, shape (n,)
         ``A_l.sum(axis=0)`` over m rows.
     m : int
+        The number of rows summed.
     rho, beta : float
         Sparsity target (``0 < rho < 1``) and weight of the penalty.
 
@@ -225,6 +268,7 @@ def output_squared(Z, Y, b, activation, inv_m):
     Z, Y : ndarray, shape (m, n_L)
         ``A_{L-1} W_L^T`` (without the bias) and the targets.
     b : ndarray, shape (n_L,)
+        The output layer's bias.
     activation : str
         Not softmax.
     inv_m : float
@@ -250,10 +294,14 @@ def output_softmax_ce(Z, Y, b, inv_m):
 
     Parameters
     ----------
-    Z, b, inv_m
-        As in :func:`output_squared`.
-    Y : ndarray, shape (m, n_L), or integer ndarray, shape (m,)
+    Z : ndarray, shape (m, n_L)
+        ``A_{L-1} W_L^T``, without the bias, as in :func:`output_squared`.
+    Y : ndarray, shape (m, n_L), or int ndarray, shape (m,)
         Target distributions, or class labels in ``[0, n_L)`` standing for one-hot rows (not checked here).
+    b : ndarray, shape (n_L,)
+        The output layer's bias, as in :func:`output_squared`.
+    inv_m : float
+        ``1 / m`` of the whole batch, as in :func:`output_squared`.
 
     Returns
     -------
@@ -282,10 +330,14 @@ def output_sigmoid_bce(Z, Y, b, inv_m):
 
     Parameters
     ----------
-    Z, b, inv_m
-        As in :func:`output_squared`.
+    Z : ndarray, shape (m, n_L)
+        ``A_{L-1} W_L^T``, without the bias, as in :func:`output_squared`.
     Y : ndarray, shape (m, n_L)
         Targets in [0, 1] (0/1 for multilabel classification), one per output unit.
+    b : ndarray, shape (n_L,)
+        The output layer's bias, as in :func:`output_squared`.
+    inv_m : float
+        ``1 / m`` of the whole batch, as in :func:`output_squared`.
 
     Returns
     -------
@@ -320,6 +372,7 @@ def hidden_delta(A, P, s, activation):
     Returns
     -------
     D : ndarray, shape (m, n)
+        The layer's error terms ``D_l``.
     """
     return (P if s is None else P + s) * activation_derivative(activation, A)
 
@@ -368,7 +421,8 @@ def adam_update(theta, grad, m1, m2, t, lr, beta1, beta2, eps):
     t : int
         The number of this update, ``t >= 1``.
     lr, beta1, beta2, eps : float
-
+        The learning rate, the moments' decay rates and the denominator's epsilon.
+    
     Returns
     -------
     theta, m1, m2 : ndarray, shape (n,)

@@ -27,6 +27,7 @@ def lbfgs_two_loop(S, Y, g, hdiag):
     Returns
     -------
     d : ndarray, shape (n,), float64
+        The search direction.
     """
     S = np.asarray(S, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
@@ -45,7 +46,7 @@ def lbfgs_two_loop(S, Y, g, hdiag):
 
 
 def lbfgs_polyinterp(xa, fa, ga, xb, fb, gb, lo=None, hi=None):
-    """minFunc's ``polyinterp`` for two points with values and slopes, ``docs/math.md#l-bfgs-line-search``.
+    """The ``polyinterp`` of minFunc for two points with values and slopes, ``docs/math.md#l-bfgs-line-search``.
 
     C++ twins ``lbfgs_cubic_min`` and ``lbfgs_cubic_min_bounded`` (cpp/src/lbfgs.cpp).
 
@@ -53,6 +54,20 @@ def lbfgs_polyinterp(xa, fa, ga, xb, fb, gb, lo=None, hi=None):
     interval between the points, or its midpoint when the cubic has no real minimiser. With bounds ``lo, hi``: the
     point of ``[lo, hi]`` where the cubic is least among ``lo``, ``hi``, ``xa``, ``xb`` and its critical points
     (the midpoint of the bounds if none of them lies in it).
+
+    Parameters
+    ----------
+    xa, fa, ga : float
+        The first point, its value and its slope.
+    xb, fb, gb : float
+        The second point, its value and its slope.
+    lo, hi : float or None, default None
+        Bounds of the step, both or neither.
+
+    Returns
+    -------
+    float
+        The chosen step.
     """
     if (lo is None) != (hi is None):
         raise ValueError("give both bounds lo and hi, or neither")

@@ -26,7 +26,9 @@ def init_params(layer_sizes, rng, dtype=np.float64):
     layer_sizes : sequence of int
         ``(n_0, n_1, ..., n_L)``, input size first.
     rng : numpy.random.Generator
+        The source of the weights, drawn layer by layer.
     dtype : dtype, default float64
+        The dtype of the arrays returned (the weights are drawn in float64, then cast).
 
     Returns
     -------
@@ -62,7 +64,8 @@ def forward(weights, biases, activations, X):
     activations : sequence of str
         One name from :data:`ACTIVATIONS` per weight layer.
     X : ndarray, shape (m, n_0)
-
+        The inputs, one example per row.
+    
     Returns
     -------
     A : list of ndarray
@@ -112,7 +115,7 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
     return X, Y, rho, beta, decays, sparse
 
 
-def cost_and_grad(weights, biases, X, Y, activations, loss="squared", weight_decay=0.0, sparsity_layers=(),
+def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", weight_decay=0.0, sparsity_layers=(),
                   rho=0.01, beta=3.0):
     """Cost J = J_data + J_decay + J_sparse and its gradient by backpropagation, ``docs/math.md#cost``.
 
@@ -121,7 +124,8 @@ def cost_and_grad(weights, biases, X, Y, activations, loss="squared", weight_dec
     weights, biases : list of ndarray
         ``W_l`` of shape ``(n_l, n_{l-1})`` and ``b_l`` of shape ``(n_l,)``, at index ``l - 1``.
     X : ndarray, shape (m, n_0)
-    Y : ndarray, shape (m, n_L), or integer ndarray, shape (m,)
+        The inputs, one example per row.
+    Y : ndarray, shape (m, n_L), or int ndarray, shape (m,)
         Targets (``Y = X`` for an autoencoder); with ``loss="cross_entropy"`` target distributions or integer
         class labels in ``[0, n_L)``.
     activations : sequence of str
@@ -132,7 +136,7 @@ def cost_and_grad(weights, biases, X, Y, activations, loss="squared", weight_dec
         ``"binary_cross_entropy"``: ``J_data = -(1/m) sum_ik y_ik log a_ik + (1 - y_ik) log(1 - a_ik)``, the
         last activation ``"sigmoid"`` (one independent probability per output: multilabel targets).
     weight_decay : float or sequence of float, default 0
-        lambda in ``J_decay = (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed, not divided by m), or one
+        The lambda in ``J_decay = (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed, not divided by m), or one
         lambda_l per weight layer: ``J_decay = sum_l (lambda_l / 2) ||W_l||_F^2``.
     sparsity_layers : sequence of int, default ()
         Hidden layers ``l`` in ``1..L-1`` whose ``A_l`` carry ``beta sum_j KL(rho || rho_hat_j)``, ``rho_hat`` the
@@ -190,15 +194,19 @@ def sparse_autoencoder_cost(W1, W2, b1, b2, X, weight_decay, rho, beta):
     Parameters
     ----------
     W1, W2 : ndarray, shapes (n_hidden, n_visible) and (n_visible, n_hidden)
+        The encoder's and the decoder's weights.
     b1, b2 : ndarray, shapes (n_hidden,) and (n_visible,)
+        Their biases.
     X : ndarray, shape (m, n_visible)
         Inputs, one example per row; also the targets.
     weight_decay, rho, beta : float
-        lambda (``(lambda / 2)(||W1||^2 + ||W2||^2)``, not divided by m), ``sparsityParam`` and beta.
+        The tutorial's lambda (``(lambda / 2)(||W1||^2 + ||W2||^2)``, not divided by m), ``sparsityParam`` and
+        beta.
 
     Returns
     -------
     cost : float
+        The tutorial's J.
     grads : tuple of ndarray
         ``(W1grad, W2grad, b1grad, b2grad)``, shapes as the parameters.
     """
