@@ -28,6 +28,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ufldl import scale
+from ufldl._lib.sparse import is_sparse
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
 from ufldl.estimators.constraints import real_in
 from ufldl.estimators.docstrings import (DOC_CLASSES_CHANGE, DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS,
@@ -181,6 +182,8 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
 
         def logits(rows):
             H = rows if net.n_layers == 1 else net.forward(rows, stop=net.n_layers - 1)
+            if is_sparse(H):  # (a softmax regression's sparse X: a sparse x dense product, not densified)
+                return np.asarray(H.astype(np.float64) @ W) + b
             return np.asarray(H, dtype=np.float64) @ W + b
 
         Z = scale.apply_rows(X, logits, W.shape[1], np.float64)  # (in blocks or chunks for data not held whole)

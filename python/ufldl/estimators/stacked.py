@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ufldl import io
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
-from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, preserve_dtype
+from ufldl.estimators.base import FLOAT_DTYPES, SPARSE_FORMATS, NetworkEstimator, preserve_dtype
 from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, integer_at_least,
                                           one_of, real_in)
 from ufldl.estimators.labels import check_class_labels, classes_from_meta, classes_to_meta, encode_labels
@@ -226,7 +226,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         """
         params = self._checked_parameters()
         self._check_combination(params)
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, ensure_min_samples=2)
         check_class_labels(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
@@ -305,7 +305,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         return self.network_ if finetuned else self.pretrained_network_
 
     def _input(self, X):
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
 
     def predict_proba(self, X, finetuned=True):
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""

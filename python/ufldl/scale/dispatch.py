@@ -8,6 +8,8 @@ evaluations and line search in the core.
 
 import numpy as np
 
+from ufldl._lib.sparse import is_sparse
+
 from ufldl.scale.rows import (block_bounds, block_rows_for, check_block_rows, is_dask_array, read_rows,
                               streams)
 from ufldl.scale.streamed import StreamedObjective, map_rows
@@ -88,7 +90,10 @@ def _data_block_rows(X, block_rows=None):
 
 def squared_error(net, X, theta):
     """``sum_i 0.5 ||net.forward(x_i) - x_i||^2`` in float64 over the rows of the array ``X`` (an autoencoder's
-    reconstruction error; ``theta`` the parameters)."""
+    reconstruction error; ``theta`` the parameters). A sparse X is densified a block of rows at a time."""
+    if is_sparse(X):
+        rows = max(1, (1 << 20) // int(X.shape[1]))
+        return sum(squared_error(net, X[a:b].toarray(), theta) for a, b in block_bounds(int(X.shape[0]), rows))
     residual = net.forward(X, theta).astype(np.float64) - X
     return 0.5 * float(np.einsum("ij,ij->", residual, residual))
 
@@ -113,6 +118,8 @@ def value_range(X):
         import dask  # noqa: PLC0415
         low, high = dask.compute(X.min(), X.max())
         return float(low), float(high)
+    if is_sparse(X):  # (the implicit zeros included)
+        return float(X.min()), float(X.max())
     if not streams(X):
         return float(np.min(X)), float(np.max(X))
     rows = _data_block_rows(X)
@@ -125,6 +132,10 @@ def value_range(X):
 
 def column_variance_sum(X):
     """``np.var(X, axis=0).sum()`` in float64 with a bounded working set (two passes over the blocks)."""
+    if is_sparse(X):  # E[x^2] - E[x]^2 per column, from the stored values alone
+        X = X.astype(np.float64)
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        return float((np.asarray(X.multiply(X).mean(axis=0)).ravel() - mean**2).sum())
     if not is_chunked(X):
         return float(np.var(X, axis=0, dtype=np.float64).sum())
     m = int(X.shape[0])
