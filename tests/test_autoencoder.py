@@ -26,8 +26,20 @@ def structured(rng, m=500):
     return 0.1 + 0.8 * (Z @ rng.uniform(size=(4, 16)) / 4 + 0.02 * rng.normal(size=(m, 16)))
 
 
-# No check is skipped. (Two checks report themselves skipped: they test the array API and need the
-# SCIPY_ARRAY_API environment variable, which ufldl does not support.)
+# The sparse-input checks of scikit-learn assume that predict returns targets, shape (n_samples,): an autoencoder's
+# predict is the reconstruction, (n_samples, n_features), so with sparse input supported they fail on that shape
+# assertion alone, after fitting and predicting every sparse format. tests/test_sparse_input.py runs the same fits
+# and predictions on every format and checks the reconstruction's shape instead. No other check is skipped. (Two
+# checks report themselves skipped: they test the array API and need SCIPY_ARRAY_API, which ufldl does not support.)
+_PREDICT_IS_A_RECONSTRUCTION = ("scikit-learn's sparse check asserts predict(X).shape == (n_samples,); the "
+                                "reconstruction has shape (n_samples, n_features)")
+
+
+def _expected_failures(estimator):
+    return {name: _PREDICT_IS_A_RECONSTRUCTION
+            for name in ("check_estimator_sparse_array", "check_estimator_sparse_matrix")}
+
+
 @parametrize_with_checks([
     ufldl.SparseAutoencoder(n_hidden=3, max_iter=50),
     ufldl.SparseAutoencoder(n_hidden=3, solver="adam", learning_rate=0.01, max_iter=20),
@@ -35,7 +47,7 @@ def structured(rng, m=500):
                             max_iter=10, dtype="float32"),
     ufldl.SparseAutoencoder(n_hidden=3, solver="adam", early_stopping=True, validation_fraction=0.5, max_iter=10,
                             random_state=0),
-])
+], expected_failed_checks=_expected_failures)
 @pytest.mark.filterwarnings("ignore::ufldl.estimators.autoencoder.DecoderRangeWarning")  # (the checks' data)
 def test_scikit_learn_checks(estimator, check):
     check(estimator)  # under pytest's filterwarnings = error: any other warning fails the check

@@ -14,6 +14,7 @@
 
 #include "arrays.hpp"
 #include "lbfgs_state.hpp"
+#include "sparse_arrays.hpp"
 #include "ufldl/network.hpp"
 
 namespace py = pybind11;
@@ -48,20 +49,25 @@ public:
 
     // The cost terms (data, decay, sparsity) at theta for X, Y; the gradient is written into grad, and the
     // running rho_hat of `cost`, if any, is updated in place.
-    py::tuple cost_and_grad(const py::array& theta, const py::array& X, const py::array& Y, py::array& grad,
+    py::tuple cost_and_grad(const py::array& theta, const py::object& X, const py::object& Y, py::array& grad,
                             const CostSettings& cost) {
         check_array<T>(theta, "theta", {net_.n_params()});
         check_array<T>(grad, "grad", {net_.n_params()});
-        const py::ssize_t m = check_inputs(X);
-        const auto [y, labels] = check_targets(Y, m);
+        std::vector<NamedArray> inputs;
+        DenseArrays dense;
+        const Batch<T> batch = check_batch(X, Y, dense, inputs);
         // A reference of this frame's own: the settings' attribute may be reassigned while the GIL is released.
         std::optional<py::array> running_rho_hat = cost.running_rho_hat;
         const NamedArray rho_arg{running_rho_hat ? &*running_rho_hat : nullptr, "running_rho_hat"};
-        check_no_overlap({&grad, "grad"}, {{&theta, "theta"}, {&X, "X"}, {&Y, "Y"}, rho_arg});
+        inputs.push_back({&theta, "theta"});
+        check_no_overlap_all({&grad, "grad"}, inputs);
+        check_no_overlap({&grad, "grad"}, {rho_arg});
         const CostParams params = cost_params(cost, running_rho_hat);
-        if (running_rho_hat) check_no_overlap(rho_arg, {{&theta, "theta"}, {&X, "X"}, {&Y, "Y"}, {&grad, "grad"}});
+        if (running_rho_hat) {
+            check_no_overlap_all(rho_arg, inputs);
+            check_no_overlap(rho_arg, {{&grad, "grad"}});
+        }
         const T* th = static_cast<const T*>(theta.data());
-        const T* x = static_cast<const T*>(X.data());
         T* g = writable_data<T>(grad, "grad");
         CostTerms terms;
         {
@@ -69,10 +75,10 @@ public:
             py::gil_scoped_release release;
             std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
             if (lock.owns_lock()) {
-                terms = net_.cost_and_grad(th, x, y, labels, m, params, g, workspace_);
+                terms = net_.cost_and_grad(th, batch, params, g, workspace_);
             } else {
                 Workspace<T> private_workspace;
-                terms = net_.cost_and_grad(th, x, y, labels, m, params, g, private_workspace);
+                terms = net_.cost_and_grad(th, batch, params, g, private_workspace);
             }
         }
         return py::make_tuple(terms.data, terms.decay, terms.sparsity);
@@ -83,7 +89,7 @@ public:
     // m2 for adam, unused by sgd), step (int64, shape (1,)), batch_costs (float64, one entry per batch) and the
     // running rho_hat estimate of `cost` (if any) are updated in place and must have their dtypes exactly.
     // Returns the number of updates made.
-    index_t minibatch_epoch(py::array& theta, const py::array& X, const py::array& Y, const py::array& order,
+    index_t minibatch_epoch(py::array& theta, const py::object& X, const py::object& Y, const py::array& order,
                             py::ssize_t batch_size, const CostSettings& cost, const UpdateParams& update_params,
                             py::array& state1, py::array& state2, py::array& step, py::array& batch_costs) {
         // Copies of this frame's own: the Python objects may be changed while the GIL is released.
@@ -94,8 +100,10 @@ public:
         check_array<T>(state1, "state1", {n});
         check_array<T>(state2, "state2", {n});
         check_array<std::int64_t>(step, "step", {1});
-        const py::ssize_t m = check_inputs(X);
-        const auto [y, labels] = check_targets(Y, m);
+        std::vector<NamedArray> inputs;
+        DenseArrays dense;
+        const Batch<T> batch = check_batch(X, Y, dense, inputs);
+        const py::ssize_t m = batch.m;
         check_array<std::int64_t>(order, "order", {-1});
         const py::ssize_t n_order = order.shape(0);
         if (n_order < 1) throw py::value_error("order must hold at least one row index, got 0");
@@ -111,38 +119,45 @@ public:
         const CostParams params = cost_params(cost, running_rho_hat);
         // Every buffer written in place, against every other argument.
         const NamedArray rho_arg{running_rho_hat ? &*running_rho_hat : nullptr, "running_rho_hat"};
-        const NamedArray args[] = {{&theta, "theta"},       {&state1, "state1"}, {&state2, "state2"},
-                                   {&step, "step"},         {&batch_costs, "batch_costs"}, rho_arg,
-                                   {&X, "X"},               {&Y, "Y"},           {&order, "order"}};
-        for (int w = 0; w < 6; ++w) {
-            if (!args[w].array) continue;
-            for (const NamedArray& other : args)
-                if (&other != &args[w]) check_no_overlap(args[w], {other});
+        const NamedArray written[] = {{&theta, "theta"}, {&state1, "state1"},           {&state2, "state2"},
+                                      {&step, "step"},   {&batch_costs, "batch_costs"}, rho_arg};
+        inputs.push_back({&order, "order"});
+        for (const NamedArray& w : written) {
+            if (!w.array) continue;
+            for (const NamedArray& other : written)
+                if (&other != &w) check_no_overlap(w, {other});
+            check_no_overlap_all(w, inputs);
         }
         T* th = writable_data<T>(theta, "theta");
         T* s1 = writable_data<T>(state1, "state1");
         T* s2 = writable_data<T>(state2, "state2");
         auto* t = writable_data<std::int64_t>(step, "step");
         double* c = writable_data<double>(batch_costs, "batch_costs");
-        const T* x = static_cast<const T*>(X.data());
         index_t updates = 0;
         {
             py::gil_scoped_release release;  // raw pointers into arrays this frame keeps alive
             std::lock_guard<std::mutex> lock(mutex_);
-            updates = net_.minibatch_epoch(th, x, y, labels, m, ord, n_order, batch_size, params, update, s1, s2,
-                                           *t, c, workspace_);
+            updates = net_.minibatch_epoch(th, batch, ord, n_order, batch_size, params, update, s1, s2, *t, c,
+                                           workspace_);
         }
         return updates;
     }
 
     // Activations of layers first..last for X, the input of layer first (shape (m, n_{first-1})).
-    py::list forward(const py::array& theta, const py::array& X, int first, int last) {
+    py::list forward(const py::array& theta, const py::object& input, int first, int last) {
         const auto& sizes = net_.sizes();
         const int L = net_.n_layers();
         if (first < 1 || last > L || first > last)
             throw py::value_error("layers must satisfy 1 <= first <= last <= " + std::to_string(L) + ", got first " +
                                   std::to_string(first) + " and last " + std::to_string(last));
         check_array<T>(theta, "theta", {net_.n_params()});
+        if (py::isinstance<CsrInput>(input)) {
+            if (first != 1)
+                throw py::value_error("a sparse X is the network's input: first must be 1, got " +
+                                      std::to_string(first));
+            return forward_sparse(theta, input.cast<const CsrInput&>(), last);
+        }
+        const py::array X = dense_argument(input, "X");
         check_array<T>(X, "X", {-1, sizes[first - 1]});
         const py::ssize_t m = X.shape(0);
         if (m < 1) throw py::value_error("X must hold at least one example (row), got 0");
@@ -166,7 +181,7 @@ public:
     // included), until it asks for something other than an evaluation; returns that status. Ctrl-C is looked
     // for between evaluations (about every 0.1 s): KeyboardInterrupt then propagates, the state abandoned
     // mid-iteration. See ufldl/lbfgs_network.hpp; float32: the trial points are rounded to float32.
-    LbfgsStatus lbfgs_evaluations(LbfgsState& state, const py::array& X, const py::array& Y,
+    LbfgsStatus lbfgs_evaluations(LbfgsState& state, const py::object& X, const py::object& Y,
                                   const CostSettings& cost) {
         const LbfgsUse use(state);
         Lbfgs& solver = state.solver;
@@ -174,11 +189,11 @@ public:
             throw py::value_error("the Lbfgs state has " + std::to_string(solver.size()) +
                                   " parameters, the network " + std::to_string(net_.n_params()));
         if (solver.status() != LbfgsStatus::Evaluate) return solver.status();
-        const py::ssize_t m = check_inputs(X);
-        const auto [y, labels] = check_targets(Y, m);
+        std::vector<NamedArray> inputs;
+        DenseArrays dense;
+        const Batch<T> batch = check_batch(X, Y, dense, inputs);
         std::optional<py::array> no_running;  // full batch: rho_hat from the whole of X
         const CostParams params = cost_params(cost, no_running);
-        const T* x = static_cast<const T*>(X.data());
         bool interrupted = false;
         auto keep_going = [&interrupted] {
             py::gil_scoped_acquire acquire;
@@ -190,10 +205,10 @@ public:
             py::gil_scoped_release release;  // raw pointers into arrays this frame keeps alive
             std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
             if (lock.owns_lock()) {
-                status = run_lbfgs(solver, x, y, labels, m, params, workspace_, state, keep_going);
+                status = run_lbfgs(solver, batch, params, workspace_, state, keep_going);
             } else {
                 Workspace<T> private_workspace;
-                status = run_lbfgs(solver, x, y, labels, m, params, private_workspace, state, keep_going);
+                status = run_lbfgs(solver, batch, params, private_workspace, state, keep_going);
             }
         }
         if (interrupted) throw py::error_already_set();
@@ -204,14 +219,85 @@ public:
 
 private:
     template <class KeepGoing>
-    LbfgsStatus run_lbfgs(Lbfgs& solver, const T* x, const T* y, const std::int64_t* labels, index_t m,
-                          const CostParams& params, Workspace<T>& ws, LbfgsState& state, KeepGoing& keep_going) {
+    LbfgsStatus run_lbfgs(Lbfgs& solver, const Batch<T>& batch, const CostParams& params, Workspace<T>& ws,
+                          LbfgsState& state, KeepGoing& keep_going) {
         if constexpr (std::is_same_v<T, float>) {
-            return lbfgs_network_evaluations(solver, net_, x, y, labels, m, params, ws, state.f32, keep_going, 0.1);
+            return lbfgs_network_evaluations(solver, net_, batch, params, ws, state.f32, keep_going, 0.1);
         } else {
             LbfgsNetworkBuffers<double> unused;
-            return lbfgs_network_evaluations(solver, net_, x, y, labels, m, params, ws, unused, keep_going, 0.1);
+            return lbfgs_network_evaluations(solver, net_, batch, params, ws, unused, keep_going, 0.1);
         }
+    }
+
+    // A dense argument: a NumPy array (the Python layer converts everything else first).
+    static py::array dense_argument(const py::object& value, const char* name) {
+        if (!py::isinstance<py::array>(value))
+            throw py::type_error(std::string(name) + " must be a numpy.ndarray or a CsrMatrix, got " +
+                                 py::str(py::type::of(value).attr("__name__")).cast<std::string>());
+        return py::reinterpret_borrow<py::array>(value);
+    }
+
+    // The dense X and Y of a call, held in its frame (the overlap checks point at them).
+    struct DenseArrays {
+        py::array X, Y;
+    };
+
+    // X and Y checked and as the core takes them: each dense (a NumPy array) or sparse (a CsrMatrix; targets:
+    // dense ones stored sparse). `inputs` receives every array read, named, for the overlap checks. The
+    // arrays stay alive through X and Y (a CsrMatrix's arrays cannot be reassigned).
+    Batch<T> check_batch(const py::object& X, const py::object& Y, DenseArrays& dense,
+                         std::vector<NamedArray>& inputs) const {
+        Batch<T> batch;
+        if (py::isinstance<CsrInput>(X)) {
+            const CsrInput& csr = X.cast<const CsrInput&>();
+            batch.X_csr = check_csr<T>(csr, "X", net_.sizes()[0]);
+            batch.X_sparse = true;
+            batch.m = csr.rows;
+            inputs.insert(inputs.end(), {{&csr.data, "X.data"}, {&csr.indices, "X.indices"}, {&csr.indptr, "X.indptr"}});
+        } else {
+            dense.X = dense_argument(X, "X");
+            batch.m = check_inputs(dense.X);
+            batch.X = static_cast<const T*>(dense.X.data());
+            inputs.push_back({&dense.X, "X"});
+        }
+        if (py::isinstance<CsrInput>(Y)) {
+            const CsrInput& csr = Y.cast<const CsrInput&>();
+            batch.Y_csr = check_csr<T>(csr, "Y", net_.sizes().back());
+            if (csr.rows != batch.m)
+                throw py::value_error("Y must have as many rows as X (" + std::to_string(batch.m) + "), got " +
+                                      std::to_string(csr.rows));
+            batch.Y_sparse = true;
+            inputs.insert(inputs.end(), {{&csr.data, "Y.data"}, {&csr.indices, "Y.indices"}, {&csr.indptr, "Y.indptr"}});
+        } else {
+            dense.Y = dense_argument(Y, "Y");
+            const auto [y, labels] = check_targets(dense.Y, batch.m);
+            batch.Y = y;
+            batch.labels = labels;
+            inputs.push_back({&dense.Y, "Y"});
+        }
+        return batch;
+    }
+
+    static void check_no_overlap_all(const NamedArray& written, const std::vector<NamedArray>& others) {
+        for (const NamedArray& other : others) check_no_overlap(written, {other});
+    }
+
+    py::list forward_sparse(const py::array& theta, const CsrInput& input, int last) {
+        const auto& sizes = net_.sizes();
+        const CsrRows<T> X = check_csr<T>(input, "X", sizes[0]);
+        py::list out;
+        std::vector<T*> ptrs;
+        for (int l = 1; l <= last; ++l) {
+            py::array_t<T> a({static_cast<py::ssize_t>(X.rows), static_cast<py::ssize_t>(sizes[l])});
+            ptrs.push_back(a.mutable_data());
+            out.append(a);
+        }
+        const T* th = static_cast<const T*>(theta.data());
+        {
+            py::gil_scoped_release release;
+            net_.forward(th, X, last, ptrs);
+        }
+        return out;
     }
 
     py::ssize_t check_inputs(const py::array& X) const {
@@ -360,6 +446,18 @@ void register_network(py::module_& m) {
                                           : std::string("None"),
                         c.rho_hat_decay);
         });
+    py::class_<CsrInput>(m, "CsrMatrix",
+                         "A CSR matrix (scipy.sparse's three arrays and its shape) as the networks take it: one\n"
+                         "example per row. Checked by each call that takes it (indices in range, indptr\n"
+                         "non-decreasing from 0 to the number of entries).")
+        .def(py::init([](py::array data, py::array indices, py::array indptr, std::pair<py::ssize_t, py::ssize_t> shape) {
+                 return CsrInput{std::move(data), std::move(indices), std::move(indptr), shape.first, shape.second};
+             }),
+             py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("shape"))
+        .def_readonly("data", &CsrInput::data)
+        .def_readonly("indices", &CsrInput::indices)
+        .def_readonly("indptr", &CsrInput::indptr)
+        .def_property_readonly("shape", [](const CsrInput& c) { return py::make_tuple(c.rows, c.cols); });
     bind_engine<double>(m, "NetworkF64");
     bind_engine<float>(m, "NetworkF32");
 }

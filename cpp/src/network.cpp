@@ -7,6 +7,7 @@
 #include "ufldl/blas.hpp"
 #include "ufldl/elementwise.hpp"
 #include "ufldl/parallel.hpp"
+#include "ufldl/sparse_input.hpp"
 #include "ufldl/sparsity.hpp"
 
 namespace ufldl {
@@ -107,7 +108,7 @@ int Network<T>::shard_count(index_t m) const {
 }
 
 template <class T>
-void Network<T>::resize(Workspace<T>& ws, index_t m, int shards) const {
+void Network<T>::resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y) const {
     // Grow only: a later, smaller batch reuses the buffers without allocating.
     const auto grow = [](auto& v, index_t n) {
         if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
@@ -115,10 +116,15 @@ void Network<T>::resize(Workspace<T>& ws, index_t m, int shards) const {
     grow(ws.activations, m * (n_units_ - sizes_.back()));
     grow(ws.product, m * max_hidden_);
     grow(ws.rho_hat, n_units_);
+    const index_t first_weights = sizes_[0] * sizes_[1];
+    if (sparse_X) grow(ws.first_weights_t, first_weights);
     if (ws.shards.size() < static_cast<std::size_t>(shards)) ws.shards.resize(static_cast<std::size_t>(shards));
     for (int s = 0; s < shards; ++s) {
         auto& sh = ws.shards[s];
-        grow(sh.output_block, block_rows((m + shards - 1) / shards) * sizes_.back());
+        const index_t block = block_rows((m + shards - 1) / shards) * sizes_.back();
+        grow(sh.output_block, block);
+        if (sparse_X) grow(sh.first_grad_t, first_weights);
+        if (sparse_Y) grow(sh.target_block, block);
         grow(sh.act_sum, n_units_);
         grow(sh.delta_sum, n_units_);
         grow(sh.sparse_term, n_units_);
@@ -181,8 +187,11 @@ void Network<T>::forward_hidden(const Shard& sh) const {
     for (int l = 1; l < L; ++l) {
         const int nl = width(l), n_prev = width(l - 1);
         T* A = hidden(sh, l) + sh.r0 * nl;
-        gemm(false, true, sh.rows, nl, n_prev, T(1), layer_input(sh, l - 1) + sh.r0 * n_prev, n_prev,
-             theta + w_offset_[l], n_prev, T(0), A, nl);
+        if (l == 1 && sh.pb.X_csr)
+            sparse_first_product(sh, sh.r0, sh.r1, A);
+        else
+            gemm(false, true, sh.rows, nl, n_prev, T(1), layer_input(sh, l - 1) + sh.r0 * n_prev, n_prev,
+                 theta + w_offset_[l], n_prev, T(0), A, nl);
         const T* b = theta + b_offset_[l];
         const Activation f = activations_[l - 1];
         double* colsum = is_sparse(sh.pb, l) ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
@@ -267,23 +276,37 @@ void Network<T>::output_layer(const Shard& sh) const {
     double* delta_sum = sh.buf.delta_sum.data() + unit_offset_[L];
     const index_t r0 = sh.r0, r1 = sh.r1;
     const index_t block = block_rows(r1 - r0);
+    const bool sparse_in = L == 1 && pb.X_csr;  // the output layer reads X itself, in CSR
     for (index_t q = r0; q < r1; q += block) {
         const index_t mb = std::min(block, r1 - q);
         const int mbi = static_cast<int>(mb);
         T* Z = sh.buf.output_block.data();
-        const T* A_in = layer_input(sh, L - 1) + q * n_in;
-        gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
+        const T* A_in = sparse_in ? nullptr : layer_input(sh, L - 1) + q * n_in;
+        if (sparse_in)
+            sparse_first_product(sh, q, q + mb, Z);
+        else
+            gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
+        // The block's targets: rows q.. of a dense Y, or of a sparse Y densified into the shard's block buffer.
+        const T* Yq = nullptr;
+        if (pb.Y_csr) {
+            Yq = sh.buf.target_block.data();
+            csr_rows_to_dense(sh.buf.target_block.data(), *pb.Y_csr, q, q + mb);
+        } else if (pb.Y) {
+            Yq = pb.Y + q * n_out;
+        }
         sh.buf.data += rows_in_parts(sh.ws.part_sums, mb, n_out, delta_sum, [&](index_t q0, index_t q1, double* cs) {
-            const index_t row = q + q0;
+            const T* Yrows = Yq ? Yq + q0 * n_out : nullptr;
             if (loss_ == Loss::Squared)
-                return ew.output_squared(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, activations_[L - 1],
-                                         pb.inv_m, cs);
+                return ew.output_squared(Z + q0 * n_out, Yrows, q1 - q0, n_out, b, activations_[L - 1], pb.inv_m, cs);
             if (loss_ == Loss::BinaryCrossEntropy)
-                return ew.output_sigmoid_bce(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, pb.inv_m, cs);
-            return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
-                                        pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
+                return ew.output_sigmoid_bce(Z + q0 * n_out, Yrows, q1 - q0, n_out, b, pb.inv_m, cs);
+            return ew.output_softmax_ce(Z + q0 * n_out, Yrows, pb.labels ? pb.labels + q + q0 : nullptr, q1 - q0,
+                                        n_out, b, pb.inv_m, cs);
         });
-        gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? sh.first_beta : T(1), gW, n_in);
+        if (sparse_in)
+            sparse_first_gradient(sh, q, q + mb, Z, q == r0, q + mb == r1);
+        else
+            gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? sh.first_beta : T(1), gW, n_in);
         if (L > 1) {
             T* P = sh.ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see backward_hidden)
             gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
@@ -300,8 +323,11 @@ void Network<T>::backward_hidden(const Shard& sh) const {
     const index_t r0 = sh.r0;
     for (int l = n_layers() - 1; l >= 1; --l) {
         const int nl = width(l), n_prev = width(l - 1);
-        gemm(true, false, nl, n_prev, sh.rows, T(1), hidden(sh, l) + r0 * nl, nl, layer_input(sh, l - 1) + r0 * n_prev,
-             n_prev, sh.first_beta, sh.grad + w_offset_[l], n_prev);
+        if (l == 1 && sh.pb.X_csr)
+            sparse_first_gradient(sh, r0, sh.r1, hidden(sh, 1) + r0 * nl, true, true);
+        else
+            gemm(true, false, nl, n_prev, sh.rows, T(1), hidden(sh, l) + r0 * nl, nl,
+                 layer_input(sh, l - 1) + r0 * n_prev, n_prev, sh.first_beta, sh.grad + w_offset_[l], n_prev);
         if (l == 1) break;
         const int h = l - 1;
         // The shard's rows of the product buffer, addressed with the widest hidden layer's row size so that
@@ -312,6 +338,24 @@ void Network<T>::backward_hidden(const Shard& sh) const {
         hidden_delta_in_parts(sh.ws, hidden(sh, h) + r0 * n_prev, P, sh.rows, h, sparse_term(sh, h),
                               sh.buf.delta_sum.data() + unit_offset_[h]);
     }
+}
+
+template <class T>
+void Network<T>::sparse_first_product(const Shard& sh, index_t r0, index_t r1, T* Z) const {
+    csr_times_dense(Z, *sh.pb.X_csr, r0, r1, sh.ws.first_weights_t.data(), sizes_[1]);
+}
+
+// gW_1^T accumulates in the shard's (n_0 x n_1) buffer, where each entry of X updates one contiguous row, from
+// the call with `first` (which zeroes it) to the one with `last` (which adds its transpose onto gW_1, or writes
+// it when the shard's gradient starts from zero).
+template <class T>
+void Network<T>::sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, const T* D, bool first,
+                                       bool last) const {
+    const index_t n_in = sizes_[0], n1 = sizes_[1];
+    T* Gt = sh.buf.first_grad_t.data();
+    if (first) std::fill(Gt, Gt + n_in * n1, T(0));
+    csr_transpose_times_dense(Gt, *sh.pb.X_csr, r0, r1, D, n1);
+    if (last) transpose_into(sh.grad + w_offset_[1], Gt, n_in, n1, sh.first_beta != T(0));
 }
 
 template <class T>
@@ -327,16 +371,29 @@ void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index
 }
 
 template <class T>
-CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
-                                    const CostParams& params, T* grad, Workspace<T>& ws) const {
+CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const CostParams& params, T* grad,
+                                    Workspace<T>& ws) const {
     const CoreCall call;  // takes the pool for the whole evaluation if no other core call is running
-    const Problem pb{theta, X, Y, labels, m, &params, grad, T(1) / static_cast<T>(m)};
+    const index_t m = batch.m;
+    const Problem pb{theta,
+                     batch.X_sparse ? nullptr : batch.X,
+                     batch.Y_sparse || batch.labels ? nullptr : batch.Y,
+                     batch.labels,
+                     m,
+                     batch.X_sparse ? &batch.X_csr : nullptr,
+                     batch.Y_sparse && !batch.labels ? &batch.Y_csr : nullptr,
+                     &params,
+                     grad,
+                     T(1) / static_cast<T>(m)};
+    const bool sparse_X = pb.X_csr != nullptr, sparse_Y = pb.Y_csr != nullptr;
     // The cost and gradient are sums over examples: with several threads, the batch is split into shards of
     // rows, each evaluated on a thread of its own with single-threaded BLAS (no hand-off per product, every
     // pass in parallel); the shards' sums are then added in shard order. With one thread, or if the pool is
     // busy, one shard runs here and BLAS and the passes use the pool themselves.
     int shards = shard_count(m);
-    resize(ws, m, shards);
+    resize(ws, m, shards, sparse_X, sparse_Y);
+    // Sparse X: W_1^T once for every shard, so that each row of Z_1 is a sum of contiguous rows.
+    if (sparse_X) transpose_into(ws.first_weights_t.data(), theta + w_offset_[1], sizes_[1], sizes_[0], false);
     bool done = false;
     if (shards > 1) {
         Barrier barrier(shards);
@@ -345,7 +402,7 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, cons
     }
     if (!done) {
         shards = 1;
-        resize(ws, m, 1);  // one shard takes larger blocks of rows than a shard of several
+        resize(ws, m, 1, sparse_X, sparse_Y);  // one shard takes larger blocks of rows than a shard of several
         evaluate_shard(pb, ws, 0, 1, nullptr);
     }
 
@@ -398,6 +455,18 @@ void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int l
         gemm(false, true, mi, n_out, n_in, T(1), in, n_in, theta + w_offset_[l], n_in, T(0), out, n_out);
         ew.bias_activate(out, m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr);
     }
+}
+
+template <class T>
+void Network<T>::forward(const T* theta, const CsrRows<T>& X, int last, const std::vector<T*>& outputs) const {
+    const CoreCall call;
+    const index_t n_in = sizes_[0], n1 = sizes_[1];
+    std::vector<T> Wt(static_cast<std::size_t>(n_in * n1));
+    transpose_into(Wt.data(), theta + w_offset_[1], n1, n_in, false);
+    csr_times_dense(outputs[0], X, 0, X.rows, Wt.data(), n1);
+    elementwise<T>().bias_activate(outputs[0], X.rows, static_cast<int>(n1), theta + b_offset_[1], activations_[0],
+                                   nullptr);
+    if (last > 1) forward(theta, outputs[0], X.rows, 2, last, std::vector<T*>(outputs.begin() + 1, outputs.end()));
 }
 
 template class Network<float>;

@@ -61,21 +61,44 @@ class CostSettings:
         rho_hat_decay: float = 0.0,
     ) -> None: ...
 
+class CsrMatrix:
+    """A CSR matrix (scipy.sparse's three arrays and its shape), one example per row; checked by each call that
+    takes it (indices in [0, n_cols), indptr non-decreasing from 0 to the number of entries)."""
+
+    @property
+    def data(self) -> npt.NDArray[np.floating]: ...
+    @property
+    def indices(self) -> npt.NDArray[np.int32] | npt.NDArray[np.int64]: ...
+    @property
+    def indptr(self) -> npt.NDArray[np.int32] | npt.NDArray[np.int64]: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    def __init__(
+        self,
+        data: npt.NDArray[np.floating],
+        indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+        indptr: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+        shape: tuple[int, int],
+    ) -> None: ...
+
+_Rows = npt.NDArray[np.floating] | CsrMatrix
+_Targets = npt.NDArray[np.floating] | npt.NDArray[np.int64] | CsrMatrix
+
 class _Engine:
     def __init__(self, sizes: list[int], activations: list[int], loss: int) -> None: ...
     def cost_and_grad(
         self,
         theta: npt.NDArray[np.floating],
-        X: npt.NDArray[np.floating],
-        Y: npt.NDArray[np.floating] | npt.NDArray[np.int64],
+        X: _Rows,
+        Y: _Targets,
         grad: npt.NDArray[np.floating],
         cost: CostSettings,
     ) -> tuple[float, float, float]: ...
     def minibatch_epoch(
         self,
         theta: npt.NDArray[np.floating],
-        X: npt.NDArray[np.floating],
-        Y: npt.NDArray[np.floating] | npt.NDArray[np.int64],
+        X: _Rows,
+        Y: _Targets,
         order: npt.NDArray[np.int64],
         batch_size: int,
         cost: CostSettings,
@@ -86,7 +109,7 @@ class _Engine:
         batch_costs: npt.NDArray[np.float64],
     ) -> int: ...
     def forward(
-        self, theta: npt.NDArray[np.floating], X: npt.NDArray[np.floating], first: int, last: int
+        self, theta: npt.NDArray[np.floating], X: _Rows, first: int, last: int
     ) -> list[npt.NDArray[np.floating]]: ...
     @property
     def n_params(self) -> int: ...

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ufldl._lib.types import ActivationName, ArrayLike, FloatArray, IntArray, LossName, Targets
+from ufldl._lib.sparse import as_csr, is_sparse
 from ufldl._lib.validation import convert, numeric_array, real_scalar, require_finite
 
 __all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "OUTPUT_OF_LOSS", "KLSparsity", "as_labels", "as_targets", "as_theta",
@@ -250,7 +251,11 @@ def read_only(arrays: Sequence[np.ndarray[Any, Any]]) -> Iterator[None]:
 
 def as_targets(Y: ArrayLike, m: int, n_out: int, loss: str, dtype: np.dtype[Any]) -> Targets:
     """Y as the core takes it for ``m`` examples: dense targets ``(m, n_out)`` in ``dtype`` (distributions for
-    cross-entropy), or, for cross-entropy, integer labels ``(m,)`` as int64 in ``[0, n_out)``."""
+    cross-entropy), or, for cross-entropy, integer labels ``(m,)`` as int64 in ``[0, n_out)``. Sparse targets (an
+    autoencoder's sparse X) stay sparse, as CSR (``ufldl._lib.sparse.as_csr``): the core densifies them one block
+    of rows at a time."""
+    if is_sparse(Y):
+        return _sparse_targets(Y, m, n_out, loss, dtype)
     arr = numeric_array(Y, "Y")
     if loss == "cross_entropy" and arr.ndim == 1:
         return as_labels(arr, m, n_out)
@@ -278,6 +283,30 @@ def as_targets(Y: ArrayLike, m: int, n_out: int, loss: str, dtype: np.dtype[Any]
                 f"row {worst} sums to {sums[worst]}"
             )
     return arr
+
+def _sparse_targets(Y, m, n_out, loss, dtype):
+    if Y.shape != (m, n_out):
+        raise ValueError(f"Y must have shape (m, {n_out}) with m = {m} rows like X; got a sparse matrix of shape "
+                         f"{Y.shape}")
+    Y = as_csr(Y, "Y", n_out, dtype)
+    require_finite(Y.data, "Y.data")
+    values = Y.data
+    if loss != "squared" and not Y.has_canonical_format:  # the values are the sums of duplicate entries
+        canonical = Y.copy()
+        canonical.sum_duplicates()
+        values = canonical.data
+    low, high = (values.min(), values.max()) if values.size else (0, 0)
+    if loss == "binary_cross_entropy" and (low < 0 or high > 1):
+        raise ValueError(f"Y must hold probabilities in [0, 1] for loss='binary_cross_entropy'; got values in "
+                         f"[{low}, {high}]")
+    if loss == "cross_entropy":
+        sums = np.asarray(Y.sum(axis=1)).ravel()
+        worst = int(np.argmax(np.abs(sums - 1)))
+        if low < 0 or abs(sums[worst] - 1) > (1e-6 if dtype == np.float64 else 1e-4):
+            raise ValueError("each row of Y must be a distribution (>= 0, summing to 1) for loss='cross_entropy'; "
+                             f"row {worst} sums to {sums[worst]}, the smallest value is {low}")
+    return Y
+
 
 def as_labels(arr: np.ndarray[Any, Any], m: int, n_out: int) -> IntArray:
     if arr.shape != (m,):

@@ -23,16 +23,15 @@ struct LbfgsNetworkBuffers {
     std::vector<T> theta, grad;
 };
 
-// While solver.status() is Evaluate: the network's cost and gradient at solver.point() (X, Y / labels, m and
-// params as for Network::cost_and_grad), told to the solver. Returns the first other status (Started, Iteration,
-// Stopped or NonFinite). keep_going() is asked between two evaluations, at most every check_seconds (for
-// Ctrl-C; a negative check_seconds never asks); when it returns false the evaluations stop there and Evaluate
-// is returned (the caller abandons the run).
+// While solver.status() is Evaluate: the network's cost and gradient at solver.point() (batch and params as for
+// Network::cost_and_grad: X and the targets dense or sparse), told to the solver. Returns the first other status
+// (Started, Iteration, Stopped or NonFinite). keep_going() is asked between two evaluations, at most every
+// check_seconds (for Ctrl-C; a negative check_seconds never asks); when it returns false the evaluations stop
+// there and Evaluate is returned (the caller abandons the run).
 template <class T, class KeepGoing>
-LbfgsStatus lbfgs_network_evaluations(Lbfgs& solver, const Network<T>& net, const T* X, const T* Y,
-                                      const std::int64_t* labels, index_t m, const CostParams& params,
-                                      Workspace<T>& ws, LbfgsNetworkBuffers<T>& buffers, KeepGoing&& keep_going,
-                                      double check_seconds) {
+LbfgsStatus lbfgs_network_evaluations(Lbfgs& solver, const Network<T>& net, const Batch<T>& batch,
+                                      const CostParams& params, Workspace<T>& ws, LbfgsNetworkBuffers<T>& buffers,
+                                      KeepGoing&& keep_going, double check_seconds) {
     const CoreCall call;  // one owner of the pool for the whole run of evaluations
     const index_t n = solver.size();
     using clock = std::chrono::steady_clock;
@@ -43,7 +42,7 @@ LbfgsStatus lbfgs_network_evaluations(Lbfgs& solver, const Network<T>& net, cons
         double* g = solver.gradient_out();
         CostTerms terms;
         if constexpr (std::is_same_v<T, double>) {
-            terms = net.cost_and_grad(x, X, Y, labels, m, params, g, ws);
+            terms = net.cost_and_grad(x, batch, params, g, ws);
         } else {
             buffers.theta.resize(static_cast<std::size_t>(n));
             buffers.grad.resize(static_cast<std::size_t>(n));
@@ -52,7 +51,7 @@ LbfgsStatus lbfgs_network_evaluations(Lbfgs& solver, const Network<T>& net, cons
             parallel_ranges(n, 2, [&](long long i0, long long i1) {
                 for (long long i = i0; i < i1; ++i) theta[i] = static_cast<T>(x[i]);
             });
-            terms = net.cost_and_grad(theta, X, Y, labels, m, params, grad, ws);
+            terms = net.cost_and_grad(theta, batch, params, grad, ws);
             parallel_ranges(n, 2, [&](long long i0, long long i1) {
                 for (long long i = i0; i < i1; ++i) g[i] = static_cast<double>(grad[i]);
             });

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ufldl/optim.hpp"
+#include "ufldl/sparse_input.hpp"
 #include "ufldl/types.hpp"
 
 namespace ufldl {
@@ -52,6 +53,21 @@ struct CostTerms {
     double total() const { return data + decay + sparsity; }
 };
 
+// The examples of one evaluation: X dense (m x n_0, row-major) or in CSR (docs/math.md#sparse-input); the targets
+// dense (m x n_L), in CSR (densified a block of rows at a time where the output layer needs them), or, for
+// cross-entropy, labels (length m, each in [0, n_L)).
+template <class T>
+struct Batch {
+    const T* X = nullptr;  // dense X, when !X_sparse
+    CsrRows<T> X_csr;      // X, when X_sparse
+    bool X_sparse = false;
+    const T* Y = nullptr;  // dense targets, when neither Y_sparse nor labels
+    CsrRows<T> Y_csr;      // the targets, when Y_sparse
+    bool Y_sparse = false;
+    const std::int64_t* labels = nullptr;
+    index_t m = 0;
+};
+
 // One shard's own buffers (a shard is a range of rows evaluated on one thread; see Network::cost_and_grad).
 template <class T>
 struct ShardBuffers {
@@ -61,6 +77,8 @@ struct ShardBuffers {
     std::vector<double> total_sum;  // the whole batch's activation sums
     std::vector<T> sparse_term;     // s_l / m of each sparse layer; n_1 + ... + n_L
     std::vector<T> grad;            // the shard's weight gradients (shard 0 writes the caller's buffer instead)
+    std::vector<T> first_grad_t;    // sparse X: gW_1^T (n_0 x n_1) of the shard's rows, before its transpose-add
+    std::vector<T> target_block;    // sparse targets: one block of rows of Y, densified
     double data = 0.0, decay = 0.0, sparsity = 0.0;  // the shard's cost terms (data not yet divided by m)
 };
 
@@ -72,9 +90,12 @@ struct Workspace {
     std::vector<double> rho_hat;    // mean activation of each unit of the sparse layers; n_1 + ... + n_L
     std::vector<double> part_sums;  // per-part column sums when a pass runs on several threads
     std::vector<ShardBuffers<T>> shards;
-    // Mini-batch training: the gathered batch and its gradient.
+    std::vector<T> first_weights_t;  // sparse X: W_1^T (n_0 x n_1), shared by the shards
+    // Mini-batch training: the gathered batch and its gradient (sparse X or Y: gathered CSR rows).
     std::vector<T> batch_X, batch_Y, batch_grad;
     std::vector<std::int64_t> batch_labels;
+    std::vector<std::int64_t> batch_X_indptr, batch_X_indices, batch_Y_indptr, batch_Y_indices;
+    std::vector<T> batch_X_data, batch_Y_data;
 };
 
 template <class T>
@@ -99,7 +120,18 @@ public:
     // rho_hat of every sparse layer that the cost used: the batch's own, or the updated running estimate (which
     // is also written back to params.running_rho_hat).
     CostTerms cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
-                            const CostParams& params, T* grad, Workspace<T>& ws) const;
+                            const CostParams& params, T* grad, Workspace<T>& ws) const {
+        Batch<T> batch;
+        batch.X = X;
+        batch.Y = Y;
+        batch.labels = labels;
+        batch.m = m;
+        return cost_and_grad(theta, batch, params, grad, ws);
+    }
+    // The same for a batch whose X or targets may be sparse (docs/math.md#sparse-input): only the first layer's
+    // two products change (ufldl/sparse_input.hpp); sparse targets are densified one block of rows at a time.
+    CostTerms cost_and_grad(const T* theta, const Batch<T>& batch, const CostParams& params, T* grad,
+                            Workspace<T>& ws) const;
 
     // Mini-batch training (docs/math.md#mini-batch-gradient-descent) over the rows order[0 .. n_order) of X
     // (m rows; an epoch, or a run of batches of one). Batch k is the rows order[k*b : (k+1)*b] (the last may be
@@ -111,12 +143,26 @@ public:
     index_t minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                             const std::int64_t* order, index_t n_order, index_t batch_size, const CostParams& params,
                             const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
-                            double* batch_costs, Workspace<T>& ws) const;
+                            double* batch_costs, Workspace<T>& ws) const {
+        Batch<T> batch;
+        batch.X = X;
+        batch.Y = Y;
+        batch.labels = labels;
+        batch.m = m;
+        return minibatch_epoch(theta, batch, order, n_order, batch_size, params, update, state1, state2, step,
+                               batch_costs, ws);
+    }
+    // The same for a batch whose X or targets may be sparse: a sparse batch's rows are gathered as CSR rows.
+    index_t minibatch_epoch(T* theta, const Batch<T>& data, const std::int64_t* order, index_t n_order,
+                            index_t batch_size, const CostParams& params, const UpdateParams& update, T* state1,
+                            T* state2, std::int64_t& step, double* batch_costs, Workspace<T>& ws) const;
 
     // Activations of layers first..last (1 <= first <= last <= L) for X, the m x n_{first-1} input of layer
     // first (the network's input when first = 1): outputs[l - first] receives A_l (m x n_l)
     // (docs/math.md#forward-pass; NumPy twin: ufldl.reference.forward).
     void forward(const T* theta, const T* X, index_t m, int first, int last, const std::vector<T*>& outputs) const;
+    // The same from the network's input in CSR (X.rows x n_0): layers 1..last.
+    void forward(const T* theta, const CsrRows<T>& X, int last, const std::vector<T*>& outputs) const;
 
 private:
     struct Problem {
@@ -125,11 +171,13 @@ private:
         const T* Y;
         const std::int64_t* labels;
         index_t m;
+        const CsrRows<T>* X_csr;  // X in CSR (X is then null), or null
+        const CsrRows<T>* Y_csr;  // the targets in CSR (Y is then null), or null
         const CostParams* params;
         T* grad;
         T inv_m;
     };
-    void resize(Workspace<T>& ws, index_t m, int shards) const;
+    void resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y) const;
     index_t block_rows(index_t m) const;
     int shard_count(index_t m) const;
     // One shard's evaluation: rows [r0, r1) of the problem, and the buffers it reads and writes.
@@ -157,6 +205,10 @@ private:
     T* hidden(const Shard& sh, int l) const;              // A_l (later D_l) of the whole batch, l = 1..L-1
     const T* layer_input(const Shard& sh, int l) const;   // A_l of the whole batch, with A_0 = X
     const T* sparse_term(const Shard& sh, int l) const;   // s_l / m, or null on a layer without the penalty
+    // The first layer's products with a sparse X (docs/math.md#sparse-input): Z = X[r0:r1] W_1^T, and
+    // gW_1 = beta gW_1 + D^T X[r0:r1] through the shard's transposed buffer.
+    void sparse_first_product(const Shard& sh, index_t r0, index_t r1, T* Z) const;
+    void sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, const T* D, bool first, bool last) const;
     void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
                                double* colsum) const;
 

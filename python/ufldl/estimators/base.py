@@ -19,6 +19,7 @@ from sklearn.utils.validation import assert_all_finite, check_array, check_is_fi
 
 from ufldl._lib.types import PathLike
 from ufldl import io, scale
+from ufldl._lib.sparse import is_sparse
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.constraints import check_parameters
 from ufldl.estimators.sklearn_names import explain_unknown_keywords
@@ -26,10 +27,13 @@ from ufldl.estimators.solvers import (UNEXPOSED_DEFAULTS, fit_network, is_miniba
                                       solver_options)
 from ufldl.network import Network
 
-__all__ = ["NetworkEstimator", "NetworkSpec", "FLOAT_DTYPES", "FITTED_ATTRIBUTES", "preserve_dtype", "read_only"]
+__all__ = ["NetworkEstimator", "NetworkSpec", "FLOAT_DTYPES", "SPARSE_FORMATS", "FITTED_ATTRIBUTES", "preserve_dtype", "read_only"]
 
 #: The input dtypes the estimators keep as they are (anything else is converted to float64).
 FLOAT_DTYPES = [np.float64, np.float32]
+#: The sparse formats the estimators take as they are (others are converted to CSR by scikit-learn; CSC is
+#: converted to CSR once by the network, O(nnz): docs/math.md#sparse-input).
+SPARSE_FORMATS = ("csr", "csc")
 #: The fitted attributes of every estimator trained through ``NetworkEstimator._fit`` (saved with it).
 FITTED_ATTRIBUTES = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "converged_", "validation_scores_",
                      "best_validation_score_")
@@ -53,6 +57,11 @@ def _holdout_size(m, fraction):
                          "score and training at least 1: raise validation_fraction or give more examples "
                          "(scikit-learn's MLP refuses a validation set this small too)")
     return n_val
+
+
+def _contiguous_rows(A):
+    """A dense array in C order; a sparse one (CSR rows) as it is."""
+    return A if is_sparse(A) else np.ascontiguousarray(A)
 
 
 def preserve_dtype(tags, dtype):
@@ -109,6 +118,11 @@ class NetworkEstimator(BaseEstimator):
             cls.__init__ = explain_unknown_keywords(cls.__dict__["__init__"])
     _stratify = False
     _validation_score = None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X: the first layer's products run sparse in the core
+        return tags
 
     # ------------------------------------------------------------------ hyperparameters
 
@@ -193,7 +207,7 @@ class NetworkEstimator(BaseEstimator):
                               UserWarning, stacklevel=5)
                 stratify = None
         X, X_val, Y, Y_val = train_test_split(X, Y, test_size=n_val, random_state=seed, stratify=stratify)
-        return np.ascontiguousarray(X), np.ascontiguousarray(Y), X_val, Y_val
+        return _contiguous_rows(X), _contiguous_rows(Y), X_val, Y_val
 
     def _stratification_problem(self, Y, m, n_val):
         """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible (None: it is possible)."""
@@ -278,14 +292,14 @@ class NetworkEstimator(BaseEstimator):
         whole (``ufldl.scale.validate_rows``; its values are checked as its blocks are evaluated)."""
         if scale.is_dask_array(X) or scale.is_row_source(X):
             return scale.validate_rows(self, X, reset)
-        return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, **checks)
+        return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, **checks)
 
     def _validated_xy(self, X, y, reset, *, multi_output: bool = False, y_numeric: bool = False, **checks):
         """``validate_data(self, X, y, ...)``; for an X read in pieces, X as ``_validated_rows`` checks it and y (a
         Dask y computed: one value or row per example) as scikit-learn checks it."""
         if not (scale.is_dask_array(X) or scale.is_row_source(X)):
-            return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, multi_output=multi_output,
-                                 y_numeric=y_numeric, **checks)
+            return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS,
+                                 multi_output=multi_output, y_numeric=y_numeric, **checks)
         X = scale.validate_rows(self, X, reset)
         y = np.asarray(y.compute() if scale.is_dask_array(y) else y)
         if multi_output:

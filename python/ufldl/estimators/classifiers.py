@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ufldl._lib.types import ArrayLike, BatchSize, DTypeName, FloatArray, RandomStateLike, SolverName
 from ufldl import scale
+from ufldl._lib.sparse import is_sparse
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
 from ufldl.estimators.constraints import real_in
 from ufldl.estimators.docstrings import (DOC_CLASSES_CHANGE, DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS,
@@ -188,6 +189,8 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
 
         def logits(rows):
             H = rows if net.n_layers == 1 else net.forward(rows, stop=net.n_layers - 1)
+            if is_sparse(H):  # (a softmax regression's sparse X: a sparse x dense product, not densified)
+                return np.asarray(H.astype(np.float64) @ W) + b
             return np.asarray(H, dtype=np.float64) @ W + b
 
         # In blocks for data not held whole; a lazy Dask array (chunk by chunk) for a Dask array.

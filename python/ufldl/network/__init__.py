@@ -23,7 +23,7 @@ from ufldl import _core, io
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.types import (ActivationName, Activations, ArrayLike, CostAndGrad, DTypeLike, Float64Array, FloatArray,
                               IntArray, LossName, PathLike, RandomStateLike, Targets, Terms, ThetaLike, WeightDecay)
-from ufldl._lib.validation import as_matrix, require_finite
+from ufldl._lib.sparse import as_rows, core_rows, is_sparse, require_finite_rows
 from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
                           parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
                           sparse_layer_flags)
@@ -225,7 +225,7 @@ class Network(ChunkSums, DerivedMethods):
 
     def _evaluate(self, X: ArrayLike, Y: ArrayLike, theta: ArrayLike | None, grad: FloatArray | None, warn: bool = True,
                   chunk: bool = False, chunk_rho_hat: Float64Array | None = None) -> tuple[float, FloatArray, Terms]:
-        X = as_matrix(X, "X", self._sizes[0], self._dtype)
+        X = as_rows(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
         theta = as_theta(theta, self._theta)
         if grad is None:
@@ -237,14 +237,14 @@ class Network(ChunkSums, DerivedMethods):
         settings = self._cost_settings(**given)
         if chunk:
             settings.weight_decay = 0.0
-        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, settings)
+        data, decay, sparse = self._engine.cost_and_grad(theta, core_rows(X), core_rows(Y), grad, settings)
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse
         if not (np.isfinite(cost) and np.isfinite(grad).all()):
             # NaN/inf inputs always surface here (they reach the cost or the first layer's gradient), so
             # the inputs are only scanned when something is wrong.
-            require_finite(X, "X")
-            require_finite(Y, "Y")
+            require_finite_rows(X, "X")
+            require_finite_rows(Y, "Y")
             if warn:  # (the optimisers report non-finite values themselves)
                 warnings.warn(
                     f"the cost or gradient is not finite at this theta (cost = {cost}): the computation "
@@ -257,10 +257,11 @@ class Network(ChunkSums, DerivedMethods):
 
         Parameters
         ----------
-        X : array_like, shape (m, n_0)
-            The batch, one example per row.
-        Y : array_like, shape (m, n_L), or (m,) of int for cross-entropy
-            Targets (for an autoencoder, ``X`` itself). With ``loss="cross_entropy"``: rows of
+        X : array_like or scipy.sparse matrix, shape (m, n_0)
+            The batch, one example per row. Sparse X (CSR; CSC converted once, O(nnz)) is never densified: the
+            core multiplies the first layer by it directly (``docs/math.md#sparse-input``).
+        Y : array_like or scipy.sparse matrix, shape (m, n_L), or (m,) of int for cross-entropy
+            Targets (for an autoencoder, ``X`` itself; sparse targets are densified a block of rows at a time). With ``loss="cross_entropy"``: rows of
             probabilities, or integer class labels in ``[0, n_L)``; with ``"binary_cross_entropy"``, values in
             [0, 1].
         theta : array_like, shape (n_params,), optional
@@ -321,7 +322,7 @@ class Network(ChunkSums, DerivedMethods):
         grad = np.empty(self.n_params, dtype=self._dtype)
         # Not warned about when not finite (as objective's): a term of a sum, whose consumer reports the total.
         terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, chunk_rho_hat=rho_hat)[2]
-        m = int(np.shape(X)[0])  # (X was checked by _evaluate: not converted a second time)
+        m = int(X.shape[0] if is_sparse(X) else np.shape(X)[0])  # (checked by _evaluate, not converted again)
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])
 
@@ -347,8 +348,8 @@ class Network(ChunkSums, DerivedMethods):
         Parameters
         ----------
         X : array_like, shape (m, n_{start-1})
-            The input of layer ``start``: the network's input for ``start=1``, hidden activations ``A_{start-1}``
-            otherwise (for instance the codes of an autoencoder, to decode them with ``start=2``).
+            The input of layer ``start``: the network's input for ``start=1`` (dense or scipy.sparse), hidden
+            activations ``A_{start-1}`` otherwise (for instance an autoencoder's codes, decoded with ``start=2``).
         theta : array_like, shape (n_params,), optional
             Parameters to evaluate at instead of ``self.theta``.
         start, stop : int, default 1 and L
@@ -362,10 +363,12 @@ class Network(ChunkSums, DerivedMethods):
             whose last entry is the output.
         """
         start, stop = layer_range(start, stop, self.n_layers)
-        X = as_matrix(X, "X", self._sizes[start - 1], self._dtype)
-        require_finite(X, "X")
+        X = as_rows(X, "X", self._sizes[start - 1], self._dtype)
+        require_finite_rows(X, "X")
+        if is_sparse(X) and start != 1:
+            X = X.toarray()  # hidden activations given sparse: only the network's input is multiplied as CSR
         theta = as_theta(theta, self._theta)
-        return self._engine.forward(theta, X, start, stop)
+        return self._engine.forward(theta, core_rows(X), start, stop)
 
     # ------------------------------------------------------------------ for training
 
@@ -391,7 +394,7 @@ class Network(ChunkSums, DerivedMethods):
             return cost, grad
 
         def lbfgs_evaluations(state: Any) -> Any:
-            return self._engine.lbfgs_evaluations(state, X, Y, self._cost_settings())
+            return self._engine.lbfgs_evaluations(state, core_rows(X), core_rows(Y), self._cost_settings())
 
         fun.lbfgs_evaluations = lbfgs_evaluations  # type: ignore[attr-defined]
         return fun
@@ -434,7 +437,7 @@ class Network(ChunkSums, DerivedMethods):
         update = dict(update)
         rule = getattr(_core.UpdateRule, update.pop("rule"))
         cost = self._cost_settings(running_rho_hat=running_rho_hat, rho_hat_decay=rho_hat_decay)
-        return self._engine.minibatch_epoch(self._theta, X, Y, order, batch_size, cost,
+        return self._engine.minibatch_epoch(self._theta, core_rows(X), core_rows(Y), order, batch_size, cost,
                                             _core.UpdateParams(rule=rule, **update), state[0], state[1], step,
                                             batch_costs)
 

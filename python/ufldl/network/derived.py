@@ -11,7 +11,8 @@ import numpy as np
 
 from ufldl import reference
 from ufldl._lib.deprecation import renamed_keyword
-from ufldl._lib.validation import as_matrix, random_generator, require_finite
+from ufldl._lib.sparse import as_rows, require_finite_rows
+from ufldl._lib.validation import random_generator
 from ufldl.gradcheck import numerical_gradient, relative_difference
 from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, RandomStateLike, Targets, ThetaLike
 from ufldl.layers import as_targets, as_theta, read_only
@@ -74,7 +75,7 @@ class DerivedMethods(NetworkInterface):
         """``(m, sums)``: the rows of X and the column sums of every hidden layer's activations over them (list
         of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`."""
         sizes = self.layer_sizes
-        X = as_matrix(X, "X", sizes[0], self.dtype)
+        X = as_rows(X, "X", sizes[0], self.dtype)  # (sparse X: blocks of CSR rows)
         if self.n_layers == 1:
             return X.shape[0], []
         theta = as_theta(theta, self.theta)  # converted once, not per block
@@ -93,19 +94,20 @@ class DerivedMethods(NetworkInterface):
 
         Parameters
         ----------
-        X : array-like, shape (m, n_0)
-        Y : array-like, shape (m, n_L), or (m,) integer labels for cross-entropy
+        X : array-like or scipy.sparse matrix, shape (m, n_0)
+        Y : array-like or scipy.sparse matrix, shape (m, n_L), or (m,) integer labels for cross-entropy
 
         Returns
         -------
-        X : ndarray, shape (m, n_0)
-        Y : ndarray, shape (m, n_L) of the network's dtype, or (m,) int64
+        X : ndarray or scipy.sparse CSR matrix, shape (m, n_0)
+            Sparse X as CSR (CSC converted once, O(nnz)), never densified.
+        Y : ndarray, shape (m, n_L) of the network's dtype, or (m,) int64; or CSR (sparse targets)
         """
-        X = as_matrix(X, "X", self.layer_sizes[0], self.dtype)
+        X = as_rows(X, "X", self.layer_sizes[0], self.dtype)
         Y = as_targets(Y, X.shape[0], self.layer_sizes[-1], self.loss, self.dtype)
-        require_finite(X, "X")
+        require_finite_rows(X, "X")
         if Y.dtype.kind == "f":
-            require_finite(Y, "Y")
+            require_finite_rows(Y, "Y")
         return X, Y
 
     def parameters_read_only(self) -> AbstractContextManager[None]:
@@ -140,7 +142,7 @@ class DerivedMethods(NetworkInterface):
         diffs : dict of str to float
             ``||num - ana|| / ||num + ana||`` for each block ``"W1"``, ``"b1"``, ..., and ``"all"``.
         """
-        X = as_matrix(X, "X", self.layer_sizes[0], self.dtype)
+        X = as_rows(X, "X", self.layer_sizes[0], self.dtype)
         Y = as_targets(Y, X.shape[0], self.layer_sizes[-1], self.loss, self.dtype)
 
         def fun(theta: FloatArray) -> tuple[float, FloatArray]:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
+from ufldl._lib.sparse import is_sparse
 from ufldl._lib.threads import isolated_blas
 from ufldl._lib.types import ArrayLike, BatchSize, FloatArray, RandomStateLike, Targets
 from ufldl._lib.validation import flag, integer, patience, random_generator, real_scalar
@@ -253,7 +254,12 @@ def _validation_split(net, X, Y, rng, validation_data, early_stopping, validatio
                          f"validation_fraction={validation_fraction} of m={m}; got {m - n_val}")
     held = rng.permutation(m)
     validation = (X[held[:n_val]], Y[held[:n_val]])
-    return np.ascontiguousarray(X[held[n_val:]]), np.ascontiguousarray(Y[held[n_val:]]), validation
+    return _take_rows(X, held[n_val:]), _take_rows(Y, held[n_val:]), validation
+
+
+def _take_rows(A, rows):
+    """Rows of a dense array (C-contiguous) or of a sparse CSR matrix (CSR rows, never densified)."""
+    return A[rows] if is_sparse(A) else np.ascontiguousarray(A[rows])
 
 
 def _start_run(net, X, Y, batch_size, settings, validation):

@@ -7,10 +7,12 @@ backpropagation (written with the per-formula twins of :mod:`ufldl.reference.for
 import math
 
 import numpy as np
+import scipy.sparse
 
 from ufldl.reference.formulas import (LOSSES, bias_activate, check_activation, clip_rho_hat, hidden_delta,
                                       init_weights, kl_sparsity, output_sigmoid_bce, output_softmax_ce, output_squared,
                                       sigmoid)
+from ufldl.reference.sparse_input import layer_gradient, layer_product
 
 __all__ = ["init_params", "forward", "cost_and_grad", "sparse_autoencoder_cost"]
 
@@ -63,18 +65,18 @@ def forward(weights, biases, activations, X):
         ``W_l`` of shape ``(n_l, n_{l-1})`` and ``b_l`` of shape ``(n_l,)``, at index ``l - 1``.
     activations : sequence of str
         One name from :data:`ACTIVATIONS` per weight layer.
-    X : ndarray, shape (m, n_0)
+    X : ndarray or scipy.sparse matrix, shape (m, n_0)
         The inputs, one example per row.
-    
+
     Returns
     -------
     A : list of ndarray
-        ``[A_0 = X, A_1, ..., A_L]``, ``A_l`` of shape ``(m, n_l)``.
+        ``[A_0 = X, A_1, ..., A_L]``, ``A_l`` of shape ``(m, n_l)`` (``A_0`` sparse when X is).
     """
     _check_network(weights, biases, activations)
-    A = [np.asarray(X)]
+    A = [X if scipy.sparse.issparse(X) else np.asarray(X)]
     for W, b, name in zip(weights, biases, activations):
-        A.append(bias_activate(A[-1] @ W.T, b, name))
+        A.append(bias_activate(layer_product(A[-1], W), b, name))
     return A
 
 
@@ -101,7 +103,8 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
         raise ValueError(f"sparsity_layers must be hidden layers in 1..{n_layers - 1}; got {tuple(sparsity_layers)}")
     if sparse and not 0 < rho < 1:
         raise ValueError(f"rho must lie in (0, 1); got {rho}")
-    X, Y = np.asarray(X), np.asarray(Y)
+    X = X if scipy.sparse.issparse(X) else np.asarray(X)  # sparse X: its own products (sparse_input.py)
+    Y = Y.toarray() if scipy.sparse.issparse(Y) else np.asarray(Y)
     m, shape = X.shape[0], (X.shape[0], weights[-1].shape[0])
     if loss in ("squared", "binary_cross_entropy"):
         if Y.shape != shape:
@@ -123,9 +126,9 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
     ----------
     weights, biases : list of ndarray
         ``W_l`` of shape ``(n_l, n_{l-1})`` and ``b_l`` of shape ``(n_l,)``, at index ``l - 1``.
-    X : ndarray, shape (m, n_0)
-        The inputs, one example per row.
-    Y : ndarray, shape (m, n_L), or int ndarray, shape (m,)
+    X : ndarray or scipy.sparse matrix, shape (m, n_0)
+        The inputs, one example per row. A sparse X enters only the first layer's two products (``docs/math.md#sparse-input``).
+    Y : ndarray or scipy.sparse matrix, shape (m, n_L), or integer ndarray, shape (m,)
         Targets (``Y = X`` for an autoencoder); with ``loss="cross_entropy"`` target distributions or integer
         class labels in ``[0, n_L)``.
     activations : sequence of str
@@ -159,8 +162,8 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
     inv_m = 1.0 / m if m else math.inf
     A = [X]  # forward through the hidden layers; the output pass adds b_L and applies f_L itself
     for W, b, name in zip(weights[:-1], biases[:-1], activations[:-1]):
-        A.append(bias_activate(A[-1] @ W.T, b, name))
-    Z_L = A[-1] @ weights[-1].T
+        A.append(bias_activate(layer_product(A[-1], W), b, name))
+    Z_L = layer_product(A[-1], weights[-1])
     if loss == "squared":
         data, D, db = output_squared(Z_L, Y, biases[-1], activations[-1], inv_m)
     elif loss == "binary_cross_entropy":
@@ -176,7 +179,7 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
     # Backpropagate: D and db hold D_l and its column sums while computing the gradients of layer l.
     grad_weights, grad_biases = [None] * n_layers, [None] * n_layers
     for l in range(n_layers, 0, -1):
-        grad_weights[l - 1] = D.T @ A[l - 1] + decays[l - 1] * weights[l - 1]
+        grad_weights[l - 1] = layer_gradient(A[l - 1], D) + decays[l - 1] * weights[l - 1]
         grad_biases[l - 1] = db
         if l > 1:  # D_{l-1} = (D_l W_l + s_{l-1}) * f'_{l-1}
             D = hidden_delta(A[l - 1], D @ weights[l - 1], s.get(l - 1), activations[l - 2])

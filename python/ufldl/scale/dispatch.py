@@ -8,6 +8,8 @@ evaluations and line search in the core.
 
 import numpy as np
 
+from ufldl._lib.sparse import is_sparse
+
 from ufldl.scale.rows import (block_bounds, block_rows_for, check_block_rows, is_dask_array, read_rows,
                               streams)
 from ufldl.scale.streamed import StreamedObjective, map_rows
@@ -211,8 +213,11 @@ def squared_error(net, X, theta):
     Returns
     -------
     float
-        The summed reconstruction error (not divided by m).
+        The summed reconstruction error (not divided by m). A sparse X is densified a block of rows at a time.
     """
+    if is_sparse(X):
+        rows = max(1, (1 << 20) // int(X.shape[1]))
+        return sum(squared_error(net, X[a:b].toarray(), theta) for a, b in block_bounds(int(X.shape[0]), rows))
     residual = net.forward(X, theta).astype(np.float64) - X
     return 0.5 * float(np.einsum("ij,ij->", residual, residual))
 
@@ -265,6 +270,8 @@ def value_range(X):
         import dask  # noqa: PLC0415
         low, high = dask.compute(X.min(), X.max())
         return float(low), float(high)
+    if is_sparse(X):  # (the implicit zeros included)
+        return float(X.min()), float(X.max())
     if not streams(X):
         return float(np.min(X)), float(np.max(X))
     rows = _data_block_rows(X)
@@ -288,6 +295,10 @@ def column_variance_sum(X):
     float
         The sum of the columns' variances (divided by m).
     """
+    if is_sparse(X):  # E[x^2] - E[x]^2 per column, from the stored values alone
+        X = X.astype(np.float64)
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        return float((np.asarray(X.multiply(X).mean(axis=0)).ravel() - mean**2).sum())
     if not is_chunked(X):
         return float(np.var(X, axis=0, dtype=np.float64).sum())
     m = int(X.shape[0])

@@ -1,0 +1,29 @@
+"""The first layer's two products with a sparse X (``docs/math.md#sparse-input``), written with SciPy's own sparse
+products: the twins of ``csr_times_dense`` and ``csr_transpose_times_dense`` (``cpp/include/ufldl/sparse_input.hpp``).
+The formulas are the dense ones; only the storage of X differs.
+"""
+
+import numpy as np
+import scipy.sparse
+
+__all__ = ["sparse_input_product", "sparse_input_gradient", "layer_product", "layer_gradient"]
+
+
+def sparse_input_product(X, W):
+    """``X W^T``, shape (m, n_1), for a SciPy sparse X (m, n_0) and W (n_1, n_0): ``Z_1`` without its bias."""
+    return np.asarray(X @ W.T)
+
+
+def sparse_input_gradient(X, D):
+    """``D^T X``, shape (n_1, n_0), for a SciPy sparse X (m, n_0) and D (m, n_1): the data part of ``gW_1``."""
+    return np.asarray((X.T @ D).T)
+
+
+def layer_product(A, W):
+    """``A W^T`` for a layer input A, dense or sparse (the sparse one through :func:`sparse_input_product`)."""
+    return sparse_input_product(A, W) if scipy.sparse.issparse(A) else A @ W.T
+
+
+def layer_gradient(A, D):
+    """``D^T A`` for a layer input A, dense or sparse (the sparse one through :func:`sparse_input_gradient`)."""
+    return sparse_input_gradient(A, D) if scipy.sparse.issparse(A) else D.T @ A
