@@ -67,6 +67,9 @@ numpydoc_validation_checks = {"all", "ES01", "SA01", "EX01", "GL01", "GL02", "SS
 # A record class (a result, an exception, a chunk's sums) is built by the library, not by users, and documents its
 # fields once, under Attributes: PR01 (constructor arguments under Parameters) is not asked of a docstring with an
 # Attributes section and no Parameters section.
+# Network.minibatch_updates is the mini-batch loop's hook into the core (ufldl.train_minibatch calls it once per
+# epoch, users do not): its arguments are described in one paragraph rather than a Parameters list.
+numpydoc_validation_exclude = {r"\.Network\.minibatch_updates$"}
 numpydoc_validation_overrides = {
     "SS02": [r"^(?:ndarray|list|tuple|float|int|str|bool|dict|numpy\.\w+)\b[^:\n]*: "],
     "PR01": [r"(?s)\A(?!.*\nParameters\n-+\n).*\nAttributes\n-+\n"],

@@ -255,7 +255,8 @@ def as_targets(Y: ArrayLike, m: int, n_out: int, loss: str, dtype: np.dtype[Any]
     autoencoder's sparse X) stay sparse, as CSR (``ufldl._lib.sparse.as_csr``): the core densifies them one block
     of rows at a time."""
     if is_sparse(Y):
-        return _sparse_targets(Y, m, n_out, loss, dtype)
+        sparse: Targets = _sparse_targets(Y, m, n_out, loss, dtype)
+        return sparse
     arr = numeric_array(Y, "Y")
     if loss == "cross_entropy" and arr.ndim == 1:
         return as_labels(arr, m, n_out)
@@ -284,7 +285,7 @@ def as_targets(Y: ArrayLike, m: int, n_out: int, loss: str, dtype: np.dtype[Any]
             )
     return arr
 
-def _sparse_targets(Y, m, n_out, loss, dtype):
+def _sparse_targets(Y: Any, m: int, n_out: int, loss: str, dtype: np.dtype[Any]) -> Any:
     if Y.shape != (m, n_out):
         raise ValueError(f"Y must have shape (m, {n_out}) with m = {m} rows like X; got a sparse matrix of shape "
                          f"{Y.shape}")

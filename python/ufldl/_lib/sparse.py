@@ -7,6 +7,8 @@ CSR arrays themselves are checked by the core's binding (indices in range, indpt
 consistent), which refuses a malformed matrix with a ValueError before anything reads it.
 """
 
+from typing import Any, TypeGuard
+
 import numpy as np
 import scipy.sparse
 
@@ -16,12 +18,12 @@ from ufldl._lib.validation import as_matrix, convert, require_finite
 __all__ = ["is_sparse", "as_csr", "as_rows", "core_rows", "require_finite_rows"]
 
 
-def is_sparse(value):
+def is_sparse(value: object) -> TypeGuard[Any]:
     """Whether ``value`` is a SciPy sparse matrix or array."""
-    return scipy.sparse.issparse(value)
+    return bool(scipy.sparse.issparse(value))
 
 
-def as_csr(value, name, n_columns, dtype):
+def as_csr(value: Any, name: str, n_columns: int, dtype: Any) -> Any:
     """``value`` (SciPy sparse, any format) as CSR with data of ``dtype``, shape (m, n_columns), m >= 1.
 
     CSR input of the right dtype is returned as it is (no copy); another format is converted once by
@@ -48,7 +50,7 @@ def as_csr(value, name, n_columns, dtype):
     return type(value)((data, value.indices, value.indptr), shape=value.shape, copy=False)
 
 
-def as_rows(value, name, n_columns, dtype):
+def as_rows(value: Any, name: str, n_columns: int, dtype: Any) -> Any:
     """A dense ``(m, n_columns)`` array of ``dtype`` (``as_matrix``), or for sparse input its CSR form
     (``as_csr``)."""
     if is_sparse(value):
@@ -56,13 +58,13 @@ def as_rows(value, name, n_columns, dtype):
     return as_matrix(value, name, n_columns, dtype)
 
 
-def core_rows(X):
+def core_rows(X: Any) -> Any:
     """What the core takes for X (or Y): the array itself, or a ``_core.CsrMatrix`` of a CSR matrix's arrays."""
     if not is_sparse(X):
         return X
     return _core.CsrMatrix(X.data, X.indices, X.indptr, X.shape)
 
 
-def require_finite_rows(X, name):
+def require_finite_rows(X: Any, name: str) -> None:
     """``require_finite`` of a dense array, or of a sparse matrix's stored values."""
     require_finite(X.data if is_sparse(X) else X, f"{name}.data" if is_sparse(X) else name)

@@ -13,6 +13,9 @@ __all__ = ["ActivationName", "ArrayLike", "DTypeName", "FloatArray", "IntArray",
            "SolverName", "ScheduleName", "BatchSize"]
 
 ArrayLike: TypeAlias = npt.ArrayLike
+#: Rows of examples: anything ``numpy.asarray`` takes, or a ``scipy.sparse`` matrix or array (typed as Any: SciPy's
+#: sparse classes have no common protocol with NumPy's array-likes).
+RowsLike: TypeAlias = Any
 # Outputs: an array of the network's (or the input's) floating dtype, float64 or float32.
 FloatArray: TypeAlias = npt.NDArray[np.floating[Any]]
 Float64Array: TypeAlias = npt.NDArray[np.float64]

@@ -1,6 +1,14 @@
-"""The warnings an autoencoder's fit gives when its result or its data is not what the user meant."""
+"""The warnings an autoencoder's fit gives when its result or its data is not what the user meant, and the checks
+that give them."""
 
-__all__ = ["AutoencoderCollapseWarning", "DecoderRangeWarning"]
+import warnings
+
+import numpy as np
+
+from ufldl import scale
+from ufldl.reference import init_scale
+
+__all__ = ["AutoencoderCollapseWarning", "DecoderRangeWarning", "warn_if_outside_unit_range", "warn_if_collapsed"]
 
 
 class AutoencoderCollapseWarning(UserWarning):
@@ -14,3 +22,36 @@ class DecoderRangeWarning(UserWarning):
     """A sigmoid decoder was given data outside [0, 1], which its reconstructions can never reach (the raw digits,
     0..16, score about -1600 where the scaled ones score about -2): scale the data into [0, 1] (the tutorial maps
     patches to [0.1, 0.9]: ``ufldl.PatchNormalizer``) or use ``decoder="linear"``."""
+
+
+def warn_if_outside_unit_range(X, stacklevel: int) -> None:
+    """A DecoderRangeWarning when X holds values outside [0, 1] (``stacklevel`` counted from the caller)."""
+    low, high = scale.value_range(X)
+    if low < 0.0 or high > 1.0:
+        warnings.warn(f"decoder='sigmoid' reconstructs values in (0, 1), but X holds values in [{low:.4g}, "
+                      f"{high:.4g}]: scale X into [0, 1] (ufldl.PatchNormalizer maps patches to [0.1, 0.9]) "
+                      "or use decoder='linear'", DecoderRangeWarning, stacklevel=stacklevel + 1)
+
+
+def warn_if_collapsed(ae, X, stacklevel: int) -> None:
+    """An AutoencoderCollapseWarning when the fitted SparseAutoencoder ``ae`` is the trivial solution on X
+    (``stacklevel`` counted from the caller).
+
+    All three signs at once, so that a merely weak fit on structureless data does not warn: weights below 1% of
+    the initial scale, every rho_hat within 1% of rho, and a reconstruction cost at least 99% of that of
+    predicting the mean example.
+    """
+    if ae.beta == 0 or ae.activation != "sigmoid":
+        return
+    initial_scale = init_scale(X.shape[1], ae.n_hidden)
+    largest = np.abs(ae.network_.weights[0]).max()
+    if largest >= 0.01 * initial_scale or np.abs(ae.rho_hat_ - ae.rho).max() > 0.01 * ae.rho:
+        return
+    mean_cost = 0.5 * scale.column_variance_sum(X)
+    cost = -ae.score(X)
+    if cost >= 0.99 * mean_cost:
+        warnings.warn(
+            f"the sparse autoencoder collapsed to the trivial solution: max |W1| = {largest:.2g} (initial "
+            f"scale {initial_scale:.2g}), every hidden unit's mean activation at rho = {ae.rho}, "
+            f"reconstruction cost {cost:.4g} against {mean_cost:.4g} for predicting the mean example; lower "
+            f"weight_decay (now {ae.weight_decay}) or beta", AutoencoderCollapseWarning, stacklevel=stacklevel + 1)

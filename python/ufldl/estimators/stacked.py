@@ -1,6 +1,5 @@
 """``StackedAutoencoder``: the tutorial's deep network, greedy layer-wise pretraining then fine-tuning."""
 
-import numbers
 import warnings
 
 from collections.abc import Sequence
@@ -11,61 +10,20 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ufldl._lib.types import ActivationName, ArrayLike, DTypeName, FloatArray, RandomStateLike
-from ufldl import io, scale
+from ufldl import scale
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
 from ufldl.estimators.base import NetworkEstimator, preserve_dtype
 from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, integer_at_least,
                                           one_of, real_in)
-from ufldl.estimators.labels import check_class_labels, classes_from_meta, classes_to_meta, encode_labels
-from ufldl.estimators.persistence import network_from_meta, network_to_meta, params_from_meta, params_to_meta
+from ufldl.estimators.labels import check_class_labels, encode_labels
 from ufldl.estimators.solvers import fit_network
+from ufldl.estimators.stacked_params import FINETUNE_DECAY as FINETUNE_DECAY  # (re-exported: ufldl.stacked's)
+from ufldl.estimators.stacked_params import finetune_decay, hidden_sizes, layer_values, per_layer
+from ufldl.estimators.stacked_state import register_stacked
 from ufldl.network import Network
 
 __all__ = ["StackedAutoencoder"]
-
-FINETUNE_DECAY = ("all", "softmax")
-
-
-def _hidden_sizes(given, name):
-    sizes = (given,) if isinstance(given, numbers.Integral) and not isinstance(given, (bool, np.bool_)) else given
-    try:
-        sizes = [int(h) if isinstance(h, numbers.Integral) and not isinstance(h, (bool, np.bool_)) else None
-                 for h in sizes]
-    except TypeError:
-        raise TypeError(f"{name} must be a sequence of ints >= 1; got {given!r}") from None
-    if not sizes or None in sizes or min(sizes) < 1:
-        raise ValueError(f"{name} must be a non-empty sequence of ints >= 1; got {given!r}")
-    return tuple(sizes)
-
-
-def _finetune_decay(choice, name):
-    if isinstance(choice, str) and choice in FINETUNE_DECAY:
-        return choice
-    if isinstance(choice, (bool, np.bool_, str)) or not isinstance(choice, numbers.Real) or not choice >= 0:
-        raise ValueError(f"{name} must be one of {FINETUNE_DECAY} or a number >= 0; got {choice!r}")
-    return float(choice)
-
-
-def per_layer(constraint):
-    """One value for every autoencoder, or a sequence of one value per autoencoder, each as ``constraint``
-    accepts (the count is checked against the layers by the estimator)."""
-    def check(value, name):
-        if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
-            return constraint(value, name)
-        return [constraint(v, f"{name}[{k}]") for k, v in enumerate(value)]
-    return Constraint(f"{constraint.description}, or a sequence of them (one per hidden layer)", check)
-
-
-def _layer_values(value, name, n_layers):
-    """A hyperparameter given once for every autoencoder or once per autoencoder, as a list of n_layers."""
-    if not isinstance(value, list):
-        return [value] * n_layers
-    if len(value) != n_layers:
-        raise ValueError(f"{name} must be one value or one per hidden layer ({n_layers}); got {len(value)}: "
-                         f"{value!r}")
-    return value
-
 
 class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
     """Stacked sparse autoencoders with a softmax classifier, fine-tuned by backpropagation (UFLDL).
@@ -152,7 +110,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
     """
 
     _parameter_constraints = {
-        "hidden_layer_sizes": Constraint("a non-empty sequence of ints >= 1", _hidden_sizes),
+        "hidden_layer_sizes": Constraint("a non-empty sequence of ints >= 1", hidden_sizes),
         "rho": per_layer(real_in(0.0, 1.0, low_inclusive=False, high_inclusive=False)),
         "beta": per_layer(real_in(low=0.0)),
         "weight_decay": per_layer(real_in(low=0.0)),
@@ -161,7 +119,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         "softmax_weight_decay": real_in(low=0.0),
         "softmax_max_iter": integer_at_least(1),
         "finetune": FLAG,
-        "finetune_weight_decay": Constraint(f"one of {FINETUNE_DECAY} or a number >= 0", _finetune_decay),
+        "finetune_weight_decay": Constraint(f"one of {FINETUNE_DECAY} or a number >= 0", finetune_decay),
         "finetune_max_iter": integer_at_least(1),
         "max_corrections": integer_at_least(1),
         "dtype": DTYPE,
@@ -200,7 +158,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
     def _check_combination(self, params) -> None:
         n_layers = len(params["hidden_layer_sizes"])
         for name in ("rho", "beta", "weight_decay", "decoder"):
-            params[name] = _layer_values(params[name], name, n_layers)
+            params[name] = layer_values(params[name], name, n_layers)
 
     @staticmethod
     def _finetune_decays(params, n_weight_layers):
@@ -415,69 +373,10 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         H : ndarray, shape (n_samples, n_last_hidden)
             The last hidden layer's activations of the fine-tuned network.
         """
-        """Fit on (X, y), then return the features of X: ``fit(X, y, **fit_params).transform(X)``.
-
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_features)
-            The inputs, one example per row.
-        y : array_like, shape (n_samples,)
-            Class labels; required (a ValueError without them: this is a classifier).
-        **fit_params
-            Passed to :meth:`fit`.
-
-        Returns
-        -------
-        H : ndarray, shape (n_samples, n_last_hidden)
-            The last hidden layer's activations of the fine-tuned network.
-        """
         # TransformerMixin's would call fit(X) without y when y is None; a classifier needs it.
         if y is None:
             raise ValueError("StackedAutoencoder.fit_transform needs y (the classes): it is a classifier")
         return self.fit(X, y, **fit_params).transform(X)
 
 
-# ----------------------------------------------------------------------------------------------- saving
-
-_STATE_VERSION = 1
-
-
-def _stacked_to_state(est):
-    meta = {"version": _STATE_VERSION, **params_to_meta(est), "fitted": hasattr(est, "network_")}
-    arrays = {}
-    if meta["fitted"]:
-        meta["targets"] = classes_to_meta(est)
-        meta["n_features_in_"] = est.n_features_in_
-        meta["loss_curve_"], meta["n_iter_"] = est.loss_curve_, est.n_iter_
-        for name in ("network_", "pretrained_network_"):
-            meta[name] = network_to_meta(getattr(est, name), arrays, name)
-        meta["autoencoders_"] = []
-        for k, ae in enumerate(est.autoencoders_):
-            ae_meta, ae_arrays = io.registry.kind_named("ufldl.SparseAutoencoder").to_state(ae)
-            meta["autoencoders_"].append(ae_meta)
-            arrays.update({f"autoencoder{k}.{key}": value for key, value in ae_arrays.items()})
-    return meta, arrays
-
-
-def _stacked_from_state(meta, arrays):
-    if meta.get("version") != _STATE_VERSION:
-        raise ValueError(f"unknown StackedAutoencoder state version {meta.get('version')!r}")
-    est = StackedAutoencoder(**params_from_meta(meta))
-    if not meta["fitted"]:
-        return est
-    # (files written before the labels went through classes_to_meta list them under "classes_")
-    est.classes_ = classes_from_meta(meta["targets"]) if "targets" in meta else np.asarray(meta["classes_"])
-    est.n_features_in_ = meta["n_features_in_"]
-    est.loss_curve_, est.n_iter_ = meta["loss_curve_"], meta["n_iter_"]
-    for name in ("network_", "pretrained_network_"):
-        setattr(est, name, network_from_meta(meta[name], arrays, name))
-    from_ae = io.registry.kind_named("ufldl.SparseAutoencoder").from_state
-    est.autoencoders_ = []
-    for k, ae_meta in enumerate(meta["autoencoders_"]):
-        prefix = f"autoencoder{k}."
-        est.autoencoders_.append(from_ae(ae_meta, {key[len(prefix):]: value for key, value in arrays.items()
-                                                   if key.startswith(prefix)}))
-    return est
-
-
-io.register("ufldl.StackedAutoencoder", StackedAutoencoder, _stacked_to_state, _stacked_from_state)
+register_stacked(StackedAutoencoder)

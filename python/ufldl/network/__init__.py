@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ufldl import _core, io
+from ufldl import _core
 from ufldl._lib.deprecation import renamed_keyword
-from ufldl._lib.types import (ActivationName, Activations, ArrayLike, CostAndGrad, DTypeLike, Float64Array, FloatArray,
-                              IntArray, LossName, PathLike, RandomStateLike, Targets, Terms, ThetaLike, WeightDecay)
 from ufldl._lib.sparse import as_rows, core_rows, is_sparse, require_finite_rows
+from ufldl._lib.types import (ActivationName, Activations, ArrayLike, CostAndGrad, DTypeLike, Float64Array, FloatArray,
+                              IntArray, LossName, RandomStateLike, RowsLike, Targets, Terms, ThetaLike, WeightDecay)
 from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
                           parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
                           sparse_layer_flags)
@@ -63,10 +63,8 @@ class Network(ChunkSums, DerivedMethods):
     dtype : {"float64", "float32"}, default "float64"
         Precision of the parameters and of every computation (sums are accumulated in float64).
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
-        Source of the initial weights: ``W_l ~ Uniform(-r, r)``, ``r = sqrt(6 / (n_{l-1} + n_l + 1))``,
-        drawn layer by layer in float64 and then cast; biases 0. The same int gives the same network on
-        every machine and in both dtypes (up to the cast). Formerly ``seed`` (still accepted, with a
-        FutureWarning, until ufldl 0.3).
+        The initial weights: ``W_l ~ Uniform(-r, r)``, ``r = sqrt(6 / (n_{l-1} + n_l + 1))``, drawn in float64
+        layer by layer, then cast; biases 0. Formerly ``seed`` (accepted with a FutureWarning until ufldl 0.3).
 
     Attributes
     ----------
@@ -80,9 +78,8 @@ class Network(ChunkSums, DerivedMethods):
 
     Notes
     -----
-    Input arrays of another dtype, order or layout are converted (copied) to the network's dtype and C order;
-    an explicit ``grad`` output buffer is never converted and must match exactly. Inputs with NaN or inf
-    are refused with a ValueError naming the argument.
+    Inputs of another dtype, order or layout are converted (copied) to the network's dtype and C order; a
+    ``grad`` buffer is never converted and must match exactly. NaN or inf in inputs raise a ValueError.
 
     Examples
     --------
@@ -207,23 +204,9 @@ class Network(ChunkSums, DerivedMethods):
         return (_rebuild, (self._sizes, self._activations, self._loss, self._weight_decay, self._sparsity,
                            str(self._dtype), self._theta.copy()))
 
-    def save(self, path: PathLike, *, compress: bool = False) -> None:
-        """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
-
-        Read it back with ``ufldl.load(path)``.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file, written exactly there (conventionally ``.npz``); an existing file is replaced atomically.
-        compress : bool, default False
-            Deflate the archive's members (``numpy.savez_compressed``).
-        """
-        io.save(self, path, compress=compress)
-
     # ------------------------------------------------------------------ evaluation
 
-    def _evaluate(self, X: ArrayLike, Y: ArrayLike, theta: ArrayLike | None, grad: FloatArray | None, warn: bool = True,
+    def _evaluate(self, X: RowsLike, Y: RowsLike, theta: ArrayLike | None, grad: FloatArray | None, warn: bool = True,
                   chunk: bool = False, chunk_rho_hat: Float64Array | None = None) -> tuple[float, FloatArray, Terms]:
         X = as_rows(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
@@ -251,7 +234,7 @@ class Network(ChunkSums, DerivedMethods):
                     "overflowed", RuntimeWarning, stacklevel=3)
         return cost, grad, terms
 
-    def cost_and_grad(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None, *,
+    def cost_and_grad(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
                       grad: FloatArray | None = None) -> CostAndGrad:
         """The cost and its gradient with respect to every parameter.
 
@@ -279,22 +262,7 @@ class Network(ChunkSums, DerivedMethods):
         cost, grad, _ = self._evaluate(X, Y, theta, grad)
         return cost, grad
 
-    def cost(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None) -> float:
-        """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``.
-
-        Parameters
-        ----------
-        X, Y, theta : array_like
-            As in :meth:`cost_and_grad`: shapes (m, n_0), (m, n_L) or (m,), and (n_params,) (default ``self.theta``).
-
-        Returns
-        -------
-        float
-            The cost J.
-        """
-        return self._evaluate(X, Y, theta, None)[0]
-
-    def partial_sums(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None, *,
+    def partial_sums(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
                      rho_hat: ThetaLike = None) -> PartialSums:
         """One chunk's unnormalised sums, to add over chunks and finish with :meth:`combine`
         (``docs/math.md#chunks-and-shards``): ``combine(sum of partial_sums over a partition of the rows)`` is
@@ -306,17 +274,14 @@ class Network(ChunkSums, DerivedMethods):
             As in :meth:`cost_and_grad`: this chunk's rows, shapes (m_c, n_0) and (m_c, n_L) or (m_c,), and the
             parameters, shape (n_params,) (default ``self.theta``).
         rho_hat : ndarray of float64, shape (n_1 + ... + n_L,), or None
-            With a KL penalty, required: the mean activations over ALL the rows (not this chunk's), from
-            ``combine_rho_hat(sum of activation_sums)``. Averaging per-chunk results, each with its own rho_hat,
-            is wrong (the KL gradient is not a sum over examples).
+            With a KL penalty, required: the mean activations over ALL the rows, ``combine_rho_hat(sum of
+            activation_sums)`` (per-chunk rho_hats would be wrong: the KL gradient is not a sum over examples).
 
         Returns
         -------
         PartialSums
-            ``m``, ``data`` (sum of the examples' data costs) and ``grad`` (float64, the data gradient summed,
-            with the KL term at ``rho_hat``; no weight decay), which ``+`` adds. Non-finite sums are returned,
-            not warned about (as by :meth:`objective`): the solver that consumes the total reports them; NaN or
-            inf in X or Y raises ValueError.
+            ``m``, ``data`` (the data costs' sum) and ``grad`` (float64, the data gradient summed, with the KL
+            term at ``rho_hat``; no decay), which ``+`` adds. Non-finite sums are returned, not warned about.
         """
         rho_hat = self._checked_rho_hat(rho_hat)
         grad = np.empty(self.n_params, dtype=self._dtype)
@@ -326,7 +291,7 @@ class Network(ChunkSums, DerivedMethods):
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])
 
-    def cost_terms(self, X: ArrayLike, Y: ArrayLike, theta: ThetaLike = None) -> Terms:
+    def cost_terms(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None) -> Terms:
         """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J).
 
         Parameters
@@ -341,7 +306,7 @@ class Network(ChunkSums, DerivedMethods):
         """
         return self._evaluate(X, Y, theta, None)[2]
 
-    def layer_activations(self, X: ArrayLike, theta: ThetaLike = None, *, start: int = 1,
+    def layer_activations(self, X: RowsLike, theta: ThetaLike = None, *, start: int = 1,
                           stop: int | None = None) -> list[FloatArray]:
         """The activations of every layer, or of the layers ``start..stop`` only.
 
@@ -404,30 +369,15 @@ class Network(ChunkSums, DerivedMethods):
                           running_rho_hat: Float64Array | None = None, rho_hat_decay: float = 0.0) -> int:
         """Run mini-batch updates of ``self.theta`` in the compiled core (docs/math.md#mini-batch-gradient-descent).
 
-        Parameters
-        ----------
-        X, Y : ndarray
-            From :meth:`training_data`.
-        order : ndarray of int64, shape (n_order,)
-            The rows, batch after batch: batch k is ``order[k * batch_size:(k + 1) * batch_size]``.
-        batch_size : int
-            Examples per batch, >= 1 (the last batch may hold fewer).
-        update : dict
-            ``rule`` ("sgd" or "adam") and its hyperparameters: ``learning_rate``, ``momentum``, ``nesterov``,
-            ``beta1``, ``beta2``, ``epsilon``.
-        state : (ndarray, ndarray), each shape (n_params,)
-            The optimiser's state, updated in place (sgd: the velocity and an unused buffer; adam: the first
-            and second moments).
-        step : ndarray of int64, shape (1,)
-            Updates made so far, advanced in place.
-        batch_costs : ndarray of float64, shape (n_batches,)
-            Receives each batch's cost.
-        running_rho_hat : ndarray of float64 or None
-            The moving-average rho_hat (docs/math.md#moving-average-rho-hat), updated in place; None: each
-            batch's own.
-        rho_hat_decay : float
-            The decay d of the moving average, in [0, 1) (unused when ``running_rho_hat`` is None).
-        
+        The mini-batch solvers' engine (``ufldl.train_minibatch`` calls it once per epoch). ``X, Y`` come from
+        :meth:`training_data`; batch k is the rows ``order[k * batch_size:(k + 1) * batch_size]`` (int64);
+        ``update`` holds ``rule`` ("sgd" or "adam") and its hyperparameters (``learning_rate``, ``momentum``,
+        ``nesterov``, ``beta1``, ``beta2``, ``epsilon``); ``state``, two float arrays of shape (n_params,) (the
+        velocity, or Adam's two moments), and ``step`` (int64, shape (1,)) are updated in place;
+        ``batch_costs`` (float64) receives each batch's cost; ``running_rho_hat`` (float64, updated in place)
+        and ``rho_hat_decay`` in [0, 1) give the moving-average rho_hat (docs/math.md#moving-average-rho-hat),
+        None: each batch's own.
+
         Returns
         -------
         updates : int

@@ -9,12 +9,13 @@ from typing import Self
 
 import numpy as np
 
-from ufldl import reference
+from ufldl import io, reference
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.sparse import as_rows, require_finite_rows
 from ufldl._lib.validation import random_generator
 from ufldl.gradcheck import numerical_gradient, relative_difference
-from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, RandomStateLike, Targets, ThetaLike
+from ufldl._lib.types import (ArrayLike, Float64Array, FloatArray, PathLike, RandomStateLike, RowsLike, Targets,
+                              ThetaLike)
 from ufldl.layers import as_targets, as_theta, read_only
 from ufldl.network.interface import NetworkInterface
 
@@ -35,6 +36,35 @@ class DerivedMethods(NetworkInterface):
     # ------------------------------------------------------------------ initial parameters
 
     @renamed_keyword("seed", "random_state")
+    def save(self, path: PathLike, *, compress: bool = False) -> None:
+        """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
+
+        Read it back with ``ufldl.load(path)``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file, written exactly there (conventionally ``.npz``); an existing file is replaced atomically.
+        compress : bool, default False
+            Deflate the archive's members (``numpy.savez_compressed``).
+        """
+        io.save(self, path, compress=compress)
+
+    def cost(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None) -> float:
+        """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``.
+
+        Parameters
+        ----------
+        X, Y, theta : array_like
+            As in :meth:`cost_and_grad`: shapes (m, n_0), (m, n_L) or (m,), and (n_params,) (default ``self.theta``).
+
+        Returns
+        -------
+        float
+            The cost J.
+        """
+        return self.cost_and_grad(X, Y, theta)[0]
+
     def initialize(self, random_state: RandomStateLike = None) -> Self:
         """Draw new initial weights (the tutorial's scheme) and zero the biases.
 
@@ -57,12 +87,12 @@ class DerivedMethods(NetworkInterface):
 
     # ------------------------------------------------------------------ evaluation
 
-    def forward(self, X: ArrayLike, theta: ThetaLike = None, *, start: int = 1, stop: int | None = None) -> FloatArray:
+    def forward(self, X: RowsLike, theta: ThetaLike = None, *, start: int = 1, stop: int | None = None) -> FloatArray:
         """The output of layer ``stop`` (default: the network's output ``A_L``), shape ``(m, n_stop)``, for the
         input ``X`` of layer ``start`` (default: the network's input), shape ``(m, n_{start-1})``."""
         return self.layer_activations(X, theta, start=start, stop=stop)[-1]
 
-    def mean_activations(self, X: ArrayLike, theta: ThetaLike = None) -> list[Float64Array]:
+    def mean_activations(self, X: RowsLike, theta: ThetaLike = None) -> list[Float64Array]:
         """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1.
 
         The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
@@ -71,7 +101,7 @@ class DerivedMethods(NetworkInterface):
         m, sums = self.hidden_activation_sums(X, theta)
         return [total / m for total in sums]
 
-    def hidden_activation_sums(self, X: ArrayLike, theta: ThetaLike = None) -> tuple[int, list[Float64Array]]:
+    def hidden_activation_sums(self, X: RowsLike, theta: ThetaLike = None) -> tuple[int, list[Float64Array]]:
         """``(m, sums)``: the rows of X and the column sums of every hidden layer's activations over them (list
         of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`."""
         sizes = self.layer_sizes
@@ -89,7 +119,7 @@ class DerivedMethods(NetworkInterface):
 
     # ------------------------------------------------------------------ for training
 
-    def training_data(self, X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, Targets]:
+    def training_data(self, X: RowsLike, Y: RowsLike) -> tuple[FloatArray, Targets]:
         """X and Y converted once for repeated evaluations: the network's dtype, C order, checked finite.
 
         Parameters
@@ -125,7 +155,7 @@ class DerivedMethods(NetworkInterface):
 
     # ------------------------------------------------------------------ gradient checking
 
-    def check_gradient(self, X: ArrayLike, Y: ArrayLike, eps: float = 1e-4) -> dict[str, float]:
+    def check_gradient(self, X: RowsLike, Y: RowsLike, eps: float = 1e-4) -> dict[str, float]:
         """Compare the analytic gradient with central differences, block by block.
 
         Costs two evaluations per parameter: meant for small networks and batches.

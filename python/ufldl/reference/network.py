@@ -128,7 +128,7 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
         ``W_l`` of shape ``(n_l, n_{l-1})`` and ``b_l`` of shape ``(n_l,)``, at index ``l - 1``.
     X : ndarray or scipy.sparse matrix, shape (m, n_0)
         The inputs, one example per row. A sparse X enters only the first layer's two products (``docs/math.md#sparse-input``).
-    Y : ndarray or scipy.sparse matrix, shape (m, n_L), or integer ndarray, shape (m,)
+    Y : ndarray or scipy.sparse matrix, shape (m, n_L), or int ndarray, shape (m,)
         Targets (``Y = X`` for an autoencoder); with ``loss="cross_entropy"`` target distributions or integer
         class labels in ``[0, n_L)``.
     activations : sequence of str

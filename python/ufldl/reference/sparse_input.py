@@ -10,12 +10,38 @@ __all__ = ["sparse_input_product", "sparse_input_gradient", "layer_product", "la
 
 
 def sparse_input_product(X, W):
-    """``X W^T``, shape (m, n_1), for a SciPy sparse X (m, n_0) and W (n_1, n_0): ``Z_1`` without its bias."""
+    """``X W^T`` for a SciPy sparse X: ``Z_1`` without its bias.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array, shape (m, n_0)
+        The inputs, one example per row.
+    W : ndarray, shape (n_1, n_0)
+        The first layer's weights.
+
+    Returns
+    -------
+    ndarray, shape (m, n_1)
+        The product, dense.
+    """
     return np.asarray(X @ W.T)
 
 
 def sparse_input_gradient(X, D):
-    """``D^T X``, shape (n_1, n_0), for a SciPy sparse X (m, n_0) and D (m, n_1): the data part of ``gW_1``."""
+    """``D^T X`` for a SciPy sparse X: the data part of ``gW_1``.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array, shape (m, n_0)
+        The inputs, one example per row.
+    D : ndarray, shape (m, n_1)
+        The first layer's deltas.
+
+    Returns
+    -------
+    ndarray, shape (n_1, n_0)
+        The product, dense.
+    """
     return np.asarray((X.T @ D).T)
 
 
