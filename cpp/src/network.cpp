@@ -1,6 +1,7 @@
 #include "ufldl/network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -186,8 +187,9 @@ void Network<T>::forward_hidden(const Shard& sh) const {
         const T* b = theta + b_offset_[l];
         const Activation f = activations_[l - 1];
         double* colsum = is_sparse(sh.pb, l) ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
+        const double* scale = sh.pb.row_scale ? sh.pb.row_scale + sh.r0 : nullptr;
         rows_in_parts(sh.ws.part_sums, sh.rows, nl, colsum, [&](index_t q0, index_t q1, double* cs) {
-            ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs);
+            ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs, scale ? scale + q0 : nullptr);
             return 0.0;
         });
     }
@@ -275,20 +277,23 @@ void Network<T>::output_layer(const Shard& sh) const {
         gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
         sh.buf.data += rows_in_parts(sh.ws.part_sums, mb, n_out, delta_sum, [&](index_t q0, index_t q1, double* cs) {
             const index_t row = q + q0;
+            const double* scale = pb.row_scale ? pb.row_scale + row : nullptr;
             if (loss_ == Loss::Squared)
                 return ew.output_squared(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, activations_[L - 1],
-                                         pb.inv_m, cs);
+                                         pb.inv_m, cs, scale);
             if (loss_ == Loss::BinaryCrossEntropy)
-                return ew.output_sigmoid_bce(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, pb.inv_m, cs);
+                return ew.output_sigmoid_bce(Z + q0 * n_out, pb.Y + row * n_out, q1 - q0, n_out, b, pb.inv_m, cs,
+                                             scale);
             return ew.output_softmax_ce(Z + q0 * n_out, pb.Y ? pb.Y + row * n_out : nullptr,
-                                        pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs);
+                                        pb.labels ? pb.labels + row : nullptr, q1 - q0, n_out, b, pb.inv_m, cs,
+                                        scale);
         });
         gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? sh.first_beta : T(1), gW, n_in);
         if (L > 1) {
             T* P = sh.ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see backward_hidden)
             gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
             hidden_delta_in_parts(sh.ws, hidden(sh, L - 1) + q * n_in, P, mb, L - 1, sparse_term(sh, L - 1),
-                                  sh.buf.delta_sum.data() + unit_offset_[L - 1]);
+                                  sh.buf.delta_sum.data() + unit_offset_[L - 1], pb.row_scale ? pb.row_scale + q : nullptr);
         }
     }
 }
@@ -310,18 +315,19 @@ void Network<T>::backward_hidden(const Shard& sh) const {
         gemm(false, false, sh.rows, n_prev, nl, T(1), hidden(sh, l) + r0 * nl, nl, sh.pb.theta + w_offset_[l], n_prev,
              T(0), P, n_prev);
         hidden_delta_in_parts(sh.ws, hidden(sh, h) + r0 * n_prev, P, sh.rows, h, sparse_term(sh, h),
-                              sh.buf.delta_sum.data() + unit_offset_[h]);
+                              sh.buf.delta_sum.data() + unit_offset_[h],
+                              sh.pb.row_scale ? sh.pb.row_scale + r0 : nullptr);
     }
 }
 
 template <class T>
 void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
-                                       double* colsum) const {
+                                       double* colsum, const double* row_scale) const {
     const auto& ew = elementwise<T>();
     const index_t nl = sizes_[layer];
     const Activation f = activations_[layer - 1];
     rows_in_parts(ws.part_sums, rows, nl, colsum, [&](index_t r0, index_t r1, double* cs) {
-        ew.hidden_delta(A + r0 * nl, P + r0 * nl, r1 - r0, nl, s, f, cs);
+        ew.hidden_delta(A + r0 * nl, P + r0 * nl, r1 - r0, nl, s, f, cs, row_scale ? row_scale + r0 : nullptr);
         return 0.0;
     });
 }
@@ -330,7 +336,7 @@ template <class T>
 CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                                     const CostParams& params, T* grad, Workspace<T>& ws) const {
     const CoreCall call;  // takes the pool for the whole evaluation if no other core call is running
-    const Problem pb{theta, X, Y, labels, m, &params, grad, T(1) / static_cast<T>(m)};
+    const Problem pb{theta, X, Y, labels, m, &params, grad, T(1) / static_cast<T>(m), row_scales(params, m, ws)};
     // The cost and gradient are sums over examples: with several threads, the batch is split into shards of
     // rows, each evaluated on a thread of its own with single-threaded BLAS (no hand-off per product, every
     // pass in parallel); the shards' sums are then added in shard order. With one thread, or if the pool is
@@ -384,6 +390,22 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const T* X, const T* Y, cons
     return terms;
 }
 
+// docs/math.md#sample-weights: r_i = w_i m / W, so that every per-row mean keeps its 1/m (null: no weights). Weights
+// of ones give r_i = 1 exactly (m / W = 1), hence the unweighted results bit for bit.
+template <class T>
+const double* Network<T>::row_scales(const CostParams& params, index_t m, Workspace<T>& ws) const {
+    const double* w = params.sample_weight;
+    if (!w) return nullptr;
+    double total = 0.0;
+    for (index_t i = 0; i < m; ++i) total += w[i];
+    if (!(total > 0.0) || !std::isfinite(total))
+        throw std::invalid_argument("sample_weight must sum to a positive finite number, got " + std::to_string(total));
+    if (ws.row_scale.size() < static_cast<std::size_t>(m)) ws.row_scale.resize(static_cast<std::size_t>(m));
+    const double scale = static_cast<double>(m) / total;
+    for (index_t i = 0; i < m; ++i) ws.row_scale[i] = w[i] * scale;
+    return ws.row_scale.data();
+}
+
 template <class T>
 void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int last,
                          const std::vector<T*>& outputs) const {
@@ -396,7 +418,7 @@ void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int l
         const T* in = l == first ? X : outputs[l - first - 1];
         T* out = outputs[l - first];
         gemm(false, true, mi, n_out, n_in, T(1), in, n_in, theta + w_offset_[l], n_in, T(0), out, n_out);
-        ew.bias_activate(out, m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr);
+        ew.bias_activate(out, m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr, nullptr);
     }
 }
 

@@ -69,6 +69,7 @@ class _Engine:
         Y: npt.NDArray[np.floating] | npt.NDArray[np.int64],
         grad: npt.NDArray[np.floating],
         cost: CostSettings,
+        sample_weight: npt.ArrayLike | None = None,  # m weights >= 0, converted to float64
     ) -> tuple[float, float, float]: ...
     def minibatch_epoch(
         self,
@@ -83,6 +84,7 @@ class _Engine:
         state2: npt.NDArray[np.floating],  # adam: the second moment m2 (unused by sgd)
         step: npt.NDArray[np.int64],
         batch_costs: npt.NDArray[np.float64],
+        sample_weight: npt.ArrayLike | None = None,  # one per row of X; every batch's sum positive
     ) -> int: ...
     def forward(
         self, theta: npt.NDArray[np.floating], X: npt.NDArray[np.floating], first: int, last: int

@@ -8,7 +8,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ufldl import scale
-from ufldl.estimators.base import NetworkEstimator, NetworkSpec, preserve_dtype, read_only
+from ufldl.estimators.base import (NetworkEstimator, NetworkSpec, checked_sample_weight, preserve_dtype, read_only,
+                                   row_squared_errors, weighted_mean)
 from ufldl.estimators.constraints import integer_at_least, one_of, optional, real_in
 from ufldl.estimators.fit_warnings import AutoencoderCollapseWarning, DecoderRangeWarning
 from ufldl.estimators.hyperparameters import FITTING, HIDDEN_ACTIVATIONS, LBFGS, OPTIMIZER, TRAINING
@@ -264,7 +265,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train on X.
 
         Parameters
@@ -273,6 +274,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
             One example per row, finite. With ``decoder="sigmoid"`` the reconstruction lies in (0, 1), so
             scale the data into it (the tutorial maps its patches to [0.1, 0.9]).
         y : ignored
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost's means (rho_hat included) become weighted means.
 
         Returns
         -------
@@ -283,10 +286,10 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, None, partial=False)
+        return self._fit(X, None, partial=False, sample_weight=sample_weight)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """One epoch of the mini-batch solver over X (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network; later calls continue from it, with the optimiser's state.
@@ -296,12 +299,13 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         ----------
         X : array_like, shape (n_samples, n_features)
         y : ignored
+        sample_weight : array_like, shape (n_samples,), optional
 
         Returns
         -------
         self : SparseAutoencoder
         """
-        return self._fit(X, None, partial=True)
+        return self._fit(X, None, partial=True, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------ using the model
 
@@ -345,14 +349,14 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         X = self._validate_input(X, reset=False)
         return scale.forward(self.network_, X)
 
-    def score(self, X, y=None):
-        """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better).
-
-        The data term of the training cost only (no weight decay, no sparsity penalty), so that scores of
-        different hyperparameters compare (as in ``GridSearchCV``).
-        """
+    def score(self, X, y=None, sample_weight=None):
+        """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better;
+        with ``sample_weight``, the weighted mean). The data term of the training cost only (no weight decay,
+        no sparsity penalty), so that scores of different hyperparameters compare (as in ``GridSearchCV``)."""
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
+        if sample_weight is not None:
+            return -weighted_mean(row_squared_errors(self.network_, X), checked_sample_weight(sample_weight, X))
         return -scale.network_row_sum(self.network_, X, scale.squared_error) / X.shape[0]
 
     # ------------------------------------------------------------------ fitted views

@@ -123,15 +123,17 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         return None
 
     @staticmethod
-    def _validation_score(net, X_val, y_val):
+    def _validation_score(net, X_val, y_val, sample_weight=None):
         """Accuracy on the held-out examples (scikit-learn's MLPClassifier uses it too; for multilabel targets,
-        the subset accuracy: every label of a row right)."""
+        the subset accuracy: every label of a row right), weighted by their weights."""
         P = net.forward(X_val)
         if y_val.ndim == 2:
-            return float(np.mean(np.all((P > 0.5) == (y_val > 0.5), axis=1)))
-        return float(np.mean(np.argmax(P, axis=1) == y_val))
+            right = np.all((P > 0.5) == (y_val > 0.5), axis=1)
+        else:
+            right = np.argmax(P, axis=1) == y_val
+        return float(np.average(right, weights=sample_weight))
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on (X, y).
 
         Parameters
@@ -140,6 +142,8 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
             Finite real numbers.
         y : array_like, shape (n_samples,)
             Class labels of any kind (ints, strings, ...), at least two distinct ones.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost becomes their weighted mean (docs/math.md#sample-weights).
 
         Returns
         -------
@@ -150,10 +154,10 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, y, partial=False)
+        return self._fit(X, y, partial=False, sample_weight=sample_weight)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network and needs ``classes``; later calls continue with the
@@ -166,12 +170,13 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         classes : array_like, shape (n_classes,), optional
             Every label y will ever hold (scikit-learn's convention): required on the first call, optional
             afterwards (then it must be the same set).
+        sample_weight : array_like, shape (n_samples,), optional
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, partial=True, classes=classes)
+        return self._fit(X, y, partial=True, classes=classes, sample_weight=sample_weight)
 
     def _logits(self, X):
         """The output layer's input Z (n_samples, n_classes), computed in float64."""

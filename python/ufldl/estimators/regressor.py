@@ -15,11 +15,13 @@ from ufldl.estimators.solvers import is_minibatch
 __all__ = ["NeuralNetRegressor"]
 
 
-def _r2(Y, P):
-    """R^2 averaged over the targets (scikit-learn's r2_score, with its convention for constant targets)."""
+def _r2(Y, P, sample_weight=None):
+    """R^2 averaged over the targets (scikit-learn's r2_score, with its convention for constant targets; with
+    ``sample_weight``, its weighted form)."""
     Y = np.asarray(Y, dtype=np.float64)
-    residual = ((Y - np.asarray(P, dtype=np.float64)) ** 2).sum(axis=0)
-    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    residual = w @ ((Y - np.asarray(P, dtype=np.float64)) ** 2)
+    total = w @ ((Y - np.average(Y, axis=0, weights=w)) ** 2)
     scores = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0), (residual == 0) * 1.0)
     return float(scores.mean())
 
@@ -71,11 +73,11 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         return Y, Y.shape[1], {"_y_ndim": y.ndim} if first else {}
 
     @staticmethod
-    def _validation_score(net, X_val, Y_val):
-        """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too)."""
-        return _r2(Y_val, net.forward(X_val))
+    def _validation_score(net, X_val, Y_val, sample_weight=None):
+        """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too), weighted by their weights."""
+        return _r2(Y_val, net.forward(X_val), sample_weight)
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on (X, y).
 
         Parameters
@@ -83,6 +85,8 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         X : array_like, shape (n_samples, n_features)
         y : array_like, shape (n_samples,) or (n_samples, n_targets)
             Finite real targets. ``predict`` returns the same number of dimensions.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost becomes their weighted mean (docs/math.md#sample-weights).
 
         Returns
         -------
@@ -93,10 +97,10 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, y, partial=False)
+        return self._fit(X, y, partial=False, sample_weight=sample_weight)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network; later calls continue with the optimiser's state and must
@@ -106,12 +110,13 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         ----------
         X : array_like, shape (n_samples, n_features)
         y : array_like, shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array_like, shape (n_samples,), optional
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, partial=True)
+        return self._fit(X, y, partial=True, sample_weight=sample_weight)
 
     def predict(self, X):
         """The network's output, float64: shape (n_samples,) if y was 1-D at fit, else (n_samples, n_targets)."""

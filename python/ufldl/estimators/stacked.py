@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ufldl import io
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
-from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, preserve_dtype
+from ufldl.estimators.base import FLOAT_DTYPES, NetworkEstimator, checked_sample_weight, preserve_dtype
 from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, integer_at_least,
                                           one_of, real_in)
 from ufldl.estimators.labels import check_class_labels, classes_from_meta, classes_to_meta, encode_labels
@@ -210,8 +210,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         if self.verbose:
             print(text, flush=True)
 
-    def fit(self, X, y):
-        """Pretrain, train the softmax layer, fine-tune.
+    def fit(self, X, y, sample_weight=None):
+        """Pretrain, train the softmax layer, fine-tune (every step with the examples' weights, if any).
 
         Parameters
         ----------
@@ -219,6 +219,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
             Inputs in [0, 1] for the autoencoders' sigmoid reconstructions (the digits' pixels / 16, say).
         y : array_like, shape (n_samples,)
             Class labels of any kind (ints, strings).
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples, for every autoencoder, the softmax layer and the fine-tuning.
 
         Returns
         -------
@@ -227,6 +229,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         params = self._checked_parameters()
         self._check_combination(params)
         X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        params["sample_weight"] = checked_sample_weight(sample_weight, X)
         check_class_labels(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
@@ -256,7 +259,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
                                    dtype=self.dtype, random_state=rng, verbose=max(0, params["verbose"] - 1))
             with warnings.catch_warnings(record=True) as caught:  # re-issued below, naming the layer
                 warnings.simplefilter("always")
-                ae.fit(features)
+                ae.fit(features, sample_weight=params["sample_weight"])
             for w in caught:
                 ours = issubclass(w.category, (AutoencoderCollapseWarning, DecoderRangeWarning))
                 prefix = f"autoencoder {layer} of the stack: " if ours else ""
@@ -273,7 +276,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         softmax.theta *= 0.005 / np.abs(softmax.theta).max()  # small initial weights, as the tutorial's
         fit_network(softmax, features, labels, "lbfgs", lambda result: None, stacklevel=3,
                     max_iter=params["softmax_max_iter"], max_corrections=params["max_corrections"],
-                    verbose=max(0, params["verbose"] - 1))
+                    verbose=max(0, params["verbose"] - 1), sample_weight=params["sample_weight"])
         return softmax
 
     def _assemble(self, n_features, softmax, params):
@@ -296,7 +299,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
 
         self._say(f"fine-tuning the {'-'.join(map(str, self.network_.layer_sizes))} network")
         fit_network(self.network_, X, labels, "lbfgs", record, stacklevel=3, max_iter=params["finetune_max_iter"],
-                    max_corrections=params["max_corrections"], verbose=max(0, params["verbose"] - 1))
+                    max_corrections=params["max_corrections"], verbose=max(0, params["verbose"] - 1),
+                    sample_weight=params["sample_weight"])
 
     # ------------------------------------------------------------------ using the model
 

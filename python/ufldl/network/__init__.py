@@ -5,8 +5,7 @@ The maths is ``docs/math.md`` (the UFLDL tutorial's): one example per row, ``W_l
 
     J = J_data + (lambda / 2) sum_l ||W_l||_F^2 + beta sum_j KL(rho || rho_hat_j).
 
-Weight decay is *not* divided by m: scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with
-L-BFGS (with its mini-batch solvers, which scale the penalty by each batch's size, to ``alpha / batch_size``).
+Weight decay is *not* divided by m (see :class:`Network`'s ``weight_decay``).
 
 This module holds the Network's state and every call into the compiled engine; ``ufldl.network.derived`` holds
 the methods written on its public interface alone (initialisation, ``forward``, ``mean_activations``, the
@@ -17,12 +16,12 @@ import warnings
 
 import numpy as np
 
-from ufldl import _core, io
+from ufldl import _core
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.validation import as_matrix, require_finite
 from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
                           parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
-                          sparse_layer_flags)
+                          sample_weights, sparse_layer_flags)
 from ufldl.network.derived import DerivedMethods
 from ufldl.network.sums import ChunkSums, PartialSums
 
@@ -202,18 +201,12 @@ class Network(ChunkSums, DerivedMethods):
         return (_rebuild, (self._sizes, self._activations, self._loss, self._weight_decay, self._sparsity,
                            str(self._dtype), self._theta.copy()))
 
-    def save(self, path, *, compress=False):
-        """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
-
-        Read it back with ``ufldl.load(path)``.
-        """
-        io.save(self, path, compress=compress)
-
     # ------------------------------------------------------------------ evaluation
 
-    def _evaluate(self, X, Y, theta, grad, warn=True, chunk=False, chunk_rho_hat=None):
+    def _evaluate(self, X, Y, theta, grad, warn=True, chunk=False, chunk_rho_hat=None, sample_weight=None):
         X = as_matrix(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
+        sample_weight = sample_weights(sample_weight, X.shape[0])
         theta = as_theta(theta, self._theta)
         if grad is None:
             grad = np.empty(self.n_params, dtype=self._dtype)
@@ -224,7 +217,7 @@ class Network(ChunkSums, DerivedMethods):
         settings = self._cost_settings(**given)
         if chunk:
             settings.weight_decay = 0.0
-        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, settings)
+        data, decay, sparse = self._engine.cost_and_grad(theta, X, Y, grad, settings, sample_weight)
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse
         if not (np.isfinite(cost) and np.isfinite(grad).all()):
@@ -238,7 +231,7 @@ class Network(ChunkSums, DerivedMethods):
                     "overflowed", RuntimeWarning, stacklevel=3)
         return cost, grad, terms
 
-    def cost_and_grad(self, X, Y, theta=None, *, grad=None):
+    def cost_and_grad(self, X, Y, theta=None, *, grad=None, sample_weight=None):
         """The cost and its gradient with respect to every parameter.
 
         Parameters
@@ -253,6 +246,9 @@ class Network(ChunkSums, DerivedMethods):
             Parameters to evaluate at instead of ``self.theta`` (which is left unchanged).
         grad : ndarray, shape (n_params,), optional
             Output buffer of the network's dtype, C-contiguous; a new array is returned if omitted.
+        sample_weight : array_like, shape (m,), optional
+            Weights >= 0, not all zero: the data cost and rho_hat become weighted means over the examples
+            (``docs/math.md#sample-weights``; integer weights equal repeated rows). None: every example weighs 1.
 
         Returns
         -------
@@ -260,14 +256,14 @@ class Network(ChunkSums, DerivedMethods):
         grad : ndarray, shape (n_params,)
             Same layout as ``theta``.
         """
-        cost, grad, _ = self._evaluate(X, Y, theta, grad)
+        cost, grad, _ = self._evaluate(X, Y, theta, grad, sample_weight=sample_weight)
         return cost, grad
 
-    def cost(self, X, Y, theta=None):
+    def cost(self, X, Y, theta=None, *, sample_weight=None):
         """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``."""
-        return self._evaluate(X, Y, theta, None)[0]
+        return self._evaluate(X, Y, theta, None, sample_weight=sample_weight)[0]
 
-    def partial_sums(self, X, Y, theta=None, *, rho_hat=None):
+    def partial_sums(self, X, Y, theta=None, *, rho_hat=None, sample_weight=None):
         """One chunk's unnormalised sums, to add over chunks and finish with :meth:`combine`
         (``docs/math.md#chunks-and-shards``): ``combine(sum of partial_sums over a partition of the rows)`` is
         ``cost_and_grad`` of all the rows.
@@ -280,11 +276,13 @@ class Network(ChunkSums, DerivedMethods):
             With a KL penalty, required: the mean activations over ALL the rows (not this chunk's), from
             ``combine_rho_hat(sum of activation_sums)``. Averaging per-chunk results, each with its own rho_hat,
             is wrong (the KL gradient is not a sum over examples).
+        sample_weight : array_like, shape (m,), optional
+            The chunk's weights: weighted sums, and ``m`` their sum, so that ``combine`` divides by the total weight.
 
         Returns
         -------
         PartialSums
-            ``m``, ``data`` (sum of the examples' data costs) and ``grad`` (float64, the data gradient summed,
+            ``m`` (or the weights' sum), ``data`` (sum of the examples' data costs) and ``grad`` (float64, the data gradient summed,
             with the KL term at ``rho_hat``; no weight decay), which ``+`` adds. Non-finite sums are returned,
             not warned about (as by :meth:`objective`): the solver that consumes the total reports them; NaN or
             inf in X or Y raises ValueError.
@@ -292,14 +290,16 @@ class Network(ChunkSums, DerivedMethods):
         rho_hat = self._checked_rho_hat(rho_hat)
         grad = np.empty(self.n_params, dtype=self._dtype)
         # Not warned about when not finite (as objective's): a term of a sum, whose consumer reports the total.
-        terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, chunk_rho_hat=rho_hat)[2]
-        m = int(np.shape(X)[0])  # (X was checked by _evaluate: not converted a second time)
+        terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, chunk_rho_hat=rho_hat,
+                               sample_weight=sample_weight)[2]
+        # (X and the weights were checked by _evaluate); with weights, m is the weighted mean's denominator
+        m = int(np.shape(X)[0]) if sample_weight is None else float(np.sum(np.asarray(sample_weight, np.float64)))
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])
 
-    def cost_terms(self, X, Y, theta=None):
+    def cost_terms(self, X, Y, theta=None, *, sample_weight=None):
         """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J)."""
-        return self._evaluate(X, Y, theta, None)[2]
+        return self._evaluate(X, Y, theta, None, sample_weight=sample_weight)[2]
 
     def layer_activations(self, X, theta=None, *, start=1, stop=None):
         """The activations of every layer, or of the layers ``start..stop`` only.
@@ -328,8 +328,9 @@ class Network(ChunkSums, DerivedMethods):
 
     # ------------------------------------------------------------------ for training
 
-    def objective(self, X, Y):
-        """The cost as a function of theta on data converted by :meth:`training_data`, for optimisers.
+    def objective(self, X, Y, sample_weight=None):
+        """The cost as a function of theta on data converted by :meth:`training_data`, for optimisers (weighted
+        by ``sample_weight`` as in :meth:`cost_and_grad`).
 
         Returns
         -------
@@ -341,53 +342,52 @@ class Network(ChunkSums, DerivedMethods):
             uses it; the state's vectors are float64, the evaluations in the network's dtype).
         """
         def fun(theta):
-            cost, grad, _ = self._evaluate(X, Y, theta, None, warn=False)
+            cost, grad, _ = self._evaluate(X, Y, theta, None, warn=False, sample_weight=sample_weight)
             return cost, grad
 
+        sample_weight = sample_weights(sample_weight, X.shape[0])  # converted once
+
         def lbfgs_evaluations(state):
-            return self._engine.lbfgs_evaluations(state, X, Y, self._cost_settings())
+            return self._engine.lbfgs_evaluations(state, X, Y, self._cost_settings(), sample_weight)
 
         fun.lbfgs_evaluations = lbfgs_evaluations
         return fun
 
     def minibatch_updates(self, X, Y, order, batch_size, update, state, step, batch_costs, *,
-                          running_rho_hat=None, rho_hat_decay=0.0):
+                          running_rho_hat=None, rho_hat_decay=0.0, sample_weight=None):
         """Run mini-batch updates of ``self.theta`` in the compiled core (docs/math.md#mini-batch-gradient-descent).
 
         Parameters
         ----------
         X, Y : ndarray
             From :meth:`training_data`.
-        order : ndarray of int64, shape (n_order,)
+        order, batch_size : ndarray of int64, shape (n_order,), and int
             The rows, batch after batch: batch k is ``order[k * batch_size:(k + 1) * batch_size]``.
-        batch_size : int
         update : dict
             ``rule`` ("sgd" or "adam") and its hyperparameters: ``learning_rate``, ``momentum``, ``nesterov``,
             ``beta1``, ``beta2``, ``epsilon``.
         state : (ndarray, ndarray), each shape (n_params,)
             The optimiser's state, updated in place (sgd: the velocity and an unused buffer; adam: the first
             and second moments).
-        step : ndarray of int64, shape (1,)
-            Updates made so far, advanced in place.
-        batch_costs : ndarray of float64, shape (n_batches,)
-            Receives each batch's cost.
-        running_rho_hat : ndarray of float64 or None
-            The moving-average rho_hat (docs/math.md#moving-average-rho-hat), updated in place; None: each
-            batch's own.
-        rho_hat_decay : float
+        step, batch_costs : ndarray of int64, shape (1,), and of float64, shape (n_batches,)
+            Updates made so far, advanced in place; each batch's cost, written.
+        running_rho_hat, rho_hat_decay : ndarray of float64 or None, and float
+            The moving-average rho_hat (docs/math.md#moving-average-rho-hat), updated in place (None: each
+            batch's own), and its decay.
+        sample_weight : ndarray of float64, shape (m,), or None
+            One weight per row of X: each batch is its rows' weighted mean; every batch must weigh more than 0.
 
         Returns
         -------
         updates : int
-            Updates made: the number of batches, unless a batch's cost or gradient was not finite (the run
-            stops before that batch's update).
+            The number of batches, unless a batch's cost or gradient was not finite (it stops before its update).
         """
         update = dict(update)
         rule = getattr(_core.UpdateRule, update.pop("rule"))
         cost = self._cost_settings(running_rho_hat=running_rho_hat, rho_hat_decay=rho_hat_decay)
         return self._engine.minibatch_epoch(self._theta, X, Y, order, batch_size, cost,
                                             _core.UpdateParams(rule=rule, **update), state[0], state[1], step,
-                                            batch_costs)
+                                            batch_costs, sample_weight)
 
 
 def _rebuild(layer_sizes, activations, loss, weight_decay, sparsity, dtype, theta):

@@ -6,11 +6,11 @@ methods are written on a few abstract ones: they use ``theta``, ``weights``, ``b
 
 import numpy as np
 
-from ufldl import reference
+from ufldl import io, reference
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.validation import as_matrix, random_generator, require_finite
 from ufldl.gradcheck import numerical_gradient, relative_difference
-from ufldl.layers import as_targets, as_theta, read_only
+from ufldl.layers import as_targets, as_theta, read_only, sample_weights
 
 __all__ = ["DerivedMethods"]
 
@@ -56,30 +56,34 @@ class DerivedMethods:
         input ``X`` of layer ``start`` (default: the network's input), shape ``(m, n_{start-1})``."""
         return self.layer_activations(X, theta, start=start, stop=stop)[-1]
 
-    def mean_activations(self, X, theta=None):
-        """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1.
+    def mean_activations(self, X, theta=None, *, sample_weight=None):
+        """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1
+        (with ``sample_weight``, shape (m,), the weighted means: docs/math.md#sample-weights).
 
         The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
         for any number of examples.
         """
-        m, sums = self.hidden_activation_sums(X, theta)
+        m, sums = self.hidden_activation_sums(X, theta, sample_weight=sample_weight)
         return [total / m for total in sums]
 
-    def hidden_activation_sums(self, X, theta=None):
+    def hidden_activation_sums(self, X, theta=None, *, sample_weight=None):
         """``(m, sums)``: the rows of X and the column sums of every hidden layer's activations over them (list
-        of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`."""
+        of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`. With
+        ``sample_weight`` (shape (m,)): the weights' sum and the weighted column sums ``sum_i w_i a_i``."""
         sizes = self.layer_sizes
         X = as_matrix(X, "X", sizes[0], self.dtype)
+        w = sample_weights(sample_weight, X.shape[0])
+        m = X.shape[0] if w is None else float(w.sum())
         if self.n_layers == 1:
-            return X.shape[0], []
+            return m, []
         theta = as_theta(theta, self.theta)  # converted once, not per block
         sums = [np.zeros(n, dtype=np.float64) for n in sizes[1:-1]]
         block = max(1, _MEAN_BLOCK_ELEMENTS // max(sizes[1:-1]))
         for start in range(0, X.shape[0], block):
             hidden = self.layer_activations(X[start:start + block], theta, stop=self.n_layers - 1)
             for total, A in zip(sums, hidden):
-                total += A.sum(axis=0, dtype=np.float64)
-        return X.shape[0], sums
+                total += A.sum(axis=0, dtype=np.float64) if w is None else w[start:start + block] @ A.astype(np.float64)
+        return m, sums
 
     # ------------------------------------------------------------------ for training
 
@@ -108,6 +112,13 @@ class DerivedMethods:
         their flags are restored on the way out. Solvers hold it around user callbacks: they own the
         parameters while they run."""
         return read_only((self.theta, *self.weights, *self.biases))  # the base first
+
+    def save(self, path, *, compress=False):
+        """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
+
+        Read it back with ``ufldl.load(path)``.
+        """
+        io.save(self, path, compress=compress)
 
     def copy(self):
         """An independent network with the same architecture, hyperparameters and parameters."""

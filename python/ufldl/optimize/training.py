@@ -33,7 +33,7 @@ DEFAULT_TOL = {"lbfgs": 1e-9, "lbfgsb": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-
 
 @renamed_keyword("schedule", "lr_schedule")
 def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, verbose=0, random_state=None,
-          optimizer=None, block_rows=None, **options):
+          optimizer=None, block_rows=None, sample_weight=None, **options):
     """Train ``net`` in place on ``(X, Y)``; returns the optimiser's result.
 
     Parameters
@@ -72,6 +72,10 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
         Full-batch solvers: evaluate the cost over blocks of this many rows (``ufldl.scale.StreamedObjective``),
         whatever X is; None: only for the inputs ``ufldl.scale.streams`` names, in blocks of about
         ``ufldl.scale.BLOCK_BYTES``.
+    sample_weight : array_like, shape (m,), or None, default None
+        Weights >= 0 of the examples, not all zero (docs/math.md#sample-weights): every solver minimises the
+        weighted mean cost (integer weights train as repeated rows; the mini-batch solvers leave rows of weight 0
+        out of their batches). Not yet for data read in blocks or Dask arrays (NotImplementedError).
     **options
         Passed on. Full-batch: ``gtol``, ``max_corrections``, ``max_evals``, ``learning_rate`` (``"gd"``),
         ``n_iter_no_change``, ``blas_isolation``. Mini-batch: ``batch_size``, ``shuffle``,
@@ -114,8 +118,13 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
             raise TypeError(f"solver {solver!r} takes no option {bad[0]!r} (it is for the mini-batch solvers "
                             f"or unknown); its options are {sorted(_FULL_BATCH_OPTIONS)}")
         fun = objective_for(net, X, Y, block_rows=block_rows)  # (None: in memory)
+        if fun is not None and sample_weight is not None:
+            raise NotImplementedError("sample_weight with data evaluated in chunks (block_rows, a Dask array or an "
+                                      "input read in blocks, ufldl.scale) is not implemented yet: give X as an "
+                                      "in-memory array, or fit without sample_weight")
         if fun is None:
-            fun = net.objective(*net.training_data(X, Y))
+            data = net.training_data(X, Y)
+            fun = net.objective(*data) if sample_weight is None else net.objective(*data, sample_weight=sample_weight)
 
         def watched(iteration, theta, cost):
             # Every accepted iterate goes into net.theta at once (one O(n_params) copy per iteration, beside
@@ -155,4 +164,4 @@ def train(net, X, Y, solver="lbfgs", *, max_iter=400, tol=None, callback=None, v
     elif hyper:
         raise TypeError(f"pass either optimizer or its hyperparameters ({sorted(hyper)}), not both")
     return train_minibatch(net, X, Y, optimizer, max_epochs=max_iter, tol=tol, callback=callback,
-                           verbose=verbose, random_state=random_state, **options)
+                           verbose=verbose, random_state=random_state, sample_weight=sample_weight, **options)
