@@ -193,3 +193,32 @@ def preactivations(net, X, theta=None):
         Zs.append(Z)
         A = reference.activate(name, Z)
     return Zs
+
+
+# ---------------------------------------------------------------------------- scikit-learn's checks
+
+_EQUIVALENCE = ("check_sample_weight_equivalence_on_dense_data", "check_sample_weight_equivalence_on_sparse_data")
+
+
+def sample_weight_expected_failures(estimator):
+    """The sample-weight checks an estimator of the parametrize_with_checks lists cannot pass, with the reason.
+
+    ``check_sample_weight_equivalence_on_dense_data`` (and its twin on sparse data) fits 15 rows with integer
+    weights against the repeated rows, shuffled, and compares predictions to rtol 1e-7. The weights are exact (tests/test_sample_weight.py holds
+    integer weights to repeated rows at 1e-12 in float64); what differs is only what the check cannot hold fixed.
+    """
+    name = type(estimator).__name__
+    if name == "StackedAutoencoder":
+        return dict.fromkeys(_EQUIVALENCE,
+                             "three L-BFGS runs of 60 iterations on a nearly flat fine-tuning cost (15 separable examples) "
+                             "amplify the rounding of the reordered sums: the weighted fit of the shuffled rows differs from "
+                             "the same weighted fit of the unshuffled rows by 1e-2 as well")
+    if getattr(estimator, "early_stopping", False):
+        return dict.fromkeys(_EQUIVALENCE,
+                             "early stopping holds out a random validation_fraction of the rows: a different split of the "
+                             "repeated rows than of the weighted ones (as for scikit-learn's MLP)")
+    if getattr(estimator, "dtype", "float64") == "float32":
+        return dict.fromkeys(_EQUIVALENCE,
+                             "float32: the repeated and the weighted sums round differently (eps 1.2e-7), and training "
+                             "carries that past the check's rtol of 1e-7")
+    return {}

@@ -230,17 +230,25 @@ def test_a_worker_killed_mid_fit_is_recomputed_from_lineage_with_the_same_number
 
 
 def test_data_scattered_without_lineage_and_lost_gives_a_clear_error_not_a_hang(rng):
+    import os
+    import signal
     import threading
+    import time
     X = rng.uniform(0.1, 0.9, size=(800, 12))
     outcome = {}
     with _cluster() as cluster, distributed.Client(cluster) as client:
-        futures = client.scatter([X[i:i + 200] for i in range(0, 800, 200)])
+        holder = sorted(client.scheduler_info()["workers"])[0]
+        futures = client.scatter([X[i:i + 200] for i in range(0, 800, 200)], workers=[holder])  # its only copy
         Xd = da.concatenate([da.from_delayed(f, (200, 12), X.dtype) for f in futures])
+        os.kill(client.run(os.getpid, workers=[holder])[holder], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while all(f.status == "finished" for f in futures) and time.monotonic() < deadline:
+            time.sleep(0.05)  # (until the scheduler has seen the worker go)
         net = sparse_net()
 
         def fit():
             try:
-                ufldl.train(net, Xd, Xd, max_iter=50, callback=_kill_a_worker_at(client, 2))
+                ufldl.train(net, Xd, Xd, max_iter=50)
             except Exception as exc:  # noqa: BLE001  (the test inspects it)
                 outcome["error"] = exc
 

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,37 @@ struct CostSettings {
     double rho_hat_decay = 0.0;
 };
 
+// sample_weight (docs/math.md#sample-weights): None, or m finite weights >= 0 that are not all zero, as a
+// C-ordered float64 array (a converted copy when it is not one already). Float64 whatever the network's dtype:
+// the core sums the weights and the weighted column sums in float64, and float32 would round integer weights
+// above 2^24 (and their sum).
+using Weights = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+std::optional<Weights> checked_sample_weight(const py::object& sample_weight, py::ssize_t m) {
+    if (sample_weight.is_none()) return std::nullopt;
+    Weights w = Weights::ensure(sample_weight);
+    if (!w) {
+        PyErr_Clear();
+        throw py::type_error("sample_weight must be None or an array of " + std::to_string(m) +
+                             " real numbers; got " + py::str(py::type::of(sample_weight)).cast<std::string>());
+    }
+    if (w.ndim() != 1 || w.shape(0) != m)
+        throw py::value_error("sample_weight must have shape (" + std::to_string(m) + ",), one weight per row of X; "
+                              "got shape " + shape_str(w));
+    const double* v = w.data();
+    double total = 0.0;
+    for (py::ssize_t i = 0; i < m; ++i) {
+        if (!(std::isfinite(v[i]) && v[i] >= 0.0))
+            throw py::value_error("sample_weight must be finite and >= 0; got " + std::to_string(v[i]) +
+                                  " at index " + std::to_string(i));
+        total += v[i];
+    }
+    if (!(total > 0.0) || !std::isfinite(total))
+        throw py::value_error("sample_weight must have a positive finite sum (it divides the weighted mean); got " +
+                              std::to_string(total));
+    return w;
+}
+
 // A network's architecture plus the workspace its evaluations reuse. One evaluation at a time uses the kept
 // workspace; a call that finds it busy (another Python thread is inside) works in a private one instead, so
 // concurrent calls are correct and never wait on each other.
@@ -50,23 +82,26 @@ public:
     // The cost terms (data, decay, sparsity) at theta for X, Y; the gradient is written into grad, and the
     // running rho_hat of `cost`, if any, is updated in place.
     py::tuple cost_and_grad(const py::array& theta, const py::object& X, const py::object& Y, py::array& grad,
-                            const CostSettings& cost) {
+                            const CostSettings& cost, const py::object& sample_weight) {
         check_array<T>(theta, "theta", {net_.n_params()});
         check_array<T>(grad, "grad", {net_.n_params()});
         std::vector<NamedArray> inputs;
         DenseArrays dense;
         const Batch<T> batch = check_batch(X, Y, dense, inputs);
+        const std::optional<Weights> weights = checked_sample_weight(sample_weight, batch.m);
+        if (weights) inputs.push_back({&*weights, "sample_weight"});
         // A reference of this frame's own: the settings' attribute may be reassigned while the GIL is released.
         std::optional<py::array> running_rho_hat = cost.running_rho_hat;
         const NamedArray rho_arg{running_rho_hat ? &*running_rho_hat : nullptr, "running_rho_hat"};
         inputs.push_back({&theta, "theta"});
         check_no_overlap_all({&grad, "grad"}, inputs);
         check_no_overlap({&grad, "grad"}, {rho_arg});
-        const CostParams params = cost_params(cost, running_rho_hat);
+        CostParams params = cost_params(cost, running_rho_hat);
         if (running_rho_hat) {
             check_no_overlap_all(rho_arg, inputs);
             check_no_overlap(rho_arg, {{&grad, "grad"}});
         }
+        if (weights) params.sample_weight = weights->data();
         const T* th = static_cast<const T*>(theta.data());
         T* g = writable_data<T>(grad, "grad");
         CostTerms terms;
@@ -91,7 +126,8 @@ public:
     // Returns the number of updates made.
     index_t minibatch_epoch(py::array& theta, const py::object& X, const py::object& Y, const py::array& order,
                             py::ssize_t batch_size, const CostSettings& cost, const UpdateParams& update_params,
-                            py::array& state1, py::array& state2, py::array& step, py::array& batch_costs) {
+                            py::array& state1, py::array& state2, py::array& step, py::array& batch_costs,
+                            const py::object& sample_weight) {
         // Copies of this frame's own: the Python objects may be changed while the GIL is released.
         const UpdateParams update = update_params;
         std::optional<py::array> running_rho_hat = cost.running_rho_hat;
@@ -116,12 +152,29 @@ public:
         check_rule(update.rule);
         const py::ssize_t batches = (n_order + batch_size - 1) / batch_size;
         check_array<double>(batch_costs, "batch_costs", {batches});
-        const CostParams params = cost_params(cost, running_rho_hat);
+        CostParams params = cost_params(cost, running_rho_hat);
+        const std::optional<Weights> weights = checked_sample_weight(sample_weight, m);
+        if (weights) {
+            // Every batch is a weighted mean over its rows: none may weigh zero in all.
+            const double* w = weights->data();
+            for (py::ssize_t k = 0; k < batches; ++k) {
+                double total = 0.0;
+                for (py::ssize_t i = k * batch_size; i < std::min(n_order, (k + 1) * batch_size); ++i) total += w[ord[i]];
+                if (!(total > 0.0))
+                    throw py::value_error("sample_weight: batch " + std::to_string(k) + " of order (rows " +
+                                          std::to_string(k * batch_size) + " to " +
+                                          std::to_string(std::min(n_order, (k + 1) * batch_size) - 1) +
+                                          ") has total weight 0; leave rows of weight 0 out of order");
+            }
+            params.sample_weight = w;
+        }
+        const NamedArray weight_arg{weights ? &*weights : nullptr, "sample_weight"};
         // Every buffer written in place, against every other argument.
         const NamedArray rho_arg{running_rho_hat ? &*running_rho_hat : nullptr, "running_rho_hat"};
         const NamedArray written[] = {{&theta, "theta"}, {&state1, "state1"},           {&state2, "state2"},
                                       {&step, "step"},   {&batch_costs, "batch_costs"}, rho_arg};
         inputs.push_back({&order, "order"});
+        if (weights) inputs.push_back(weight_arg);
         for (const NamedArray& w : written) {
             if (!w.array) continue;
             for (const NamedArray& other : written)
@@ -182,7 +235,7 @@ public:
     // for between evaluations (about every 0.1 s): KeyboardInterrupt then propagates, the state abandoned
     // mid-iteration. See ufldl/lbfgs_network.hpp; float32: the trial points are rounded to float32.
     LbfgsStatus lbfgs_evaluations(LbfgsState& state, const py::object& X, const py::object& Y,
-                                  const CostSettings& cost) {
+                                  const CostSettings& cost, const py::object& sample_weight) {
         const LbfgsUse use(state);
         Lbfgs& solver = state.solver;
         if (solver.size() != net_.n_params())
@@ -193,7 +246,9 @@ public:
         DenseArrays dense;
         const Batch<T> batch = check_batch(X, Y, dense, inputs);
         std::optional<py::array> no_running;  // full batch: rho_hat from the whole of X
-        const CostParams params = cost_params(cost, no_running);
+        CostParams params = cost_params(cost, no_running);
+        const std::optional<Weights> weights = checked_sample_weight(sample_weight, batch.m);
+        if (weights) params.sample_weight = weights->data();
         bool interrupted = false;
         auto keep_going = [&interrupted] {
             py::gil_scoped_acquire acquire;
@@ -389,19 +444,20 @@ void bind_engine(py::module_& m, const char* name) {
         .def(py::init<std::vector<std::int64_t>, std::vector<int>, int>(), py::arg("sizes"), py::arg("activations"),
              py::arg("loss"))
         .def("cost_and_grad", &Engine<T>::cost_and_grad, py::arg("theta"), py::arg("X"), py::arg("Y"),
-             py::arg("grad"), py::arg("cost"),
+             py::arg("grad"), py::arg("cost"), py::arg("sample_weight") = py::none(),
              "Writes the gradient into grad and returns the cost terms (data, decay, sparsity) for the\n"
-             "hyperparameters `cost` (a CostSettings; its running_rho_hat, if any, is updated in place).")
+             "hyperparameters `cost` (a CostSettings; its running_rho_hat, if any, is updated in place).\n"
+             "sample_weight: None or m weights >= 0 (converted to float64), every mean over rows weighted.")
         .def("minibatch_epoch", &Engine<T>::minibatch_epoch, py::arg("theta"), py::arg("X"), py::arg("Y"),
              py::arg("order"), py::arg("batch_size"), py::arg("cost"), py::arg("update"), py::arg("state1"),
-             py::arg("state2"), py::arg("step"), py::arg("batch_costs"),
+             py::arg("state2"), py::arg("step"), py::arg("batch_costs"), py::arg("sample_weight") = py::none(),
              "Mini-batch updates over the rows `order` in C++, in place; returns the number of updates made.\n"
              "cost: a CostSettings; update: an UpdateParams. The optimiser's state: state1 is the velocity\n"
              "(sgd) or the first moment m1 (adam), state2 the second moment m2 (adam; unused by sgd).")
         .def("forward", &Engine<T>::forward, py::arg("theta"), py::arg("X"), py::arg("first"), py::arg("last"),
              "Returns [A_first, ..., A_last] for X, the input of layer first.")
         .def("lbfgs_evaluations", &Engine<T>::lbfgs_evaluations, py::arg("state"), py::arg("X"), py::arg("Y"),
-             py::arg("cost"),
+             py::arg("cost"), py::arg("sample_weight") = py::none(),
              "Runs an Lbfgs's evaluations on the cost of (X, Y) in C++ until it asks for something else;\n"
              "returns that LbfgsStatus. cost: a CostSettings (its running_rho_hat is not used).")
         .def_property_readonly("n_params", [](const Engine<T>& e) { return e.network().n_params(); })

@@ -62,7 +62,7 @@ inline T softmax_row(T* __restrict__ z, const T* __restrict__ b, index_t n, T* r
 
 template <class T, Activation A>
 void bias_activate_rows(T* __restrict__ Z, index_t m, index_t n, const T* __restrict__ b,
-                        double* __restrict__ colsum) {
+                        double* __restrict__ colsum, const double* __restrict__ row_scale) {
     for (index_t i = 0; i < m; ++i) {
         T* __restrict__ z = Z + i * n;
         if constexpr (A == Activation::Softmax) {
@@ -73,7 +73,11 @@ void bias_activate_rows(T* __restrict__ Z, index_t m, index_t n, const T* __rest
 #pragma omp simd
             for (index_t j = 0; j < n; ++j) z[j] = activate<T, A>(z[j] + b[j]);
         }
-        if (colsum) {
+        if (colsum && row_scale) {  // weighted column sums (docs/math.md#sample-weights)
+            const double r = row_scale[i];
+#pragma omp simd
+            for (index_t j = 0; j < n; ++j) colsum[j] += r * static_cast<double>(z[j]);
+        } else if (colsum) {
 #pragma omp simd
             for (index_t j = 0; j < n; ++j) colsum[j] += static_cast<double>(z[j]);
         }
@@ -81,22 +85,25 @@ void bias_activate_rows(T* __restrict__ Z, index_t m, index_t n, const T* __rest
 }
 
 template <class T>
-void bias_activate(T* Z, index_t m, index_t n, const T* b, Activation act, double* colsum) {
+void bias_activate(T* Z, index_t m, index_t n, const T* b, Activation act, double* colsum, const double* row_scale) {
     switch (act) {
-        case Activation::Sigmoid: return bias_activate_rows<T, Activation::Sigmoid>(Z, m, n, b, colsum);
-        case Activation::Tanh: return bias_activate_rows<T, Activation::Tanh>(Z, m, n, b, colsum);
-        case Activation::Relu: return bias_activate_rows<T, Activation::Relu>(Z, m, n, b, colsum);
-        case Activation::Identity: return bias_activate_rows<T, Activation::Identity>(Z, m, n, b, colsum);
-        case Activation::Softmax: return bias_activate_rows<T, Activation::Softmax>(Z, m, n, b, colsum);
+        case Activation::Sigmoid: return bias_activate_rows<T, Activation::Sigmoid>(Z, m, n, b, colsum, row_scale);
+        case Activation::Tanh: return bias_activate_rows<T, Activation::Tanh>(Z, m, n, b, colsum, row_scale);
+        case Activation::Relu: return bias_activate_rows<T, Activation::Relu>(Z, m, n, b, colsum, row_scale);
+        case Activation::Identity: return bias_activate_rows<T, Activation::Identity>(Z, m, n, b, colsum, row_scale);
+        case Activation::Softmax: return bias_activate_rows<T, Activation::Softmax>(Z, m, n, b, colsum, row_scale);
     }
 }
 
 template <class T, Activation A>
 double output_squared_rows(T* __restrict__ Z, const T* __restrict__ Y, index_t m, index_t n,
-                           const T* __restrict__ b, T inv_m, double* __restrict__ dsum) {
+                           const T* __restrict__ b, T inv_m, double* __restrict__ dsum,
+                           const double* __restrict__ row_scale) {
     double total = 0.0;
     for (index_t i = 0; i < m; ++i) {
         T* __restrict__ z = Z + i * n;
+        // Row i's share of the mean: r_i / m (docs/math.md#sample-weights); exactly inv_m without weights.
+        const T scale = row_scale ? static_cast<T>(row_scale[i]) * inv_m : inv_m;
         const T* __restrict__ y = Y + i * n;
         double row = 0.0;
 #pragma omp simd reduction(+ : row)
@@ -104,22 +111,23 @@ double output_squared_rows(T* __restrict__ Z, const T* __restrict__ Y, index_t m
             const T a = activate<T, A>(z[j] + b[j]);
             const T diff = a - y[j];
             row += static_cast<double>(diff) * static_cast<double>(diff);
-            const T d = diff * derivative_from_output<T, A>(a) * inv_m;
+            const T d = diff * derivative_from_output<T, A>(a) * scale;
             z[j] = d;
             dsum[j] += static_cast<double>(d);
         }
-        total += row;
+        total += row_scale ? row_scale[i] * row : row;
     }
     return 0.5 * total;
 }
 
 template <class T>
-double output_squared(T* Z, const T* Y, index_t m, index_t n, const T* b, Activation act, T inv_m, double* dsum) {
+double output_squared(T* Z, const T* Y, index_t m, index_t n, const T* b, Activation act, T inv_m, double* dsum,
+                      const double* row_scale) {
     switch (act) {
-        case Activation::Sigmoid: return output_squared_rows<T, Activation::Sigmoid>(Z, Y, m, n, b, inv_m, dsum);
-        case Activation::Tanh: return output_squared_rows<T, Activation::Tanh>(Z, Y, m, n, b, inv_m, dsum);
-        case Activation::Relu: return output_squared_rows<T, Activation::Relu>(Z, Y, m, n, b, inv_m, dsum);
-        case Activation::Identity: return output_squared_rows<T, Activation::Identity>(Z, Y, m, n, b, inv_m, dsum);
+        case Activation::Sigmoid: return output_squared_rows<T, Activation::Sigmoid>(Z, Y, m, n, b, inv_m, dsum, row_scale);
+        case Activation::Tanh: return output_squared_rows<T, Activation::Tanh>(Z, Y, m, n, b, inv_m, dsum, row_scale);
+        case Activation::Relu: return output_squared_rows<T, Activation::Relu>(Z, Y, m, n, b, inv_m, dsum, row_scale);
+        case Activation::Identity: return output_squared_rows<T, Activation::Identity>(Z, Y, m, n, b, inv_m, dsum, row_scale);
         case Activation::Softmax: break;  // refused by the network's constructor
     }
     return NAN;
@@ -127,20 +135,24 @@ double output_squared(T* Z, const T* Y, index_t m, index_t n, const T* b, Activa
 
 template <class T>
 double output_softmax_ce(T* __restrict__ Z, const T* __restrict__ Y, const std::int64_t* __restrict__ labels,
-                         index_t m, index_t n, const T* __restrict__ b, T inv_m, double* __restrict__ dsum) {
+                         index_t m, index_t n, const T* __restrict__ b, T inv_m, double* __restrict__ dsum,
+                         const double* __restrict__ row_scale) {
     double total = 0.0;
     for (index_t i = 0; i < m; ++i) {
         T* __restrict__ z = Z + i * n;
+        const T scale = row_scale ? static_cast<T>(row_scale[i]) * inv_m : inv_m;  // r_i / m
+        const double r = row_scale ? row_scale[i] : 1.0;
         T mx;
         const T logsum = softmax_row(z, b, n, &mx);
         // log a_k = (z_k - max) - logsum, in that order: folding max + logsum first would round logsum to the
         // precision of a large max.
         if (labels) {
             const index_t k = static_cast<index_t>(labels[i]);
-            total -= static_cast<double>((z[k] - mx) - logsum);
+            const double loss = static_cast<double>((z[k] - mx) - logsum);
+            total -= row_scale ? r * loss : loss;
 #pragma omp simd
-            for (index_t j = 0; j < n; ++j) z[j] = exp_nonpos((z[j] - mx) - logsum) * inv_m;
-            z[k] -= inv_m;
+            for (index_t j = 0; j < n; ++j) z[j] = exp_nonpos((z[j] - mx) - logsum) * scale;
+            z[k] -= scale;
 #pragma omp simd
             for (index_t j = 0; j < n; ++j) dsum[j] += static_cast<double>(z[j]);
         } else {
@@ -151,11 +163,11 @@ double output_softmax_ce(T* __restrict__ Z, const T* __restrict__ Y, const std::
                 const T logp = (z[j] - mx) - logsum;
                 // 0 * log(0) counts as 0: a target of zero contributes nothing even where a_k underflows.
                 row += y[j] != T(0) ? static_cast<double>(y[j]) * static_cast<double>(logp) : 0.0;
-                const T d = (exp_nonpos(logp) - y[j]) * inv_m;
+                const T d = (exp_nonpos(logp) - y[j]) * scale;
                 z[j] = d;
                 dsum[j] += static_cast<double>(d);
             }
-            total -= row;
+            total -= row_scale ? r * row : row;
         }
     }
     return total;
@@ -163,10 +175,11 @@ double output_softmax_ce(T* __restrict__ Z, const T* __restrict__ Y, const std::
 
 template <class T>
 double output_sigmoid_bce(T* __restrict__ Z, const T* __restrict__ Y, index_t m, index_t n, const T* __restrict__ b,
-                          T inv_m, double* __restrict__ dsum) {
+                          T inv_m, double* __restrict__ dsum, const double* __restrict__ row_scale) {
     double total = 0.0;
     for (index_t i = 0; i < m; ++i) {
         T* __restrict__ z = Z + i * n;
+        const T scale = row_scale ? static_cast<T>(row_scale[i]) * inv_m : inv_m;  // r_i / m
         const T* __restrict__ y = Y + i * n;
         double row = 0.0;
 #pragma omp simd reduction(+ : row)
@@ -177,22 +190,30 @@ double output_sigmoid_bce(T* __restrict__ Z, const T* __restrict__ Y, index_t m,
             row += static_cast<double>(x > T(0) ? x : T(0)) + std::log1p(static_cast<double>(e)) -
                    static_cast<double>(y[j]) * static_cast<double>(x);
             const T a = x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-            const T d = (a - y[j]) * inv_m;
+            const T d = (a - y[j]) * scale;
             z[j] = d;
             dsum[j] += static_cast<double>(d);
         }
-        total += row;
+        total += row_scale ? row_scale[i] * row : row;
     }
     return total;
 }
 
 template <class T, Activation A>
 void hidden_delta_rows(T* __restrict__ Act, const T* __restrict__ P, index_t m, index_t n, const T* __restrict__ s,
-                       double* __restrict__ dsum) {
+                       double* __restrict__ dsum, const double* __restrict__ row_scale) {
     for (index_t i = 0; i < m; ++i) {
         T* __restrict__ a = Act + i * n;
         const T* __restrict__ p = P + i * n;
-        if (s) {
+        if (s && row_scale) {  // the KL term's share of row i: r_i s / m (docs/math.md#sample-weights)
+            const T r = static_cast<T>(row_scale[i]);
+#pragma omp simd
+            for (index_t j = 0; j < n; ++j) {
+                const T d = (p[j] + r * s[j]) * derivative_from_output<T, A>(a[j]);
+                a[j] = d;
+                dsum[j] += static_cast<double>(d);
+            }
+        } else if (s) {
 #pragma omp simd
             for (index_t j = 0; j < n; ++j) {
                 const T d = (p[j] + s[j]) * derivative_from_output<T, A>(a[j]);
@@ -211,12 +232,13 @@ void hidden_delta_rows(T* __restrict__ Act, const T* __restrict__ P, index_t m, 
 }
 
 template <class T>
-void hidden_delta(T* A, const T* P, index_t m, index_t n, const T* s, Activation act, double* dsum) {
+void hidden_delta(T* A, const T* P, index_t m, index_t n, const T* s, Activation act, double* dsum,
+                  const double* row_scale) {
     switch (act) {
-        case Activation::Sigmoid: return hidden_delta_rows<T, Activation::Sigmoid>(A, P, m, n, s, dsum);
-        case Activation::Tanh: return hidden_delta_rows<T, Activation::Tanh>(A, P, m, n, s, dsum);
-        case Activation::Relu: return hidden_delta_rows<T, Activation::Relu>(A, P, m, n, s, dsum);
-        case Activation::Identity: return hidden_delta_rows<T, Activation::Identity>(A, P, m, n, s, dsum);
+        case Activation::Sigmoid: return hidden_delta_rows<T, Activation::Sigmoid>(A, P, m, n, s, dsum, row_scale);
+        case Activation::Tanh: return hidden_delta_rows<T, Activation::Tanh>(A, P, m, n, s, dsum, row_scale);
+        case Activation::Relu: return hidden_delta_rows<T, Activation::Relu>(A, P, m, n, s, dsum, row_scale);
+        case Activation::Identity: return hidden_delta_rows<T, Activation::Identity>(A, P, m, n, s, dsum, row_scale);
         case Activation::Softmax: break;  // refused by the network's constructor
     }
 }

@@ -1,6 +1,7 @@
 #include "ufldl/network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -195,8 +196,9 @@ void Network<T>::forward_hidden(const Shard& sh) const {
         const T* b = theta + b_offset_[l];
         const Activation f = activations_[l - 1];
         double* colsum = is_sparse(sh.pb, l) ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
+        const double* scale = sh.pb.row_scale ? sh.pb.row_scale + sh.r0 : nullptr;
         rows_in_parts(sh.ws.part_sums, sh.rows, nl, colsum, [&](index_t q0, index_t q1, double* cs) {
-            ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs);
+            ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs, scale ? scale + q0 : nullptr);
             return 0.0;
         });
     }
@@ -296,12 +298,14 @@ void Network<T>::output_layer(const Shard& sh) const {
         }
         sh.buf.data += rows_in_parts(sh.ws.part_sums, mb, n_out, delta_sum, [&](index_t q0, index_t q1, double* cs) {
             const T* Yrows = Yq ? Yq + q0 * n_out : nullptr;
+            const double* scale = pb.row_scale ? pb.row_scale + q + q0 : nullptr;
             if (loss_ == Loss::Squared)
-                return ew.output_squared(Z + q0 * n_out, Yrows, q1 - q0, n_out, b, activations_[L - 1], pb.inv_m, cs);
+                return ew.output_squared(Z + q0 * n_out, Yrows, q1 - q0, n_out, b, activations_[L - 1], pb.inv_m, cs,
+                                         scale);
             if (loss_ == Loss::BinaryCrossEntropy)
-                return ew.output_sigmoid_bce(Z + q0 * n_out, Yrows, q1 - q0, n_out, b, pb.inv_m, cs);
+                return ew.output_sigmoid_bce(Z + q0 * n_out, Yrows, q1 - q0, n_out, b, pb.inv_m, cs, scale);
             return ew.output_softmax_ce(Z + q0 * n_out, Yrows, pb.labels ? pb.labels + q + q0 : nullptr, q1 - q0,
-                                        n_out, b, pb.inv_m, cs);
+                                        n_out, b, pb.inv_m, cs, scale);
         });
         if (sparse_in)
             sparse_first_gradient(sh, q, q + mb, Z, q == r0, q + mb == r1);
@@ -311,7 +315,7 @@ void Network<T>::output_layer(const Shard& sh) const {
             T* P = sh.ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see backward_hidden)
             gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
             hidden_delta_in_parts(sh.ws, hidden(sh, L - 1) + q * n_in, P, mb, L - 1, sparse_term(sh, L - 1),
-                                  sh.buf.delta_sum.data() + unit_offset_[L - 1]);
+                                  sh.buf.delta_sum.data() + unit_offset_[L - 1], pb.row_scale ? pb.row_scale + q : nullptr);
         }
     }
 }
@@ -336,7 +340,8 @@ void Network<T>::backward_hidden(const Shard& sh) const {
         gemm(false, false, sh.rows, n_prev, nl, T(1), hidden(sh, l) + r0 * nl, nl, sh.pb.theta + w_offset_[l], n_prev,
              T(0), P, n_prev);
         hidden_delta_in_parts(sh.ws, hidden(sh, h) + r0 * n_prev, P, sh.rows, h, sparse_term(sh, h),
-                              sh.buf.delta_sum.data() + unit_offset_[h]);
+                              sh.buf.delta_sum.data() + unit_offset_[h],
+                              sh.pb.row_scale ? sh.pb.row_scale + r0 : nullptr);
     }
 }
 
@@ -360,12 +365,12 @@ void Network<T>::sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, 
 
 template <class T>
 void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
-                                       double* colsum) const {
+                                       double* colsum, const double* row_scale) const {
     const auto& ew = elementwise<T>();
     const index_t nl = sizes_[layer];
     const Activation f = activations_[layer - 1];
     rows_in_parts(ws.part_sums, rows, nl, colsum, [&](index_t r0, index_t r1, double* cs) {
-        ew.hidden_delta(A + r0 * nl, P + r0 * nl, r1 - r0, nl, s, f, cs);
+        ew.hidden_delta(A + r0 * nl, P + r0 * nl, r1 - r0, nl, s, f, cs, row_scale ? row_scale + r0 : nullptr);
         return 0.0;
     });
 }
@@ -384,7 +389,8 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const
                      batch.Y_sparse && !batch.labels ? &batch.Y_csr : nullptr,
                      &params,
                      grad,
-                     T(1) / static_cast<T>(m)};
+                     T(1) / static_cast<T>(m),
+                     row_scales(params, m, ws)};
     const bool sparse_X = pb.X_csr != nullptr, sparse_Y = pb.Y_csr != nullptr;
     // The cost and gradient are sums over examples: with several threads, the batch is split into shards of
     // rows, each evaluated on a thread of its own with single-threaded BLAS (no hand-off per product, every
@@ -441,6 +447,22 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const
     return terms;
 }
 
+// docs/math.md#sample-weights: r_i = w_i m / W, so that every per-row mean keeps its 1/m (null: no weights). Weights
+// of ones give r_i = 1 exactly (m / W = 1), hence the unweighted results bit for bit.
+template <class T>
+const double* Network<T>::row_scales(const CostParams& params, index_t m, Workspace<T>& ws) const {
+    const double* w = params.sample_weight;
+    if (!w) return nullptr;
+    double total = 0.0;
+    for (index_t i = 0; i < m; ++i) total += w[i];
+    if (!(total > 0.0) || !std::isfinite(total))
+        throw std::invalid_argument("sample_weight must sum to a positive finite number, got " + std::to_string(total));
+    if (ws.row_scale.size() < static_cast<std::size_t>(m)) ws.row_scale.resize(static_cast<std::size_t>(m));
+    const double scale = static_cast<double>(m) / total;
+    for (index_t i = 0; i < m; ++i) ws.row_scale[i] = w[i] * scale;
+    return ws.row_scale.data();
+}
+
 template <class T>
 void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int last,
                          const std::vector<T*>& outputs) const {
@@ -453,7 +475,7 @@ void Network<T>::forward(const T* theta, const T* X, index_t m, int first, int l
         const T* in = l == first ? X : outputs[l - first - 1];
         T* out = outputs[l - first];
         gemm(false, true, mi, n_out, n_in, T(1), in, n_in, theta + w_offset_[l], n_in, T(0), out, n_out);
-        ew.bias_activate(out, m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr);
+        ew.bias_activate(out, m, n_out, theta + b_offset_[l], activations_[l - 1], nullptr, nullptr);
     }
 }
 
@@ -465,7 +487,7 @@ void Network<T>::forward(const T* theta, const CsrRows<T>& X, int last, const st
     transpose_into(Wt.data(), theta + w_offset_[1], n1, n_in, false);
     csr_times_dense(outputs[0], X, 0, X.rows, Wt.data(), n1);
     elementwise<T>().bias_activate(outputs[0], X.rows, static_cast<int>(n1), theta + b_offset_[1], activations_[0],
-                                   nullptr);
+                                   nullptr, nullptr);
     if (last > 1) forward(theta, outputs[0], X.rows, 2, last, std::vector<T*>(outputs.begin() + 1, outputs.end()));
 }
 

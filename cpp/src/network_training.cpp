@@ -28,6 +28,15 @@ index_t Network<T>::minibatch_epoch(T* theta, const Batch<T>& data, const std::i
     if (!data.X_sparse) grow(ws.batch_X, b * n_in);
     grow(ws.batch_grad, n_params_);
     if (labels) grow(ws.batch_labels, b); else if (!sparse_Y) grow(ws.batch_Y, b * n_out);
+    // With weights, each batch is evaluated with its own rows' weights (docs/math.md#sample-weights).
+    const double* weights = params.sample_weight;
+    CostParams weighted;
+    if (weights) {
+        grow(ws.batch_weight, b);
+        weighted = params;
+        weighted.sample_weight = ws.batch_weight.data();
+    }
+    const CostParams& batch_params = weights ? weighted : params;
     index_t updates = 0;
     for (index_t start = 0, k = 0; start < n_order; start += b, ++k) {
         const index_t rows = std::min(b, n_order - start);
@@ -40,6 +49,7 @@ index_t Network<T>::minibatch_epoch(T* theta, const Batch<T>& data, const std::i
                         [&](index_t i0, index_t i1) {
             for (index_t i = i0; i < i1; ++i) {
                 const index_t r = static_cast<index_t>(batch_rows[i]);
+                if (weights) ws.batch_weight[i] = weights[r];
                 if (dense_X) std::memcpy(ws.batch_X.data() + i * n_in, data.X + r * n_in, sizeof(T) * n_in);
                 if (labels)
                     ws.batch_labels[i] = labels[r];
@@ -65,7 +75,7 @@ index_t Network<T>::minibatch_epoch(T* theta, const Batch<T>& data, const std::i
             batch.Y = ws.batch_Y.data();
         }
         T* grad = ws.batch_grad.data();
-        const CostTerms terms = cost_and_grad(theta, batch, params, grad, ws);
+        const CostTerms terms = cost_and_grad(theta, batch, batch_params, grad, ws);
         const double cost = terms.total();
         batch_costs[k] = cost;
         if (!std::isfinite(cost) || !all_finite(grad, n_params_)) break;

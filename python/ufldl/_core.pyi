@@ -93,6 +93,7 @@ class _Engine:
         Y: _Targets,
         grad: npt.NDArray[np.floating],
         cost: CostSettings,
+        sample_weight: npt.ArrayLike | None = None,  # m weights >= 0, converted to float64
     ) -> tuple[float, float, float]: ...
     def minibatch_epoch(
         self,
@@ -107,6 +108,7 @@ class _Engine:
         state2: npt.NDArray[np.floating],  # adam: the second moment m2 (unused by sgd)
         step: npt.NDArray[np.int64],
         batch_costs: npt.NDArray[np.float64],
+        sample_weight: npt.ArrayLike | None = None,  # one per row of X; every batch's sum positive
     ) -> int: ...
     def forward(
         self, theta: npt.NDArray[np.floating], X: _Rows, first: int, last: int
@@ -114,7 +116,8 @@ class _Engine:
     @property
     def n_params(self) -> int: ...
     def lbfgs_evaluations(
-        self, state: Any, X: npt.NDArray[np.floating], Y: npt.NDArray[np.generic], cost: CostSettings
+        self, state: Any, X: _Rows, Y: _Targets, cost: CostSettings,
+        sample_weight: npt.ArrayLike | None = None,
     ) -> Any: ...
     def weight_offset(self, layer: int) -> int: ...
     def bias_offset(self, layer: int) -> int: ...

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from ufldl._lib.types import ActivationName, ArrayLike, FloatArray, IntArray, LossName, Targets
+from ufldl._lib.types import ActivationName, ArrayLike, Float64Array, FloatArray, IntArray, LossName, Targets
 from ufldl._lib.sparse import as_csr, is_sparse
 from ufldl._lib.validation import convert, numeric_array, real_scalar, require_finite
 
 __all__ = ["ACTIVATIONS", "DTYPES", "LOSSES", "OUTPUT_OF_LOSS", "KLSparsity", "as_labels", "as_targets", "as_theta",
            "check_parameter_count", "layer_range", "n_params", "parameter_slices", "parse_activations", "parse_dtype",
-           "parse_layer_sizes", "parse_weight_decay", "read_only", "sparse_layer_flags"]
+           "parse_layer_sizes", "parse_weight_decay", "read_only", "sample_weights", "sparse_layer_flags"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
 LOSSES = ("squared", "cross_entropy", "binary_cross_entropy")
@@ -327,3 +327,22 @@ def as_labels(arr: np.ndarray[Any, Any], m: int, n_out: int) -> IntArray:
         bad = low if low < 0 else high
         raise ValueError(f"Y (labels) must lie in [0, {n_out}) for {n_out} output units; got {bad}")
     return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def sample_weights(sample_weight: ArrayLike | None, m: int) -> Float64Array | None:
+    """``sample_weight`` checked (docs/math.md#sample-weights): None stays None (every row weighs 1); otherwise a
+    C-ordered float64 array of shape (m,), finite, >= 0 and not all zero, or ValueError naming it."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"sample_weight must be None or {m} real numbers; got {type(sample_weight).__name__}") from None
+    if w.shape != (m,):
+        raise ValueError(f"sample_weight must have shape ({m},), one weight per example; got shape {w.shape}")
+    bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)))
+    if bad.size:
+        raise ValueError(f"sample_weight must be finite and >= 0; got {w[bad[0]]} at index {bad[0]}")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight must not be all zero (their sum divides the weighted mean); got all zero")
+    return w

@@ -43,6 +43,10 @@ struct CostParams {
     // gradient is the full-batch KL gradient at that estimate.
     double* running_rho_hat = nullptr;
     double rho_hat_decay = 0.0;
+    // docs/math.md#sample-weights: one weight w_i >= 0 per row of the call's X (with a positive sum; for
+    // minibatch_epoch, per row of the whole X), float64 whatever T is (W and the column sums are float64). Null:
+    // every row weighs 1, and the unweighted path runs untouched. Every mean over rows becomes a weighted mean.
+    const double* sample_weight = nullptr;
 };
 
 // The cost's three terms; the cost is their sum.
@@ -96,6 +100,8 @@ struct Workspace {
     std::vector<std::int64_t> batch_labels;
     std::vector<std::int64_t> batch_X_indptr, batch_X_indices, batch_Y_indptr, batch_Y_indices;
     std::vector<T> batch_X_data, batch_Y_data;
+    std::vector<double> batch_weight;  // the batch's sample weights
+    std::vector<double> row_scale;     // r_i = w_i m / W of the evaluation's rows (docs/math.md#sample-weights)
 };
 
 template <class T>
@@ -139,7 +145,8 @@ public:
     // followed by one update of theta and the optimiser's state (see optim.hpp: state1 is the velocity for sgd,
     // m1 for adam; state2 is m2 for adam). batch_costs[k] receives batch k's cost. On a batch whose cost
     // or gradient is not finite the run stops before updating, so theta keeps its last value. Returns the
-    // number of updates made (the number of batches unless it stopped).
+    // number of updates made (the number of batches unless it stopped). With params.sample_weight (one per row of
+    // X), each batch is the weighted mean over its rows; every batch must have a positive total weight.
     index_t minibatch_epoch(T* theta, const T* X, const T* Y, const std::int64_t* labels, index_t m,
                             const std::int64_t* order, index_t n_order, index_t batch_size, const CostParams& params,
                             const UpdateParams& update, T* state1, T* state2, std::int64_t& step,
@@ -176,7 +183,9 @@ private:
         const CostParams* params;
         T* grad;
         T inv_m;
+        const double* row_scale;  // r_i = w_i m / W, or null without weights
     };
+    const double* row_scales(const CostParams& params, index_t m, Workspace<T>& ws) const;
     void resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y) const;
     index_t block_rows(index_t m) const;
     int shard_count(index_t m) const;
@@ -210,7 +219,7 @@ private:
     void sparse_first_product(const Shard& sh, index_t r0, index_t r1, T* Z) const;
     void sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, const T* D, bool first, bool last) const;
     void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
-                               double* colsum) const;
+                               double* colsum, const double* row_scale) const;
 
     std::vector<std::int64_t> sizes_;
     std::vector<Activation> activations_;

@@ -9,7 +9,8 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ufldl._lib.types import (ActivationName, ArrayLike, BatchSize, DTypeName, FloatArray, RandomStateLike,
                               ScheduleName, SolverName)
 from ufldl import scale
-from ufldl.estimators.base import NetworkEstimator, NetworkSpec, preserve_dtype, read_only
+from ufldl.estimators.base import (NetworkEstimator, NetworkSpec, checked_sample_weight, preserve_dtype, read_only,
+                                   row_squared_errors, weighted_mean)
 from ufldl.estimators.constraints import integer_at_least, one_of, optional, real_in
 from ufldl.estimators.docstrings import DOC_SPARSE_AUTOENCODER
 from ufldl.estimators.fit_warnings import (AutoencoderCollapseWarning, DecoderRangeWarning, warn_if_collapsed,
@@ -121,7 +122,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X: ArrayLike, y: object = None, *, checkpoint=None) -> Self:
+    def fit(self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None, *,
+            checkpoint: Any = None) -> Self:
         """Train on X.
 
         Parameters
@@ -131,6 +133,9 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
             scale the data into it (the tutorial maps its patches to [0.1, 0.9]).
         y : None
             Ignored: an autoencoder's targets are X.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost's means (rho_hat included) become weighted means
+            (``docs/math.md#sample-weights``; integer weights train as repeated rows).
         checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
             Full-batch solvers: save the network's parameters to this file atomically every 10 iterations and
             when training ends; a fit given an existing checkpoint resumes from it (``ufldl.train``'s
@@ -147,10 +152,10 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, None, partial=False, checkpoint=checkpoint)
+        return self._fit(X, None, partial=False, sample_weight=sample_weight, checkpoint=checkpoint)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X: ArrayLike, y: object = None) -> Self:
+    def partial_fit(self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None) -> Self:
         """One epoch of the mini-batch solver over X (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network; later calls continue from it, with the optimiser's state.
@@ -162,13 +167,16 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
             The inputs, one example per row.
         y : None
             Ignored: an autoencoder's targets are X.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost's means (rho_hat included) become weighted means
+            (``docs/math.md#sample-weights``; integer weights train as repeated rows).
 
         Returns
         -------
         self : SparseAutoencoder
             The estimator, trained.
         """
-        return self._fit(X, None, partial=True)
+        return self._fit(X, None, partial=True, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------ using the model
 
@@ -227,8 +235,9 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         X = self._validate_input(X, reset=False)
         return scale.forward(self.network_, X)
 
-    def score(self, X: ArrayLike, y: object = None) -> float:
-        """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better).
+    def score(self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None) -> float:
+        """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better;
+        with ``sample_weight``, the weighted mean).
 
         The data term of the training cost only (no weight decay, no sparsity penalty), so that scores of
         different hyperparameters compare (as in ``GridSearchCV``).
@@ -239,6 +248,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
             The inputs, one example per row.
         y : None
             Ignored: the targets are X.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples.
 
         Returns
         -------
@@ -247,6 +258,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
+        if sample_weight is not None:
+            return -weighted_mean(row_squared_errors(self.network_, X), checked_sample_weight(sample_weight, X))
         return -scale.network_row_sum(self.network_, X, scale.squared_error) / X.shape[0]
 
     # ------------------------------------------------------------------ fitted views

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import assert_all_finite, check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (_check_sample_weight, assert_all_finite, check_array, check_is_fitted,
+                                      column_or_1d, validate_data)
 
 from ufldl._lib.types import PathLike
 from ufldl import io, scale
@@ -27,7 +28,8 @@ from ufldl.estimators.solvers import (UNEXPOSED_DEFAULTS, fit_network, is_miniba
                                       solver_options)
 from ufldl.network import Network
 
-__all__ = ["NetworkEstimator", "NetworkSpec", "FLOAT_DTYPES", "SPARSE_FORMATS", "FITTED_ATTRIBUTES", "preserve_dtype", "read_only"]
+__all__ = ["NetworkEstimator", "NetworkSpec", "FLOAT_DTYPES", "SPARSE_FORMATS", "FITTED_ATTRIBUTES",
+           "checked_sample_weight", "preserve_dtype", "read_only", "row_squared_errors", "weighted_mean"]
 
 #: The input dtypes the estimators keep as they are (anything else is converted to float64).
 FLOAT_DTYPES = [np.float64, np.float32]
@@ -62,6 +64,30 @@ def _holdout_size(m, fraction):
 def _contiguous_rows(A):
     """A dense array in C order; a sparse one (CSR rows) as it is."""
     return A if is_sparse(A) else np.ascontiguousarray(A)
+def checked_sample_weight(sample_weight, X):
+    """``fit``'s ``sample_weight`` as scikit-learn checks it (``_check_sample_weight``: shape (n_samples,), finite,
+    >= 0, not all zero), float64; None stays None (every example weighs 1, the unweighted path)."""
+    if sample_weight is None:
+        return None
+    if scale.is_dask_array(X) or scale.is_row_source(X):
+        raise NotImplementedError("sample_weight with an X read in pieces (a Dask array, an h5py or zarr dataset, "
+                                  "ufldl.scale.RowBlocks) is not implemented yet: fit an in-memory array, or "
+                                  "without sample_weight")
+    try:
+        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    except ValueError as exc:
+        raise ValueError(f"sample_weight: {exc}") from None
+
+
+def row_squared_errors(net, X):
+    """``0.5 ||net.forward(x_i) - x_i||^2`` of each row of the in-memory ``X`` (an autoencoder's), in float64."""
+    residual = net.forward(X).astype(np.float64) - X
+    return 0.5 * np.einsum("ij,ij->i", residual, residual)
+
+
+def weighted_mean(values, sample_weight):
+    """``sum_i w_i v_i / sum_i w_i`` (docs/math.md#sample-weights)."""
+    return float(np.asarray(sample_weight, dtype=np.float64) @ values / np.sum(sample_weight))
 
 
 def preserve_dtype(tags, dtype):
@@ -135,8 +161,9 @@ class NetworkEstimator(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def _fit(self, X, y, *, partial, classes=None, checkpoint=None):
-        """``fit`` (``partial=False``) and ``partial_fit`` (one epoch, ``partial=True``)."""
+    def _fit(self, X, y, *, partial, classes=None, sample_weight=None, checkpoint=None):
+        """``fit`` (``partial=False``) and ``partial_fit`` (one epoch, ``partial=True``), with the examples
+        weighted by ``sample_weight`` (docs/math.md#sample-weights)."""
         params = self._checked_parameters()
         self._check_combination(params)
         fitted_before = hasattr(self, "network_")
@@ -144,6 +171,7 @@ class NetworkEstimator(BaseEstimator):
         # network: X must have the features it was fitted on (scikit-learn's "X has N features, but ... is
         # expecting M features as input"), not start afresh.
         X, y = self._validate_xy(X, y, reset=not (fitted_before and (partial or params["warm_start"])))
+        sample_weight = checked_sample_weight(sample_weight, X)
         first = not (partial and fitted_before)
         Y, n_outputs, fitted = self._targets(y, first=first, partial=partial, classes=classes)
         if partial and fitted_before:
@@ -159,7 +187,7 @@ class NetworkEstimator(BaseEstimator):
         for name, value in fitted.items():
             setattr(self, name, value)
         self._rng = rng
-        self._train(X, Y, rng, partial, params, checkpoint)
+        self._train(X, Y, rng, partial, params, sample_weight, checkpoint)
         self._after_training(X)
         return self
 
@@ -192,10 +220,10 @@ class NetworkEstimator(BaseEstimator):
     def _initial_parameters(self, net, rng) -> None:
         net.initialize(rng)  # the tutorial's W ~ U(-r, r), r = sqrt(6 / (n_in + n_out + 1)); biases 0
 
-    def _split(self, X, Y, rng, fraction):
+    def _split(self, X, Y, rng, fraction, sample_weight=None):
         """Hold out ``fraction`` of the examples for early stopping: stratified by class for a classifier
         (unless the classes are too few or too small for it, which is said in a warning), and at least 2
-        examples (scikit-learn refuses fewer too)."""
+        examples (scikit-learn refuses fewer too). The weights, if any, go with their rows."""
         seed = int(rng.integers(np.iinfo(np.int32).max))
         m, n_val = X.shape[0], _holdout_size(X.shape[0], fraction)
         stratify = Y if self._stratify and Y.ndim == 1 else None
@@ -206,14 +234,22 @@ class NetworkEstimator(BaseEstimator):
                               f"{m} examples by class: {problem}; holding out an unstratified one instead",
                               UserWarning, stacklevel=5)
                 stratify = None
-        X, X_val, Y, Y_val = train_test_split(X, Y, test_size=n_val, random_state=seed, stratify=stratify)
-        return _contiguous_rows(X), _contiguous_rows(Y), X_val, Y_val
+        if sample_weight is None:
+            X, X_val, Y, Y_val = train_test_split(X, Y, test_size=n_val, random_state=seed, stratify=stratify)
+            return _contiguous_rows(X), _contiguous_rows(Y), X_val, Y_val, None, None
+        X, X_val, Y, Y_val, w, w_val = train_test_split(X, Y, sample_weight, test_size=n_val, random_state=seed,
+                                                        stratify=stratify)
+        if not (w.sum() > 0 and w_val.sum() > 0):
+            raise ValueError("early_stopping: the examples held out for validation, or those left to train on, all "
+                             "have sample_weight 0; give more examples of positive weight or change "
+                             "validation_fraction")
+        return _contiguous_rows(X), _contiguous_rows(Y), X_val, Y_val, w, w_val
 
     def _stratification_problem(self, Y, m, n_val):
         """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible (None: it is possible)."""
         return None
 
-    def _train(self, X, Y, rng, partial, params, checkpoint=None) -> None:
+    def _train(self, X, Y, rng, partial, params, sample_weight=None, checkpoint=None) -> None:
         options = solver_options(params)
         if checkpoint is not None:
             options["checkpoint"] = checkpoint  # (ufldl.train refuses it for the mini-batch solvers)
@@ -229,15 +265,16 @@ class NetworkEstimator(BaseEstimator):
                     _holdout_size(X.shape[0], params["validation_fraction"])
                     options.update(early_stopping=True, validation_fraction=params["validation_fraction"])
                 else:
-                    X, Y, X_val, Y_val = self._split(X, Y, rng, params["validation_fraction"])
-                    options.update(early_stopping=True, validation_data=(X_val, Y_val),
+                    X, Y, X_val, Y_val, sample_weight, w_val = self._split(X, Y, rng, params["validation_fraction"],
+                                                                           sample_weight)
+                    options.update(early_stopping=True, validation_data=(X_val, Y_val, w_val),
                                    scoring=self._validation_score)
             seen = self._optimizer.samples_seen
         m = X.shape[0]
         fit_network(self.network_, X, Y, params["solver"],
                     lambda result: self._record(result, m, early, partial, seen, X), stacklevel=4,
                     max_iter=1 if partial else params["max_iter"], tol=params["tol"], verbose=params["verbose"],
-                    **options)
+                    sample_weight=sample_weight, **options)
 
     def _record(self, result, m, early, partial, seen, X) -> None:
         self.loss_curve_ = self.loss_curve_ + [float(v) for v in result.loss_curve]

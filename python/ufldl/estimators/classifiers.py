@@ -20,6 +20,7 @@ Training goes through ``ufldl.train``: ``"lbfgs"``, ``"cg"`` and ``"gd"`` on the
 ``est.save(path)`` and read back with ``ufldl.load(path)``.
 """
 
+import functools
 from typing import Any, Self
 import numpy as np
 from scipy.special import log_softmax
@@ -126,15 +127,18 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         return None
 
     @staticmethod
-    def _validation_score(net, X_val, y_val):
+    def _validation_score(net, X_val, y_val, sample_weight=None):
         """Accuracy on the held-out examples (scikit-learn's MLPClassifier uses it too; for multilabel targets,
-        the subset accuracy: every label of a row right)."""
+        the subset accuracy: every label of a row right), weighted by their weights."""
         P = net.forward(X_val)
         if y_val.ndim == 2:
-            return float(np.mean(np.all((P > 0.5) == (y_val > 0.5), axis=1)))
-        return float(np.mean(np.argmax(P, axis=1) == y_val))
+            right = np.all((P > 0.5) == (y_val > 0.5), axis=1)
+        else:
+            right = np.argmax(P, axis=1) == y_val
+        return float(np.average(right, weights=sample_weight))
 
-    def fit(self, X: ArrayLike, y: ArrayLike, *, checkpoint=None) -> Self:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, *,
+            checkpoint: Any = None) -> Self:
         """Train on (X, y).
 
         Parameters
@@ -143,6 +147,8 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
             Finite real numbers.
         y : array_like, shape (n_samples,)
             Class labels of any kind (ints, strings, ...), at least two distinct ones.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost becomes their weighted mean (``docs/math.md#sample-weights``).
         checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
             Full-batch solvers: save the network's parameters to this file atomically every 10 iterations and
             when training ends; a fit given an existing checkpoint resumes from it (``ufldl.train``'s
@@ -158,10 +164,11 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, y, partial=False, checkpoint=checkpoint)
+        return self._fit(X, y, partial=False, sample_weight=sample_weight, checkpoint=checkpoint)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> Self:
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None,
+                    sample_weight: ArrayLike | None = None) -> Self:
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network and needs ``classes``; later calls continue with the
@@ -174,12 +181,14 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         classes : array_like, shape (n_classes,), optional
             Every label y will ever hold (scikit-learn's convention): required on the first call, optional
             afterwards (then it must be the same set).
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost becomes their weighted mean (``docs/math.md#sample-weights``).
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, partial=True, classes=classes)
+        return self._fit(X, y, partial=True, classes=classes, sample_weight=sample_weight)
 
     def _logits(self, X):
         """The output layer's input Z (n_samples, n_classes), computed in float64."""
@@ -193,8 +202,7 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
                 return np.asarray(H.astype(np.float64) @ W) + b
             return np.asarray(H, dtype=np.float64) @ W + b
 
-        # In blocks for data not held whole; a lazy Dask array (chunk by chunk) for a Dask array.
-        return scale.apply_rows(X, logits, W.shape[1], np.float64)
+        return scale.apply_rows(X, logits, W.shape[1], np.float64)  # (in blocks, or lazily by Dask chunks)
 
     def predict(self, X: ArrayLike) -> np.ndarray[Any, Any]:
         """The most probable class of each example: ndarray of shape (n_samples,), labels from ``classes_``;
@@ -222,6 +230,7 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         return np.exp(self.predict_log_proba(X))
 
 
+# Functions of whole rows of logits (picklable: Dask's workers run them on the chunks of a lazy result).
 def _positive(Z):
     return (Z > 0).astype(np.int64)
 
@@ -230,8 +239,7 @@ def _log_sigmoid(Z):
     return -np.logaddexp(0.0, -Z)
 
 
-def _log_softmax_rows(Z):
-    return log_softmax(Z, axis=1)
+_log_softmax_rows = functools.partial(log_softmax, axis=1)
 
 
 class SoftmaxRegression(NetworkClassifier):

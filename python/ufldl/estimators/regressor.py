@@ -17,11 +17,13 @@ from ufldl.estimators.solvers import is_minibatch
 __all__ = ["NeuralNetRegressor"]
 
 
-def _r2(Y, P):
-    """R^2 averaged over the targets (scikit-learn's r2_score, with its convention for constant targets)."""
+def _r2(Y, P, sample_weight=None):
+    """R^2 averaged over the targets (scikit-learn's r2_score, with its convention for constant targets; with
+    ``sample_weight``, its weighted form)."""
     Y = np.asarray(Y, dtype=np.float64)
-    residual = ((Y - np.asarray(P, dtype=np.float64)) ** 2).sum(axis=0)
-    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    residual = w @ ((Y - np.asarray(P, dtype=np.float64)) ** 2)
+    total = w @ ((Y - np.average(Y, axis=0, weights=w)) ** 2)
     scores = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0), (residual == 0) * 1.0)
     return float(scores.mean())
 
@@ -73,11 +75,12 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         return Y, Y.shape[1], {"_y_ndim": y.ndim} if first else {}
 
     @staticmethod
-    def _validation_score(net, X_val, Y_val):
-        """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too)."""
-        return _r2(Y_val, net.forward(X_val))
+    def _validation_score(net, X_val, Y_val, sample_weight=None):
+        """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too), weighted by their weights."""
+        return _r2(Y_val, net.forward(X_val), sample_weight)
 
-    def fit(self, X: ArrayLike, y: ArrayLike, *, checkpoint=None) -> Self:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, *,
+            checkpoint: Any = None) -> Self:
         """Train on (X, y).
 
         Parameters
@@ -86,6 +89,9 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
             The inputs, one example per row.
         y : array_like, shape (n_samples,) or (n_samples, n_targets)
             Finite real targets. ``predict`` returns the same number of dimensions.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost becomes their weighted mean (``docs/math.md#sample-weights``;
+            integer weights train as repeated rows).
         checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
             Full-batch solvers: save the network's parameters to this file atomically every 10 iterations and
             when training ends; a fit given an existing checkpoint resumes from it (``ufldl.train``'s
@@ -102,10 +108,10 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         ufldl.NonFiniteError
             Training diverged (NaN or inf); the estimator keeps the last finite parameters and the history.
         """
-        return self._fit(X, y, partial=False, checkpoint=checkpoint)
+        return self._fit(X, y, partial=False, sample_weight=sample_weight, checkpoint=checkpoint)
 
     @available_if(is_minibatch)
-    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> Self:
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
         The first call initialises the network; later calls continue with the optimiser's state and must
@@ -117,13 +123,16 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
             The inputs, one example per row.
         y : array_like, shape (n_samples,) or (n_samples, n_targets)
             Finite real targets, as many as at the first call.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples: the cost becomes their weighted mean (``docs/math.md#sample-weights``;
+            integer weights train as repeated rows).
 
         Returns
         -------
         self : NeuralNetRegressor
             The estimator, trained one more epoch.
         """
-        return self._fit(X, y, partial=True)
+        return self._fit(X, y, partial=True, sample_weight=sample_weight)
 
     def predict(self, X: ArrayLike) -> FloatArray:
         """The network's output, float64: shape (n_samples,) if y was 1-D at fit, else (n_samples, n_targets).

@@ -13,7 +13,7 @@ from ufldl._lib.types import ActivationName, ArrayLike, DTypeName, FloatArray, R
 from ufldl import scale
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
-from ufldl.estimators.base import NetworkEstimator, preserve_dtype
+from ufldl.estimators.base import NetworkEstimator, checked_sample_weight, preserve_dtype
 from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, integer_at_least,
                                           one_of, real_in)
 from ufldl.estimators.labels import check_class_labels, encode_labels
@@ -174,8 +174,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         if self.verbose:
             print(text, flush=True)
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
-        """Pretrain, train the softmax layer, fine-tune.
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
+        """Pretrain, train the softmax layer, fine-tune (every step with the examples' weights, if any).
 
         Parameters
         ----------
@@ -183,6 +183,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
             Inputs in [0, 1] for the autoencoders' sigmoid reconstructions (the digits' pixels / 16, say).
         y : array_like, shape (n_samples,)
             Class labels of any kind (ints, strings).
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights >= 0 of the examples, for every autoencoder, the softmax layer and the fine-tuning.
 
         Returns
         -------
@@ -192,6 +194,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         params = self._checked_parameters()
         self._check_combination(params)
         X, y = self._validated_xy(X, y, reset=True, ensure_min_samples=2)
+        params["sample_weight"] = checked_sample_weight(sample_weight, X)
         check_class_labels(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
@@ -221,7 +224,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
                                    dtype=self.dtype, random_state=rng, verbose=max(0, params["verbose"] - 1))
             with warnings.catch_warnings(record=True) as caught:  # re-issued below, naming the layer
                 warnings.simplefilter("always")
-                ae.fit(features)
+                ae.fit(features, sample_weight=params["sample_weight"])
             for w in caught:
                 ours = issubclass(w.category, (AutoencoderCollapseWarning, DecoderRangeWarning))
                 prefix = f"autoencoder {layer} of the stack: " if ours else ""
@@ -238,7 +241,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         softmax.theta *= 0.005 / np.abs(softmax.theta).max()  # small initial weights, as the tutorial's
         fit_network(softmax, features, labels, "lbfgs", lambda result: None, stacklevel=3,
                     max_iter=params["softmax_max_iter"], max_corrections=params["max_corrections"],
-                    verbose=max(0, params["verbose"] - 1))
+                    verbose=max(0, params["verbose"] - 1), sample_weight=params["sample_weight"])
         return softmax
 
     def _assemble(self, n_features, softmax, params):
@@ -261,7 +264,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
 
         self._say(f"fine-tuning the {'-'.join(map(str, self.network_.layer_sizes))} network")
         fit_network(self.network_, X, labels, "lbfgs", record, stacklevel=3, max_iter=params["finetune_max_iter"],
-                    max_corrections=params["max_corrections"], verbose=max(0, params["verbose"] - 1))
+                    max_corrections=params["max_corrections"], verbose=max(0, params["verbose"] - 1),
+                    sample_weight=params["sample_weight"])
 
     # ------------------------------------------------------------------ using the model
 

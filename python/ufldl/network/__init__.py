@@ -26,8 +26,9 @@ from ufldl._lib.types import (ActivationName, Activations, ArrayLike, CostAndGra
                               IntArray, LossName, RandomStateLike, RowsLike, Targets, Terms, ThetaLike, WeightDecay)
 from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta, check_parameter_count, layer_range,
                           parameter_slices, parse_activations, parse_dtype, parse_layer_sizes, parse_weight_decay,
-                          sparse_layer_flags)
+                          sample_weights, sparse_layer_flags)
 from ufldl.network.derived import DerivedMethods
+from ufldl.network.docstring import NETWORK_DOC
 from ufldl.network.sums import ChunkSums, PartialSums
 
 __all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network", "PartialSums"]
@@ -36,60 +37,7 @@ _DTYPES = {np.dtype(np.float64): _core.NetworkF64, np.dtype(np.float32): _core.N
 
 
 class Network(ChunkSums, DerivedMethods):
-    """A dense feedforward network: its parameters, cost and gradient.
-
-    Parameters
-    ----------
-    layer_sizes : sequence of int, length L + 1
-        ``(n_0, n_1, ..., n_L)``: input size, hidden sizes, output size; each >= 1.
-    activations : str or sequence of str, default "sigmoid"
-        One of ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``, ``"softmax"`` for every weight layer,
-        or one name per weight layer (length L). Softmax only on the output layer, with cross-entropy. A
-        single name with ``loss="cross_entropy"`` makes the hidden layers that activation and the output
-        layer softmax (with ``loss="binary_cross_entropy"``, sigmoid).
-    loss : {"squared", "cross_entropy", "binary_cross_entropy"}, default "squared"
-        ``"squared"``: ``(1/m) sum_i 0.5 ||a_L(i) - y(i)||^2``. ``"cross_entropy"``: ``-(1/m) sum_ik y_ik
-        log a_ik`` with a softmax output; targets are rows of probabilities or integer class labels.
-        ``"binary_cross_entropy"``: ``-(1/m) sum_ik y_ik log a_ik + (1 - y_ik) log(1 - a_ik)`` with a sigmoid
-        output, one independent probability per unit (the tutorial's logistic units; multilabel targets);
-        targets in [0, 1] of shape (m, n_L).
-    weight_decay : float or sequence of float, default 0.0
-        The tutorial's lambda: adds ``(lambda / 2) sum_l ||W_l||_F^2``, not divided by m and never applied to
-        the biases. scikit-learn's MLP ``alpha`` corresponds to ``lambda = alpha / m`` with L-BFGS (with its
-        mini-batch solvers, to ``alpha / batch_size``). A sequence gives each weight layer its own lambda_l
-        (length L; the tutorial's fine-tuning decays only the softmax layer: ``[0, ..., 0, lambda]``).
-    sparsity : KLSparsity or None, default None
-        The KL sparsity penalty on hidden (sigmoid) layers.
-    dtype : {"float64", "float32"}, default "float64"
-        Precision of the parameters and of every computation (sums are accumulated in float64).
-    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
-        The initial weights: ``W_l ~ Uniform(-r, r)``, ``r = sqrt(6 / (n_{l-1} + n_l + 1))``, drawn in float64
-        layer by layer, then cast; biases 0. Formerly ``seed`` (accepted with a FutureWarning until ufldl 0.3).
-
-    Attributes
-    ----------
-    theta : ndarray, shape (n_params,)
-        All parameters in one contiguous vector, laid out ``[W_1, ..., W_L, b_1, ..., b_L]`` with each
-        ``W_l`` in row-major order. Assigning to ``net.theta`` copies into it.
-    weights : list of ndarray
-        ``weights[l-1]`` is ``W_l``, shape ``(n_l, n_{l-1})``: a writable view into ``theta``.
-    biases : list of ndarray
-        ``biases[l-1]`` is ``b_l``, shape ``(n_l,)``: a writable view into ``theta``.
-
-    Notes
-    -----
-    Inputs of another dtype, order or layout are converted (copied) to the network's dtype and C order; a
-    ``grad`` buffer is never converted and must match exactly. NaN or inf in inputs raise a ValueError.
-
-    Examples
-    --------
-    >>> import numpy as np, ufldl
-    >>> net = ufldl.Network([64, 25, 64], weight_decay=1e-4, sparsity=ufldl.KLSparsity(0.01, 3.0), random_state=0)
-    >>> X = np.random.default_rng(0).uniform(0.1, 0.9, size=(100, 64))
-    >>> cost, grad = net.cost_and_grad(X, X)
-    >>> grad.shape == net.theta.shape
-    True
-    """
+    __doc__ = NETWORK_DOC
 
     @renamed_keyword("seed", "random_state")
     def __init__(self, layer_sizes: Sequence[int], activations: Activations = "sigmoid", loss: LossName = "squared",
@@ -207,9 +155,11 @@ class Network(ChunkSums, DerivedMethods):
     # ------------------------------------------------------------------ evaluation
 
     def _evaluate(self, X: RowsLike, Y: RowsLike, theta: ArrayLike | None, grad: FloatArray | None, warn: bool = True,
-                  chunk: bool = False, chunk_rho_hat: Float64Array | None = None) -> tuple[float, FloatArray, Terms]:
+                  chunk: bool = False, chunk_rho_hat: Float64Array | None = None,
+                  sample_weight: ArrayLike | None = None) -> tuple[float, FloatArray, Terms]:
         X = as_rows(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
+        sample_weight = sample_weights(sample_weight, X.shape[0])
         theta = as_theta(theta, self._theta)
         if grad is None:
             grad = np.empty(self.n_params, dtype=self._dtype)
@@ -220,7 +170,8 @@ class Network(ChunkSums, DerivedMethods):
         settings = self._cost_settings(**given)
         if chunk:
             settings.weight_decay = 0.0
-        data, decay, sparse = self._engine.cost_and_grad(theta, core_rows(X), core_rows(Y), grad, settings)
+        data, decay, sparse = self._engine.cost_and_grad(theta, core_rows(X), core_rows(Y), grad, settings,
+                                                         sample_weight)
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse
         if not (np.isfinite(cost) and np.isfinite(grad).all()):
@@ -234,8 +185,8 @@ class Network(ChunkSums, DerivedMethods):
                     "overflowed", RuntimeWarning, stacklevel=3)
         return cost, grad, terms
 
-    def cost_and_grad(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
-                      grad: FloatArray | None = None) -> CostAndGrad:
+    def cost_and_grad(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *, grad: FloatArray | None = None,
+                      sample_weight: ArrayLike | None = None) -> CostAndGrad:
         """The cost and its gradient with respect to every parameter.
 
         Parameters
@@ -251,6 +202,9 @@ class Network(ChunkSums, DerivedMethods):
             Parameters to evaluate at instead of ``self.theta`` (which is left unchanged).
         grad : ndarray, shape (n_params,), optional
             Output buffer of the network's dtype, C-contiguous; a new array is returned if omitted.
+        sample_weight : array_like, shape (m,), optional
+            Weights >= 0, not all zero: the data cost and rho_hat become weighted means over the examples
+            (``docs/math.md#sample-weights``; integer weights equal repeated rows). None: every example weighs 1.
 
         Returns
         -------
@@ -259,11 +213,11 @@ class Network(ChunkSums, DerivedMethods):
         grad : ndarray, shape (n_params,)
             Same layout as ``theta``.
         """
-        cost, grad, _ = self._evaluate(X, Y, theta, grad)
+        cost, grad, _ = self._evaluate(X, Y, theta, grad, sample_weight=sample_weight)
         return cost, grad
 
-    def partial_sums(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
-                     rho_hat: ThetaLike = None) -> PartialSums:
+    def partial_sums(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *, rho_hat: ThetaLike = None,
+                     sample_weight: ArrayLike | None = None) -> PartialSums:
         """One chunk's unnormalised sums, to add over chunks and finish with :meth:`combine`
         (``docs/math.md#chunks-and-shards``): ``combine(sum of partial_sums over a partition of the rows)`` is
         ``cost_and_grad`` of all the rows.
@@ -276,6 +230,8 @@ class Network(ChunkSums, DerivedMethods):
         rho_hat : ndarray of float64, shape (n_1 + ... + n_L,), or None
             With a KL penalty, required: the mean activations over ALL the rows, ``combine_rho_hat(sum of
             activation_sums)`` (per-chunk rho_hats would be wrong: the KL gradient is not a sum over examples).
+        sample_weight : array_like, shape (m,), optional
+            The chunk's weights: weighted sums, and ``m`` their sum, so that ``combine`` divides by the total weight.
 
         Returns
         -------
@@ -286,25 +242,31 @@ class Network(ChunkSums, DerivedMethods):
         rho_hat = self._checked_rho_hat(rho_hat)
         grad = np.empty(self.n_params, dtype=self._dtype)
         # Not warned about when not finite (as objective's): a term of a sum, whose consumer reports the total.
-        terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, chunk_rho_hat=rho_hat)[2]
-        m = int(X.shape[0] if is_sparse(X) else np.shape(X)[0])  # (checked by _evaluate, not converted again)
+        terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, chunk_rho_hat=rho_hat,
+                               sample_weight=sample_weight)[2]
+        # (X and the weights were checked by _evaluate); with weights, m is the weighted mean's denominator
+        m: float = (int(X.shape[0] if is_sparse(X) else np.shape(X)[0]) if sample_weight is None
+                    else float(np.sum(np.asarray(sample_weight, np.float64))))
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])
 
-    def cost_terms(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None) -> Terms:
+    def cost_terms(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
+                   sample_weight: ArrayLike | None = None) -> Terms:
         """The cost's terms: dict with keys ``"data"``, ``"decay"``, ``"sparsity"`` (floats summing to J).
 
         Parameters
         ----------
         X, Y, theta : array_like
             As in :meth:`cost_and_grad`: shapes (m, n_0), (m, n_L) or (m,), and (n_params,) (default ``self.theta``).
+        sample_weight : array_like, shape (m,), optional
+            As in :meth:`cost_and_grad`.
 
         Returns
         -------
         dict of str to float
             ``{"data": ..., "decay": ..., "sparsity": ...}``, summing to J.
         """
-        return self._evaluate(X, Y, theta, None)[2]
+        return self._evaluate(X, Y, theta, None, sample_weight=sample_weight)[2]
 
     def layer_activations(self, X: RowsLike, theta: ThetaLike = None, *, start: int = 1,
                           stop: int | None = None) -> list[FloatArray]:
@@ -337,13 +299,16 @@ class Network(ChunkSums, DerivedMethods):
 
     # ------------------------------------------------------------------ for training
 
-    def objective(self, X: FloatArray, Y: Targets) -> Callable[[FloatArray], CostAndGrad]:
+    def objective(self, X: FloatArray, Y: Targets,
+                  sample_weight: ArrayLike | None = None) -> Callable[[FloatArray], CostAndGrad]:
         """The cost as a function of theta on data converted by :meth:`training_data`, for optimisers.
 
         Parameters
         ----------
         X, Y : ndarray
             From :meth:`training_data`: the inputs, shape (m, n_0), and the targets, shape (m, n_L) or (m,).
+        sample_weight : array_like, shape (m,), optional
+            As in :meth:`cost_and_grad`.
 
         Returns
         -------
@@ -354,19 +319,22 @@ class Network(ChunkSums, DerivedMethods):
             without the GIL, and returns the state's next status (:func:`ufldl.minimize` with ``"lbfgs"``
             uses it; the state's vectors are float64, the evaluations in the network's dtype).
         """
+        weights = sample_weights(sample_weight, X.shape[0])  # converted once
+
         def fun(theta: FloatArray) -> CostAndGrad:
-            cost, grad, _ = self._evaluate(X, Y, theta, None, warn=False)
+            cost, grad, _ = self._evaluate(X, Y, theta, None, warn=False, sample_weight=weights)
             return cost, grad
 
         def lbfgs_evaluations(state: Any) -> Any:
-            return self._engine.lbfgs_evaluations(state, core_rows(X), core_rows(Y), self._cost_settings())
+            return self._engine.lbfgs_evaluations(state, core_rows(X), core_rows(Y), self._cost_settings(), weights)
 
         fun.lbfgs_evaluations = lbfgs_evaluations  # type: ignore[attr-defined]
         return fun
 
     def minibatch_updates(self, X: FloatArray, Y: Targets, order: IntArray, batch_size: int, update: dict[str, Any],
                           state: tuple[FloatArray, FloatArray], step: IntArray, batch_costs: Float64Array, *,
-                          running_rho_hat: Float64Array | None = None, rho_hat_decay: float = 0.0) -> int:
+                          running_rho_hat: Float64Array | None = None, rho_hat_decay: float = 0.0,
+                          sample_weight: Float64Array | None = None) -> int:
         """Run mini-batch updates of ``self.theta`` in the compiled core (docs/math.md#mini-batch-gradient-descent).
 
         The mini-batch solvers' engine (``ufldl.train_minibatch`` calls it once per epoch). ``X, Y`` come from
@@ -376,7 +344,8 @@ class Network(ChunkSums, DerivedMethods):
         velocity, or Adam's two moments), and ``step`` (int64, shape (1,)) are updated in place;
         ``batch_costs`` (float64) receives each batch's cost; ``running_rho_hat`` (float64, updated in place)
         and ``rho_hat_decay`` in [0, 1) give the moving-average rho_hat (docs/math.md#moving-average-rho-hat),
-        None: each batch's own.
+        None: each batch's own; ``sample_weight`` (float64, one per row of X, or None) makes each batch its rows'
+        weighted mean (every batch must weigh more than 0).
 
         Returns
         -------
@@ -389,7 +358,7 @@ class Network(ChunkSums, DerivedMethods):
         cost = self._cost_settings(running_rho_hat=running_rho_hat, rho_hat_decay=rho_hat_decay)
         return self._engine.minibatch_epoch(self._theta, core_rows(X), core_rows(Y), order, batch_size, cost,
                                             _core.UpdateParams(rule=rule, **update), state[0], state[1], step,
-                                            batch_costs)
+                                            batch_costs, sample_weight)
 
 
 def _rebuild(layer_sizes: Sequence[int], activations: Activations, loss: LossName, weight_decay: WeightDecay,

@@ -16,7 +16,7 @@ from ufldl._lib.validation import random_generator
 from ufldl.gradcheck import numerical_gradient, relative_difference
 from ufldl._lib.types import (ArrayLike, Float64Array, FloatArray, PathLike, RandomStateLike, RowsLike, Targets,
                               ThetaLike)
-from ufldl.layers import as_targets, as_theta, read_only
+from ufldl.layers import as_targets, as_theta, read_only, sample_weights
 from ufldl.network.interface import NetworkInterface
 
 __all__ = ["DerivedMethods"]
@@ -50,20 +50,23 @@ class DerivedMethods(NetworkInterface):
         """
         io.save(self, path, compress=compress)
 
-    def cost(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None) -> float:
+    def cost(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
+             sample_weight: ArrayLike | None = None) -> float:
         """The cost J (float) at ``theta`` (default ``self.theta``); arguments as in ``cost_and_grad``.
 
         Parameters
         ----------
         X, Y, theta : array_like
             As in :meth:`cost_and_grad`: shapes (m, n_0), (m, n_L) or (m,), and (n_params,) (default ``self.theta``).
+        sample_weight : array_like, shape (m,), optional
+            As in :meth:`cost_and_grad`.
 
         Returns
         -------
         float
             The cost J.
         """
-        return self.cost_and_grad(X, Y, theta)[0]
+        return self.cost_and_grad(X, Y, theta, sample_weight=sample_weight)[0]
 
     def initialize(self, random_state: RandomStateLike = None) -> Self:
         """Draw new initial weights (the tutorial's scheme) and zero the biases.
@@ -92,30 +95,36 @@ class DerivedMethods(NetworkInterface):
         input ``X`` of layer ``start`` (default: the network's input), shape ``(m, n_{start-1})``."""
         return self.layer_activations(X, theta, start=start, stop=stop)[-1]
 
-    def mean_activations(self, X: RowsLike, theta: ThetaLike = None) -> list[Float64Array]:
-        """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1.
+    def mean_activations(self, X: RowsLike, theta: ThetaLike = None, *,
+                         sample_weight: ArrayLike | None = None) -> list[Float64Array]:
+        """``rho_hat`` of every hidden layer: list of float64 arrays, entry l-1 of shape (n_l,), for l = 1..L-1
+        (with ``sample_weight``, shape (m,), the weighted means: docs/math.md#sample-weights).
 
         The output layer is not computed, and X is processed in blocks of rows so that memory stays bounded
         for any number of examples.
         """
-        m, sums = self.hidden_activation_sums(X, theta)
+        m, sums = self.hidden_activation_sums(X, theta, sample_weight=sample_weight)
         return [total / m for total in sums]
 
-    def hidden_activation_sums(self, X: RowsLike, theta: ThetaLike = None) -> tuple[int, list[Float64Array]]:
+    def hidden_activation_sums(self, X: RowsLike, theta: ThetaLike = None, *,
+                               sample_weight: ArrayLike | None = None) -> tuple[float, list[Float64Array]]:
         """``(m, sums)``: the rows of X and the column sums of every hidden layer's activations over them (list
-        of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`."""
+        of float64 arrays, entry l-1 of shape (n_l,)), in blocks of rows as :meth:`mean_activations`. With
+        ``sample_weight`` (shape (m,)): the weights' sum and the weighted column sums ``sum_i w_i a_i``."""
         sizes = self.layer_sizes
         X = as_rows(X, "X", sizes[0], self.dtype)  # (sparse X: blocks of CSR rows)
+        w = sample_weights(sample_weight, X.shape[0])
+        m: float = X.shape[0] if w is None else float(w.sum())
         if self.n_layers == 1:
-            return X.shape[0], []
+            return m, []
         theta = as_theta(theta, self.theta)  # converted once, not per block
         sums = [np.zeros(n, dtype=np.float64) for n in sizes[1:-1]]
         block = max(1, _MEAN_BLOCK_ELEMENTS // max(sizes[1:-1]))
         for start in range(0, X.shape[0], block):
             hidden = self.layer_activations(X[start:start + block], theta, stop=self.n_layers - 1)
             for total, A in zip(sums, hidden):
-                total += A.sum(axis=0, dtype=np.float64)
-        return X.shape[0], sums
+                total += A.sum(axis=0, dtype=np.float64) if w is None else w[start:start + block] @ A.astype(np.float64)
+        return m, sums
 
     # ------------------------------------------------------------------ for training
 

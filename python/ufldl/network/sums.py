@@ -23,10 +23,11 @@ __all__ = ["ActivationSums", "PartialSums", "ChunkSums"]
 
 @dataclass(frozen=True)
 class ActivationSums:
-    """Column sums of the hidden activations of some rows: ``m`` rows, ``sums`` float64 of shape
-    (n_1 + ... + n_L,) (unit j of layer l at n_1 + ... + n_{l-1} + j; the output layer's entries are 0)."""
+    """Column sums of the hidden activations of some rows: ``m`` rows (with sample weights, their sum), ``sums``
+    float64 of shape (n_1 + ... + n_L,) (unit j of layer l at n_1 + ... + n_{l-1} + j; the output layer's
+    entries are 0; with sample weights, the weighted sums)."""
 
-    m: int
+    m: float  # (an int without sample weights)
     sums: Float64Array
 
     def __add__(self, other: "ActivationSums") -> "ActivationSums":
@@ -44,8 +45,8 @@ class PartialSums:
 
     Attributes
     ----------
-    m : int
-        Rows summed.
+    m : int or float
+        Rows summed (with sample weights, the sum of their weights: combine divides by it).
     data : float
         Sum over the rows of the data cost (not divided by m).
     grad : ndarray of float64, shape (n_params,)
@@ -56,7 +57,7 @@ class PartialSums:
         The KL penalty at ``rho_hat`` (the same for every chunk: counted once by ``combine``).
     """
 
-    m: int
+    m: float  # (an int without sample weights)
     data: float
     grad: Float64Array
     rho_hat: Float64Array | None
@@ -92,20 +93,23 @@ class ChunkSums(NetworkInterface):
                              f"{rho_hat.shape}")
         return rho_hat
 
-    def activation_sums(self, X: ArrayLike, theta: ThetaLike = None) -> ActivationSums:
+    def activation_sums(self, X: ArrayLike, theta: ThetaLike = None, *,
+                        sample_weight: ArrayLike | None = None) -> ActivationSums:
         """The first pass of a chunked sparse evaluation: this chunk's column sums of the hidden activations.
 
         Parameters
         ----------
         X : array_like, shape (m, n_0)
         theta : array_like, shape (n_params,), optional
+        sample_weight : array_like, shape (m,), optional
+            The rows' weights (docs/math.md#sample-weights): weighted sums, and ``m`` the weights' sum.
 
         Returns
         -------
         ActivationSums
             Add them over the chunks; ``.rho_hat`` of the total is what ``partial_sums`` takes.
         """
-        m, hidden = self.hidden_activation_sums(X, theta)
+        m, hidden = self.hidden_activation_sums(X, theta, sample_weight=sample_weight)
         sums = np.zeros(sum(self.layer_sizes[1:]), dtype=np.float64)  # (the output layer's entries stay 0)
         if hidden:
             sums[:sum(self.layer_sizes[1:-1])] = np.concatenate(hidden)

@@ -41,6 +41,7 @@ from ufldl._lib.sparse import is_sparse
 from ufldl._lib.threads import isolated_blas
 from ufldl._lib.types import ArrayLike, BatchSize, FloatArray, RandomStateLike, Targets
 from ufldl._lib.validation import flag, integer, patience, random_generator, real_scalar
+from ufldl.layers import sample_weights
 from ufldl.network import Network
 from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_view
 from ufldl.optimize.minibatch_run import MinibatchRun
@@ -54,10 +55,10 @@ def train_minibatch(net: Network, X: ArrayLike, Y: ArrayLike, optimizer: "str | 
                     batch_size: BatchSize = "auto", max_epochs: int = 200, shuffle: bool = True,
                     random_state: RandomStateLike = None, tol: float | None = 1e-4, n_iter_no_change: float = 10,
                     early_stopping: bool = False, validation_fraction: float = 0.1,
-                    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+                    validation_data: tuple[ArrayLike, ...] | None = None,
                     scoring: Callable[[Network, FloatArray, Targets], float] | None = None,
                     rho_hat_decay: float | None = None, callback: Callable[..., Any] | None = None, verbose: int = 0,
-                    blas_isolation: bool = True) -> MinibatchResult:
+                    blas_isolation: bool = True, sample_weight: ArrayLike | None = None) -> MinibatchResult:
     """Train ``net`` in place by mini-batch gradient descent (SGD with momentum, or Adam).
 
     Parameters
@@ -93,12 +94,13 @@ def train_minibatch(net: Network, X: ArrayLike, Y: ArrayLike, optimizer: "str | 
         epoch, stop when the score stops improving, and keep the parameters of the best epoch.
     validation_fraction : float, default 0.1
         The share of the examples held out for early stopping, in (0, 1).
-    validation_data : tuple (X_val, Y_val) or None, default None
+    validation_data : tuple (X_val, Y_val) or (X_val, Y_val, sample_weight_val) or None, default None
         Data to validate on instead of a held-out fraction (all of X, Y are then trained on). Given without
         ``early_stopping``, the scores are recorded but do not stop training.
     scoring : callable or None, default None
-        ``scoring(net, X_val, Y_val) -> float``, higher is better. Default: minus the network's cost on the
-        validation data (``-net.cost(X_val, Y_val)``). The network's parameters are read-only during the call,
+        ``scoring(net, X_val, Y_val) -> float``, higher is better; with weighted validation data (given, or held
+        out of weighted X) ``scoring(net, X_val, Y_val, sample_weight_val)``. Default: minus the network's
+        (weighted) cost on the validation data (``-net.cost(X_val, Y_val, sample_weight=...)``). The network's parameters are read-only during the call,
         as during ``callback``.
     rho_hat_decay : float or None, default None
         How the KL sparsity penalty's rho_hat is estimated. None: from each batch alone, so that every
@@ -123,6 +125,10 @@ def train_minibatch(net: Network, X: ArrayLike, Y: ArrayLike, optimizer: "str | 
         0: silent; 1 or more: one line per epoch (loss, validation score, learning rate, elapsed seconds).
     blas_isolation : bool, default True
         Limit every other BLAS/OpenMP pool to one thread while training, as in :func:`ufldl.minimize`.
+    sample_weight : array_like, shape (m,), or None, default None
+        Weights >= 0 of the examples (docs/math.md#sample-weights): each batch's cost is its rows' weighted mean,
+        rows of weight 0 are left out of the batches, an epoch's loss weights its batches by their total weights,
+        and early stopping's hold-out keeps its rows' weights (its default score is weighted).
 
     Returns
     -------
@@ -162,8 +168,10 @@ def train_minibatch(net: Network, X: ArrayLike, Y: ArrayLike, optimizer: "str | 
                                  scoring, rho_hat_decay, callback, verbose, blas_isolation)
     rng = random_generator(random_state)
     X, Y = net.training_data(X, Y)
-    X, Y, validation = _validation_split(net, X, Y, rng, validation_data, early_stopping, validation_fraction)
-    run = _start_run(net, X, Y, batch_size, settings, validation)
+    weights = sample_weights(sample_weight, X.shape[0])
+    X, Y, weights, validation = _validation_split(net, X, Y, weights, rng, validation_data, early_stopping,
+                                                  validation_fraction)
+    run = _start_run(net, X, Y, weights, batch_size, settings, validation)
     try:
         with isolated_blas() if settings.blas_isolation else contextlib.nullcontext():
             message, converged = _epoch_loop(run, rng, settings, validation)
@@ -200,8 +208,8 @@ class _Settings:
     blas_isolation: bool
 
 
-def _default_scoring(network, X_val, Y_val):
-    return -network.cost(X_val, Y_val)
+def _default_scoring(network, X_val, Y_val, sample_weight=None):
+    return -network.cost(X_val, Y_val, sample_weight=sample_weight)
 
 
 def _checked_settings(net, optimizer, max_epochs, shuffle, tol, n_iter_no_change, early_stopping, scoring,
@@ -230,21 +238,24 @@ def _checked_settings(net, optimizer, max_epochs, shuffle, tol, n_iter_no_change
                      callback=callback, verbose=verbose, blas_isolation=blas_isolation)
 
 
-def _validation_split(net, X, Y, rng, validation_data, early_stopping, validation_fraction):
-    """Step 2: the data to validate on. Returns ``(X, Y, validation)``, ``validation`` a pair
-    ``(X_val, Y_val)`` or None: ``validation_data`` checked, or with early stopping alone a held-out
-    ``validation_fraction`` of the rows (drawn with ``rng``, and taken out of ``X``, ``Y``)."""
+def _validation_split(net, X, Y, weights, rng, validation_data, early_stopping, validation_fraction):
+    """Step 2: the data to validate on. Returns ``(X, Y, weights, validation)``, ``validation`` a pair
+    ``(X_val, Y_val)`` (a triple with the weights) or None: ``validation_data`` checked, or with early stopping
+    alone a held-out ``validation_fraction`` of the rows (drawn with ``rng``, and taken out of ``X``, ``Y`` and
+    the weights)."""
     if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise TypeError("validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, "
+                            "sample_weight_val)")
         try:
-            X_val, Y_val = validation_data
-        except (TypeError, ValueError):
-            raise TypeError("validation_data must be a pair (X_val, Y_val)") from None
-        try:
-            return X, Y, net.training_data(X_val, Y_val)
+            data = net.training_data(*validation_data[:2])
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                data += (sample_weights(validation_data[2], data[0].shape[0]),)
+            return X, Y, weights, data
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"validation_data: {exc}") from None
     if not early_stopping:
-        return X, Y, None
+        return X, Y, weights, None
     m = X.shape[0]
     validation_fraction = real_scalar(validation_fraction, "validation_fraction", low=0.0, low_inclusive=False,
                                       high=1.0, high_inclusive=False)
@@ -253,8 +264,13 @@ def _validation_split(net, X, Y, rng, validation_data, early_stopping, validatio
         raise ValueError(f"early_stopping needs at least one training example after holding out "
                          f"validation_fraction={validation_fraction} of m={m}; got {m - n_val}")
     held = rng.permutation(m)
-    validation = (X[held[:n_val]], Y[held[:n_val]])
-    return _take_rows(X, held[n_val:]), _take_rows(Y, held[n_val:]), validation
+    val, kept = held[:n_val], held[n_val:]
+    if weights is None:
+        return _take_rows(X, kept), _take_rows(Y, kept), None, (X[val], Y[val])
+    if not weights[kept].sum() > 0 or not weights[val].sum() > 0:
+        raise ValueError("early_stopping: the rows held out for validation, or the rows left to train on, all have "
+                         "sample_weight 0; give more rows of positive weight or another validation_fraction")
+    return _take_rows(X, kept), _take_rows(Y, kept), weights[kept], (X[val], Y[val], weights[val])
 
 
 def _take_rows(A, rows):
@@ -262,7 +278,7 @@ def _take_rows(A, rows):
     return A[rows] if is_sparse(A) else np.ascontiguousarray(A[rows])
 
 
-def _start_run(net, X, Y, batch_size, settings, validation):
+def _start_run(net, X, Y, weights, batch_size, settings, validation):
     """Step 3: the batch size, the optimiser's state bound to ``net`` (and its running rho_hat), the run."""
     m = X.shape[0]
     if batch_size == "auto":
@@ -273,10 +289,10 @@ def _start_run(net, X, Y, batch_size, settings, validation):
     opt.bind(net)
     rho_hat_decay = settings.rho_hat_decay
     if rho_hat_decay is not None and net.sparsity is not None and net.sparsity.beta > 0:
-        opt.init_running_rho_hat(net, X)
+        opt.init_running_rho_hat(net, X, weights)
     else:
         rho_hat_decay = None  # no sparsity penalty: nothing to average
-    run = MinibatchRun(net, X, Y, opt, batch_size, rho_hat_decay, settings.verbose)
+    run = MinibatchRun(net, X, Y, opt, batch_size, rho_hat_decay, settings.verbose, weights)
     run.reporter.total = settings.max_epochs  # the progress bar's length
     if validation is not None:
         run.validation_scores = []

@@ -26,8 +26,9 @@ _CHUNK_SECONDS = 0.1
 class MinibatchRun:
     """One call of train_minibatch: the data, the counters, the history; the compiled calls."""
 
-    def __init__(self, net, X, Y, optimizer, batch_size, rho_hat_decay, verbose) -> None:
+    def __init__(self, net, X, Y, optimizer, batch_size, rho_hat_decay, verbose, sample_weight=None) -> None:
         self.net, self.X, self.Y, self.opt = net, X, Y, optimizer
+        self.sample_weight = sample_weight  # float64 (m,) or None (docs/math.md#sample-weights)
         self.batch_size = batch_size
         self.rho_hat_decay = rho_hat_decay
         self.verbose = verbose
@@ -59,6 +60,9 @@ class MinibatchRun:
 
     def epoch(self, order):
         """One epoch over the rows ``order``: returns its loss. Raises NonFiniteError."""
+        w = self.sample_weight
+        if w is not None:
+            order = order[w[order] > 0]  # rows of weight 0 count for nothing: as if removed
         b = self.batch_size
         n_batches = -(-order.size // b)
         costs = np.full(n_batches, np.nan)
@@ -78,9 +82,12 @@ class MinibatchRun:
             done += k
             self.partial = done
         self.partial = None
+        self.opt.samples_seen += order.size
+        if w is not None:  # the batches' costs weighted by their total weights
+            sizes = np.add.reduceat(w[order], np.arange(0, order.size, b))
+            return float(costs @ sizes / sizes.sum())
         sizes = np.full(n_batches, b, dtype=np.float64)
         sizes[-1] = order.size - b * (n_batches - 1)
-        self.opt.samples_seen += order.size
         return float(costs @ sizes / order.size)
 
     def run_batches(self, order, first, count, costs, start) -> None:
@@ -116,9 +123,10 @@ class MinibatchRun:
         opt = self.opt
         update = opt.update_rule()
         running = opt.running_rho_hat if self.rho_hat_decay is not None else None
+        weighted = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
         updates = self.net.minibatch_updates(self.X, self.Y, rows, self.batch_size, update, (opt.state1, opt.state2),
                                              opt.step, costs, running_rho_hat=running,
-                                             rho_hat_decay=self.rho_hat_decay or 0.0)
+                                             rho_hat_decay=self.rho_hat_decay or 0.0, **weighted)
         self.n_evals += updates + (updates < costs.size)  # a non-finite batch was evaluated too
         return updates
 

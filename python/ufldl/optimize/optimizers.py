@@ -107,9 +107,9 @@ class MinibatchOptimizer:
                 f"{net.n_params} {net.dtype} parameters (call optimizer.reset() to train another network)"
             )
 
-    def init_running_rho_hat(self, net, X):
-        """Start the running rho_hat as the exact rho_hat of ``X`` at ``net``'s current parameters (or check
-        the one kept from an earlier call).
+    def init_running_rho_hat(self, net, X, sample_weight=None):
+        """Start the running rho_hat as the exact rho_hat of ``X`` (weighted by ``sample_weight``) at ``net``'s
+        current parameters (or check the one kept from an earlier call).
 
         Parameters
         ----------
@@ -117,6 +117,8 @@ class MinibatchOptimizer:
             The network trained (its parameters now).
         X : ndarray, shape (m, n_0)
             All the training inputs.
+        sample_weight : ndarray of float64, shape (m,), optional
+            The rows' weights (docs/math.md#sample-weights).
         """
         units = sum(net.layer_sizes[1:])
         if self.running_rho_hat is not None:
@@ -126,7 +128,7 @@ class MinibatchOptimizer:
             return
         running = np.zeros(units, dtype=np.float64)
         offset = 0
-        means = net.mean_activations(X)
+        means = net.mean_activations(X, sample_weight=sample_weight)
         for layer, n in enumerate(net.layer_sizes[1:], start=1):
             if layer < net.n_layers:
                 running[offset:offset + n] = means[layer - 1]

@@ -42,7 +42,8 @@ DEFAULT_TOL = {"lbfgs": 1e-9, "lbfgsb": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-
 def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs", *, max_iter: int = 400,
           tol: float | None = None, callback: Callable[..., Any] | None = None, verbose: int = 0,
           random_state: RandomStateLike = None, optimizer: MinibatchOptimizer | None = None,
-          block_rows: int | None = None, checkpoint: Any = None, **options: Any) -> OptimizeResult:
+          block_rows: int | None = None, checkpoint: Any = None, sample_weight: ArrayLike | None = None,
+          **options: Any) -> OptimizeResult:
     """Train ``net`` in place on ``(X, Y)``; returns the optimiser's result.
 
     Parameters
@@ -91,6 +92,10 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
         the whole run). L-BFGS's memory is not saved: after a resume it starts afresh. See
         ``ufldl.optimize.checkpoint``. (For mini-batch training, save the estimator between ``partial_fit``
         calls).
+    sample_weight : array_like, shape (m,), or None, default None
+        Weights >= 0 of the examples, not all zero (docs/math.md#sample-weights): every solver minimises the
+        weighted mean cost (integer weights train as repeated rows; the mini-batch solvers leave rows of weight 0
+        out of their batches). Not yet for data read in blocks or Dask arrays (NotImplementedError).
     **options
         Passed on. Full-batch: ``gtol``, ``max_corrections``, ``max_evals``, ``learning_rate`` (``"gd"``),
         ``n_iter_no_change``, ``blas_isolation``. Mini-batch: ``batch_size``, ``shuffle``,
@@ -139,8 +144,13 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
         if saved is not None and done >= max_iter:
             return _finished_before(net, saved, checkpoint, max_iter)
         fun = objective_for(net, X, Y, block_rows=block_rows)  # (None: in memory)
+        if fun is not None and sample_weight is not None:
+            raise NotImplementedError("sample_weight with data evaluated in chunks (block_rows, a Dask array or an "
+                                      "input read in blocks, ufldl.scale) is not implemented yet: give X as an "
+                                      "in-memory array, or fit without sample_weight")
         if fun is None:
-            fun = net.objective(*net.training_data(X, Y))
+            data = net.training_data(X, Y)
+            fun = net.objective(*data) if sample_weight is None else net.objective(*data, sample_weight=sample_weight)
         curve = [] if saved is None else list(saved.loss_curve)
         initial_cost = np.nan if saved is None else saved.initial_cost
         written = [done]  # the iterations the file holds
@@ -205,7 +215,7 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
     elif hyper:
         raise TypeError(f"pass either optimizer or its hyperparameters ({sorted(hyper)}), not both")
     return train_minibatch(net, X, Y, optimizer, max_epochs=max_iter, tol=tol, callback=callback,
-                           verbose=verbose, random_state=random_state, **options)
+                           verbose=verbose, random_state=random_state, sample_weight=sample_weight, **options)
 
 
 def _resume(net, checkpoint, solver):

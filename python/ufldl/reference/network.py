@@ -118,8 +118,42 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
     return X, Y, rho, beta, decays, sparse
 
 
+def _row_losses(Z_L, Y, b, activation, loss):
+    """Each example's data cost (shape (m,)), for the weighted mean of ``docs/math.md#sample-weights``."""
+    z = np.asarray(Z_L) + b
+    if loss == "squared":
+        diff = bias_activate(Z_L, b, activation) - Y
+        return 0.5 * np.sum(diff * diff, axis=1)
+    if loss == "binary_cross_entropy":
+        return np.sum(np.logaddexp(0.0, z.astype(np.float64)) - Y.astype(np.float64) * z, axis=1)
+    logp = z - z.max(axis=1, keepdims=True)
+    logp = logp - np.log(np.sum(np.exp(logp), axis=1, keepdims=True))
+    return -np.sum(Y * logp, axis=1, where=Y != 0)
+
+
+def _weighted_output(Z_L, Y, b, activation, loss, weights):
+    """The output pass with weights: the weighted mean of the examples' costs, ``D_L`` row i scaled by w_i / W."""
+    share = weights / weights.sum()  # w_i / W, in place of 1 / m
+    if Y.ndim == 1:  # labels as one-hot rows
+        Y = np.eye(Z_L.shape[1], dtype=Z_L.dtype)[Y]
+    if loss == "squared":
+        _, D, _ = output_squared(Z_L, Y, b, activation, share[:, None].astype(Z_L.dtype))
+    elif loss == "binary_cross_entropy":
+        _, D, _ = output_sigmoid_bce(Z_L, Y, b, share[:, None].astype(Z_L.dtype))
+    else:
+        _, D, _ = output_softmax_ce(Z_L, Y, b, share[:, None].astype(Z_L.dtype))
+    return float(share @ _row_losses(Z_L, Y, b, activation, loss)), D
+
+
+def _checked_weights(sample_weight, m):
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (m,) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+        raise ValueError(f"sample_weight must be {m} finite weights >= 0 with a positive sum; got shape {w.shape}")
+    return w
+
+
 def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", weight_decay=0.0, sparsity_layers=(),
-                  rho=0.01, beta=3.0):
+                  rho=0.01, beta=3.0, sample_weight=None):
     """Cost J = J_data + J_decay + J_sparse and its gradient by backpropagation, ``docs/math.md#cost``.
 
     Parameters
@@ -146,6 +180,10 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
         column means of ``A_l``, clipped by :func:`clip_rho_hat`.
     rho, beta : float, default 0.01 and 3
         Sparsity target (``0 < rho < 1``) and weight of the penalty.
+    sample_weight : ndarray, shape (m,), or None
+        Weights ``w_i >= 0`` (positive sum), ``docs/math.md#sample-weights``: ``J_data`` is the weighted mean of
+        the examples' costs and ``rho_hat`` the weighted mean activation, written out here as weighted means
+        (``w_i / W``), not as the core's row scales.
 
     Returns
     -------
@@ -164,7 +202,12 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
     for W, b, name in zip(weights[:-1], biases[:-1], activations[:-1]):
         A.append(bias_activate(layer_product(A[-1], W), b, name))
     Z_L = layer_product(A[-1], weights[-1])
-    if loss == "squared":
+    w = None if sample_weight is None else _checked_weights(sample_weight, m)
+    if w is not None:
+        data, D = _weighted_output(Z_L, Y, biases[-1], activations[-1], loss, w)
+        data *= m  # (divided by m below, as the unweighted sum)
+        db = D.sum(axis=0)
+    elif loss == "squared":
         data, D, db = output_squared(Z_L, Y, biases[-1], activations[-1], inv_m)
     elif loss == "binary_cross_entropy":
         data, D, db = output_sigmoid_bce(Z_L, Y, biases[-1], inv_m)
@@ -173,7 +216,11 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
     decay = sum(0.5 * lam * np.sum(W * W) for lam, W in zip(decays, weights))
     sparsity, s = 0.0, {}  # s[l]: the sparsity term of hidden layer l, 1/m included
     for l in sparse:
-        kl, _, s[l] = kl_sparsity(A[l].sum(axis=0), m, rho, beta)
+        if w is None:
+            kl, _, s[l] = kl_sparsity(A[l].sum(axis=0), m, rho, beta)
+        else:  # rho_hat = (1/W) sum_i w_i a_i; d rho_hat / d a_i = w_i / W, so row i gets s * m w_i / W
+            kl, _, s_l = kl_sparsity(((w @ A[l]) * (m / w.sum())).astype(A[l].dtype), m, rho, beta)
+            s[l] = (w * (m / w.sum()))[:, None].astype(A[l].dtype) * s_l
         sparsity += float(kl)
 
     # Backpropagate: D and db hold D_l and its column sums while computing the gradients of layer l.
