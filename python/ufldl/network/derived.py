@@ -33,9 +33,6 @@ class DerivedMethods(NetworkInterface):
                 f"loss={self.loss!r}, weight_decay={self.weight_decay!r}, sparsity={self.sparsity!r}, "
                 f"dtype={str(self.dtype)!r})")
 
-    # ------------------------------------------------------------------ initial parameters
-
-    @renamed_keyword("seed", "random_state")
     def save(self, path: PathLike, *, compress: bool = False) -> None:
         """Write the network to a portable ``.npz`` at exactly ``path`` (atomic; no pickle; see ``ufldl.io``).
 
@@ -68,6 +65,9 @@ class DerivedMethods(NetworkInterface):
         """
         return self.cost_and_grad(X, Y, theta, sample_weight=sample_weight)[0]
 
+    # ------------------------------------------------------------------ initial parameters
+
+    @renamed_keyword("seed", "random_state")
     def initialize(self, random_state: RandomStateLike = None) -> Self:
         """Draw new initial weights (the tutorial's scheme) and zero the biases.
 
