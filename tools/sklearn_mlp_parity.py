@@ -67,9 +67,9 @@ ADAPTERS = textwrap.dedent('''
             twin = base(**mapped)
             return twin._checked_parameters()
 
-        def _fit(self, X, y, *, partial, classes=None):
+        def _fit(self, X, y, *, partial, classes=None, **fit_params):
             self._n_samples = int(np.shape(X)[0])
-            return base._fit(self, X, y, partial=partial, classes=classes)
+            return base._fit(self, X, y, partial=partial, classes=classes, **fit_params)
 
         namespace = {"__init__": __init__, "_checked_parameters": _checked_parameters, "_fit": _fit,
                      "__module__": __name__}
