@@ -100,3 +100,17 @@ def test_chunked_sums_at_another_theta_and_their_order_is_fixed(rng):
     assert np.abs(grad - whole_grad).max() <= 1e-12 * np.abs(whole_grad).max()  # (away from the minimum)
     again = chunked(net, X, Y, chunks, theta)
     assert again[0] == cost and np.array_equal(again[1], grad)  # the same chunking and order: bitwise equal
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_large_chunks_split_into_shards_with_the_given_rho_hat(rng, dtype):
+    # Chunks of thousands of rows are evaluated as several shards, which with a given rho_hat skip the column
+    # sums and the wait for each other (the batch's own activations do not enter the KL terms).
+    net, X, Y, _ = trained_problem(CASES["sparse-autoencoder"], dtype, rng, m=6000)
+    halves = np.array_split(np.argsort(X.sum(axis=1)), 2)
+    parts = []
+    cost, grad = chunked(net, X, Y, halves, parts=parts)
+    whole_cost, whole_grad = net.cost_and_grad(X, Y)
+    assert abs(cost - whole_cost) <= TOL[dtype] * abs(whole_cost)
+    scale = sum(np.abs(part.grad) for part in parts).max() / len(X)  # the size of the terms added
+    assert np.abs(grad - whole_grad).max() <= TOL[dtype] * scale

@@ -195,7 +195,9 @@ void Network<T>::forward_hidden(const Shard& sh) const {
                  theta + w_offset_[l], n_prev, T(0), A, nl);
         const T* b = theta + b_offset_[l];
         const Activation f = activations_[l - 1];
-        double* colsum = is_sparse(sh.pb, l) ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
+        // (a given rho_hat, docs/math.md#chunks-and-shards, needs no column sums of this batch)
+        const bool sums = is_sparse(sh.pb, l) && !rho_hat_given(*sh.pb.params);
+        double* colsum = sums ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
         const double* scale = sh.pb.row_scale ? sh.pb.row_scale + sh.r0 : nullptr;
         rows_in_parts(sh.ws.part_sums, sh.rows, nl, colsum, [&](index_t q0, index_t q1, double* cs) {
             ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs, scale ? scale + q0 : nullptr);
@@ -214,7 +216,9 @@ void Network<T>::sparsity_terms(const Shard& sh) const {
     bool any_sparse = false;
     for (int l = 1; l < L; ++l) any_sparse = any_sparse || is_sparse(sh.pb, l);
     if (!any_sparse) return;
-    if (sh.barrier) sh.barrier->arrive_and_wait();
+    // A given rho_hat (a chunk of a larger sum) does not depend on the other shards' rows: no wait.
+    const bool given = rho_hat_given(params);
+    if (sh.barrier && !given) sh.barrier->arrive_and_wait();
     const index_t m = sh.pb.m;
     std::vector<double>& total = sh.buf.total_sum;
     for (int l = 1; l < L; ++l) {
@@ -222,8 +226,9 @@ void Network<T>::sparsity_terms(const Shard& sh) const {
         const int nl = width(l);
         double* t = total.data() + unit_offset_[l];
         std::fill(t, t + nl, 0.0);
-        for (int s = 0; s < sh.count; ++s)
-            for (int j = 0; j < nl; ++j) t[j] += sh.ws.shards[s].act_sum[unit_offset_[l] + j];
+        if (!given)
+            for (int s = 0; s < sh.count; ++s)
+                for (int j = 0; j < nl; ++j) t[j] += sh.ws.shards[s].act_sum[unit_offset_[l] + j];
         if (const double* running = params.running_rho_hat) {
             // The running estimate, mixed with this batch, as column sums of m rows (what kl_sparsity
             // takes). It is written back after every shard has read it (see cost_and_grad).

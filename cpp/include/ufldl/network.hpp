@@ -49,6 +49,12 @@ struct CostParams {
     const double* sample_weight = nullptr;
 };
 
+// Whether the evaluation's rho_hat is given rather than measured: a running estimate that this batch does not
+// move (decay 1), as Network.partial_sums passes the global rho_hat of a chunked sum (docs/math.md#chunks-and-shards).
+inline bool rho_hat_given(const CostParams& params) {
+    return params.running_rho_hat != nullptr && params.rho_hat_decay == 1.0;
+}
+
 // The cost's three terms; the cost is their sum.
 struct CostTerms {
     double data = 0.0;
