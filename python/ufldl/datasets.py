@@ -16,10 +16,12 @@ it back; ``ufldl.viz.tile_features`` assumes the same order.
 """
 
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
 from ufldl._lib.deprecation import renamed_keyword
+from ufldl._lib.types import ArrayLike, Float64Array, IntArray, RandomStateLike
 from ufldl._lib.validation import integer, random_generator
 
 __all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_images", "sample_patches",
@@ -29,7 +31,7 @@ __all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_im
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-def _require(*modules, needed_by: str = "ufldl.datasets.load_natural_images"):
+def _require(*modules: tuple[str, str], needed_by: str = "ufldl.datasets.load_natural_images") -> None:
     """Import each ``(module, pip_name)`` pair; raise one ImportError naming everything that is missing."""
     missing = []
     for module, pip_name in modules:
@@ -44,7 +46,7 @@ def _require(*modules, needed_by: str = "ufldl.datasets.load_natural_images"):
         )
 
 
-def load_natural_images():
+def load_natural_images() -> list[Float64Array]:
     """The natural photographs shipped with scikit-learn, as grayscale images.
 
     These are ``china.jpg`` and ``flower.jpg`` from ``sklearn.datasets.load_sample_images`` (427 x 640 pixels
@@ -72,7 +74,7 @@ def load_natural_images():
     return images
 
 
-def load_digits(n_class=10):
+def load_digits(n_class: int = 10) -> tuple[Float64Array, IntArray]:
     """The 8x8 handwritten digits shipped with scikit-learn, scaled into [0, 1]: the supervised data.
 
     1,797 images of 8x8 pixels (``sklearn.datasets.load_digits``, the UCI optical digits test set), read from
@@ -101,17 +103,17 @@ def load_digits(n_class=10):
     return X.astype(np.float64) / 16.0, y.astype(np.int64)
 
 
-def _check_images(images, name: str = "images"):
+def _check_images(images: Iterable[ArrayLike], name: str = "images") -> list[Float64Array]:
     if isinstance(images, np.ndarray) and images.ndim == 2:
         raise TypeError(f"{name} must be a sequence of 2-D arrays; got a single 2-D array (wrap it in a list)")
     try:
-        images = list(images)
+        items = list(images)
     except TypeError:
         raise TypeError(f"{name} must be a sequence of 2-D arrays; got {type(images).__name__}") from None
-    if not images:
+    if not items:
         raise ValueError(f"{name} must hold at least one image; got an empty sequence")
     out = []
-    for i, image in enumerate(images):
+    for i, image in enumerate(items):
         arr = np.asarray(image)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"{name}[{i}] must be a real numeric array; got dtype {arr.dtype}")
@@ -126,7 +128,7 @@ def _check_images(images, name: str = "images"):
 
 
 
-def downsample_images(images, factor):
+def downsample_images(images: Iterable[ArrayLike], factor: int) -> list[Float64Array]:
     """Shrink images by an integer factor, averaging each ``factor`` x ``factor`` block of pixels.
 
     Rows and columns that do not fill a whole block (at the bottom and right edges) are dropped.
@@ -143,10 +145,10 @@ def downsample_images(images, factor):
     small : list of ndarray, each of shape (height // factor, width // factor), float64
         The block means, one image per input image.
     """
-    images = _check_images(images)
+    arrays = _check_images(images)
     factor = integer(factor, "factor")
     out = []
-    for i, image in enumerate(images):
+    for i, image in enumerate(arrays):
         h, w = image.shape[0] // factor, image.shape[1] // factor
         if h == 0 or w == 0:
             raise ValueError(f"images[{i}] has shape {image.shape}, smaller than the factor {factor}")
@@ -155,7 +157,8 @@ def downsample_images(images, factor):
 
 
 @renamed_keyword("seed", "random_state")
-def sample_patches(images, n_patches=10000, patch_size=8, random_state=None):
+def sample_patches(images: Iterable[ArrayLike], n_patches: int = 10000, patch_size: int = 8,
+                   random_state: RandomStateLike = None) -> Float64Array:
     """Square patches cut at random from random images, as the tutorial's ``sampleIMAGES``.
 
     Each patch picks an image uniformly at random, then a top-left corner uniformly among the positions where
@@ -203,7 +206,7 @@ def sample_patches(images, n_patches=10000, patch_size=8, random_state=None):
     return patches
 
 
-def normalize_patches(patches):
+def normalize_patches(patches: ArrayLike) -> Float64Array:
     """The tutorial's normalisation of patches for a sigmoid output layer.
 
     In order: subtract each patch's own mean (over its pixels); compute one standard deviation ``s`` over
@@ -239,7 +242,7 @@ def normalize_patches(patches):
     return arr * 0.4 + 0.5
 
 
-def whiten_images(images, f0=0.4):
+def whiten_images(images: Iterable[ArrayLike], f0: float = 0.4) -> list[Float64Array]:
     """Flatten the 1/f amplitude spectrum of natural images, as for Olshausen & Field's ``IMAGES.mat``.
 
     Each image is multiplied in the Fourier domain by ``f * exp(-(f / f0) ** 4)``, with ``f`` the radial

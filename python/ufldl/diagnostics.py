@@ -23,14 +23,17 @@ Measured on ``ufldl demo``'s data (10,000 patches, seeds 0 and 1): the trained f
 the same network trained without the sparsity penalty (beta = 0) 3.3, 0.52 and 0.21.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from ufldl._lib.types import ArrayLike, Float64Array
 from ufldl._lib.validation import numeric_array, require_finite
 
 __all__ = ["feature_stats"]
 
 
-def _pairwise_correlation(a, b):
+def _pairwise_correlation(a: Float64Array, b: Float64Array) -> Float64Array:
     a = a - a.mean(axis=1, keepdims=True)
     b = b - b.mean(axis=1, keepdims=True)
     denominator = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
@@ -38,7 +41,7 @@ def _pairwise_correlation(a, b):
         return np.where(denominator > 0, (a * b).sum(axis=1) / denominator, 0.0)
 
 
-def feature_stats(W, patch_shape):
+def feature_stats(W: ArrayLike, patch_shape: Sequence[int]) -> dict[str, Float64Array]:
     """Localisation, smoothness and orientation of each feature.
 
     Parameters

@@ -3,6 +3,11 @@
 ``ufldl`` is imported.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
 from ufldl import io
 from ufldl.layers import KLSparsity, n_params, parse_dtype, parse_layer_sizes
 from ufldl.network import Network
@@ -12,7 +17,7 @@ __all__ = ["network_from_state", "network_to_state"]
 _STATE_META = ("layer_sizes", "activations", "loss", "weight_decay", "sparsity", "dtype")
 
 
-def network_to_state(net):
+def network_to_state(net: Network) -> tuple[dict[str, Any], dict[str, np.ndarray[Any, Any]]]:
     """A Network as ``ufldl.io`` stores it: (meta, arrays) with its architecture and ``theta``."""
     sparsity = net.sparsity
     meta = {
@@ -31,7 +36,7 @@ def network_to_state(net):
     return meta, {"theta": net.theta}
 
 
-def network_from_state(meta, arrays):
+def network_from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> Network:
     """The Network that :func:`network_to_state` described, checked before anything is allocated."""
     missing = [key for key in _STATE_META if key not in meta]
     if missing:
@@ -54,7 +59,7 @@ def network_from_state(meta, arrays):
     return net
 
 
-def _check_saved_theta(theta, sizes, dtype):
+def _check_saved_theta(theta: np.ndarray[Any, Any], sizes: Sequence[int], dtype: np.dtype[Any]) -> None:
     count = n_params(sizes)
     # Byte order may differ from this machine's (a file from a big-endian one); the values are the same.
     if theta.shape != (count,) or theta.dtype.newbyteorder("=") != dtype:

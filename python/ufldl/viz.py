@@ -8,9 +8,12 @@ that function raises an ImportError saying so.
 
 import math
 import os
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
+from ufldl._lib.types import ArrayLike, Float64Array, PathLike
 from ufldl._lib.validation import integer
 
 __all__ = ["tile_features", "save_png", "plot_loss_curve", "MATPLOTLIB_MISSING"]
@@ -19,8 +22,11 @@ __all__ = ["tile_features", "save_png", "plot_loss_curve", "MATPLOTLIB_MISSING"]
 MATPLOTLIB_MISSING = ("the loss curve is drawn with matplotlib, which is not installed: pip install 'ufldl[plot]' "
                       "(or pip install matplotlib)")
 
+# The path as the caller gave it (str or os.PathLike), returned unchanged.
+_Path = TypeVar("_Path", bound=PathLike)
 
-def _pillow(function):
+
+def _pillow(function: str) -> Any:
     try:
         from PIL import Image
     except ImportError:
@@ -29,7 +35,7 @@ def _pillow(function):
 
 
 
-def tile_features(W, patch_shape=(8, 8), border=1):
+def tile_features(W: ArrayLike, patch_shape: Sequence[int] = (8, 8), border: int = 1) -> Float64Array:
     """Each hidden unit's incoming weights as a small picture, all arranged in a near-square grid.
 
     Row i of ``W`` is reshaped (row-major) to ``patch_shape`` and divided by its own ``max |w|``, then mapped
@@ -94,7 +100,7 @@ def tile_features(W, patch_shape=(8, 8), border=1):
     return image
 
 
-def save_png(path, image, scale=8):
+def save_png(path: _Path, image: ArrayLike, scale: int = 8) -> _Path:
     """Write a grayscale or RGB picture as a PNG, enlarged so that single pixels are visible.
 
     Parameters
@@ -122,11 +128,11 @@ def save_png(path, image, scale=8):
     scale = integer(scale, "scale", 1)
     pixels = np.rint(np.clip(arr.astype(np.float64), 0.0, 1.0) * 255.0).astype(np.uint8)
     pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
-    Image.fromarray(pixels).save(os.fspath(path), format="PNG")  # uint8: mode "L", or "RGB" with 3 channels
+    Image.fromarray(pixels).save(_fspath(path), format="PNG")  # uint8: mode "L", or "RGB" with 3 channels
     return path
 
 
-def _matplotlib():
+def _matplotlib() -> tuple[Any, Any, Any, Any, Any, Any]:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -136,7 +142,7 @@ def _matplotlib():
     return Figure, FigureCanvasAgg, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 
-def _detail_start(y, log_scale):
+def _detail_start(y: Float64Array, log_scale: bool) -> int | None:
     """The first iteration of the detail panel, or None when the whole-run panel already shows the end of the
     run well: when the last 90% of the run spans less than a third of the whole run's height."""
     n = y.size
@@ -150,8 +156,9 @@ def _detail_start(y, log_scale):
     return start
 
 
-def plot_loss_curve(losses, path, *, log_scale=None, size=(900, 400), title: str = "cost per iteration",
-                    xlabel: str = "iteration", ylabel: str = "cost", first=0):
+def plot_loss_curve(losses: ArrayLike, path: _Path, *, log_scale: bool | None = None,
+                    size: tuple[int, int] = (900, 400), title: str = "cost per iteration",
+                    xlabel: str = "iteration", ylabel: str = "cost", first: int = 0) -> _Path:
     """Draw a loss curve as a PNG with matplotlib: the whole run, and beside it the rest of the run after its
     first tenth when the start's fall would otherwise squeeze it.
 
@@ -233,9 +240,14 @@ def plot_loss_curve(losses, path, *, log_scale=None, size=(900, 400), title: str
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(x[0] if ax is whole else x[detail], max(x[-1], x[0] + 1))
     figure.suptitle(f"{title}: {_format(y[0])} at {xlabel} {x[0]}, {_format(y[-1])} at {xlabel} {x[-1]}")
-    figure.savefig(os.fspath(path), format="png", dpi=dpi)
+    figure.savefig(_fspath(path), format="png", dpi=dpi)
     return path
 
 
-def _format(value) -> str:
+def _fspath(path: PathLike) -> str:
+    # Through the union: mypy does not resolve os.fspath's overloads on a TypeVar bound to it.
+    return os.fspath(path)
+
+
+def _format(value: float) -> str:
     return f"{value:.4g}"

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 import ufldl
+from ufldl import datasets, diagnostics, reference, scale, viz
 from ufldl.optimize import MinibatchResult, OptimizeResult
 
 
@@ -62,6 +63,40 @@ def main() -> None:
         loaded = ufldl.load(path)  # any registered kind: the caller knows which
         assert isinstance(loaded, ufldl.SparseAutoencoder)
         assert np.array_equal(loaded.transform(X), codes)
+
+        # Pictures and feature statistics of the first layer's weights (4 features of 8 = 2 x 4 pixels).
+        tiles = viz.tile_features(net.weights[0], patch_shape=(2, 4), border=1)
+        assert_type(tiles, npt.NDArray[np.float64])
+        png = viz.save_png(os.path.join(directory, "features.png"), tiles, scale=2)
+        assert_type(png, str)
+        stats = diagnostics.feature_stats(net.weights[0], (2, 4))
+        assert_type(stats, dict[str, npt.NDArray[np.float64]])
+        assert stats["spread"].shape == (4,)
+
+    patches = datasets.normalize_patches(datasets.sample_patches([rng.uniform(size=(16, 16))], n_patches=20,
+                                                                 patch_size=4, random_state=0))
+    assert_type(patches, npt.NDArray[np.float64])
+    assert patches.shape == (20, 16) and patches.min() >= 0.1
+
+    # Rows read in blocks: the streamed cost is the in-memory one, up to rounding.
+    blocks = scale.RowBlocks(X, block_rows=16)
+    assert_type(blocks.shape, tuple[int, ...])
+    assert scale.streams(blocks)
+    streamed_cost, streamed_grad = scale.StreamedObjective(net, blocks, blocks)(net.theta)
+    assert_type(streamed_cost, float)
+    assert abs(streamed_cost - net.cost(X, X)) <= 1e-9 * abs(net.cost(X, X))
+    assert scale.per_row(scale.forward(net, blocks, stop=1), np.tanh, dtype=np.float64).shape == (40, 4)
+    adam_autoencoder = ufldl.SparseAutoencoder(4, solver="adam", max_iter=1, random_state=0)
+    assert_type(scale.partial_fit_blocks(adam_autoencoder, blocks), ufldl.SparseAutoencoder)
+
+    # The NumPy twin of the network's cost.
+    twin_cost, grad_weights, _, terms = reference.cost_and_grad(
+        net.weights, net.biases, X, X, net.activations, weight_decay=1e-4, sparsity_layers=(1,), rho=0.05, beta=3.0)
+    assert_type(twin_cost, float)
+    assert_type(grad_weights, list[npt.NDArray[np.floating[Any]]])
+    assert abs(twin_cost - net.cost(X, X)) <= 1e-9 * twin_cost and set(terms) == {"data", "decay", "sparsity"}
+    activations = reference.forward(net.weights, net.biases, net.activations, X)
+    assert np.allclose(activations[-1], net.forward(X))
 
 
 if __name__ == "__main__":

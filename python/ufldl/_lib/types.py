@@ -10,7 +10,7 @@ import numpy.typing as npt
 __all__ = ["ActivationName", "ArrayLike", "DTypeName", "FloatArray", "IntArray", "LossName", "PathLike",
            "RandomStateLike", "Float64Array", "DTypeLike", "Activations",
            "WeightDecay", "Targets", "ThetaLike", "CostAndGrad", "Terms", "MethodName",
-           "SolverName", "ScheduleName", "BatchSize"]
+           "SolverName", "ScheduleName", "BatchSize", "DaskArray", "RowsResult"]
 
 ArrayLike: TypeAlias = npt.ArrayLike
 #: Rows of examples: anything ``numpy.asarray`` takes, or a ``scipy.sparse`` matrix or array (typed as Any: SciPy's
@@ -44,3 +44,8 @@ MethodName: TypeAlias = Literal["lbfgs", "lbfgsb", "cg", "gd"]
 SolverName: TypeAlias = Literal["lbfgs", "lbfgsb", "cg", "gd", "sgd", "adam"]
 ScheduleName: TypeAlias = Literal["constant", "invscaling", "adaptive"]
 BatchSize: TypeAlias = int | Literal["auto"]
+# A ``dask.array.Array`` (its API is unannotated, and Dask an optional extra: Any).
+DaskArray: TypeAlias = Any
+# What a pass over rows returns (ufldl.scale.forward, apply_rows, per_row): an ndarray, or a lazy
+# ``dask.array.Array`` for a Dask input (Any, as DaskArray).
+RowsResult: TypeAlias = Any

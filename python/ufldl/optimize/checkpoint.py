@@ -19,11 +19,16 @@ checkpoint's theta after it (the tests check both, bit for bit).
 import math
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ufldl import io
+from ufldl._lib.types import FloatArray, PathLike
 from ufldl._lib.validation import integer
+
+if TYPE_CHECKING:
+    from ufldl.network import Network
 
 __all__ = ["Checkpoint", "CheckpointState", "as_checkpoint"]
 
@@ -50,22 +55,22 @@ class CheckpointState:
         ``layer_sizes``, ``activations``, ``loss`` and ``dtype`` of the network.
     """
 
-    theta: np.ndarray
+    theta: FloatArray
     n_iter: int
-    loss_curve: list = field(default_factory=list)
+    loss_curve: list[float] = field(default_factory=list)
     initial_cost: float = math.nan
     solver: str = "lbfgs"
-    architecture: dict = field(default_factory=dict)
+    architecture: dict[str, Any] = field(default_factory=dict)
 
 
-def _to_state(state):
+def _to_state(state: CheckpointState) -> tuple[dict[str, Any], dict[str, np.ndarray[Any, Any]]]:
     meta = {"version": _VERSION, "n_iter": state.n_iter, "loss_curve": [float(c) for c in state.loss_curve],
             "initial_cost": None if math.isnan(state.initial_cost) else float(state.initial_cost),
             "solver": state.solver, "architecture": state.architecture}
     return meta, {"theta": state.theta}
 
 
-def _from_state(meta, arrays):
+def _from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> CheckpointState:
     if meta.get("version") != _VERSION:
         raise ValueError(f"unknown training checkpoint version {meta.get('version')!r}")
     theta = arrays["theta"]
@@ -79,7 +84,7 @@ def _from_state(meta, arrays):
 io.register(_KIND, CheckpointState, _to_state, _from_state)
 
 
-def architecture_of(net):
+def architecture_of(net: "Network") -> dict[str, Any]:
     """The description a checkpoint must match: layer sizes, activations, loss and dtype."""
     return {"layer_sizes": [int(n) for n in net.layer_sizes], "activations": list(net.activations),
             "loss": net.loss, "dtype": str(net.dtype)}
@@ -106,7 +111,7 @@ class Checkpoint:
         Files written by the last run.
     """
 
-    def __init__(self, path, every=10):
+    def __init__(self, path: PathLike, every: int = 10) -> None:
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise TypeError(f"checkpoint path must be a non-empty str or os.PathLike; got {path!r}")
         self.path = os.fspath(path)
@@ -114,10 +119,10 @@ class Checkpoint:
         self.resumed_from = 0
         self.n_writes = 0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Checkpoint({self.path!r}, every={self.every})"
 
-    def load(self, net, solver):
+    def load(self, net: "Network", solver: str) -> CheckpointState | None:
         """The saved state, checked against ``net`` and ``solver``, or None when there is no file yet.
 
         Parameters
@@ -150,7 +155,7 @@ class Checkpoint:
                              f"({net.n_params},), all finite)")
         return state
 
-    def save(self, state):
+    def save(self, state: CheckpointState) -> None:
         """Write ``state`` atomically (``ufldl.io.save``).
 
         Parameters
@@ -162,7 +167,7 @@ class Checkpoint:
         self.n_writes += 1
 
 
-def as_checkpoint(checkpoint):
+def as_checkpoint(checkpoint: "Checkpoint | PathLike | None") -> "Checkpoint | None":
     """``checkpoint`` as a :class:`Checkpoint` (from a path) or None."""
     if checkpoint is None or isinstance(checkpoint, Checkpoint):
         return checkpoint

@@ -24,7 +24,7 @@ True
 import contextlib
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.optimize
@@ -49,7 +49,7 @@ _EVALS_PER_ITER = 20
 # ----------------------------------------------------------------------------------------------- validation
 
 
-def _as_theta0(theta0):
+def _as_theta0(theta0: ArrayLike) -> Float64Array:
     """``theta0`` as a 1-D float64 C-contiguous array: the caller's own array when it already is one."""
     arr = numeric_array(theta0, "theta0")
     if arr.dtype.kind == "b":
@@ -70,7 +70,10 @@ def _as_theta0(theta0):
 # ----------------------------------------------------------------------------------------------- the methods
 
 
-def _run_scipy(run, method, max_iter, tol, gtol, max_corrections, max_evals):
+def _run_scipy(run: FullBatchRun, method: MethodName, max_iter: int, tol: float, gtol: float, max_corrections: int,
+               max_evals: int | None) -> OptimizeResult:
+    options: Any  # (scipy-stubs: a private TypedDict per method)
+    scipy_method: Literal["L-BFGS-B", "CG"]
     if method == "lbfgsb":
         options = {"maxiter": max_iter, "maxcor": max_corrections, "ftol": tol, "gtol": gtol,
                    "maxfun": max(15000, _EVALS_PER_ITER * max_iter) if max_evals is None else max_evals}
@@ -105,12 +108,13 @@ def _run_scipy(run, method, max_iter, tol, gtol, max_corrections, max_evals):
                       cost=float(res.fun))
 
 
-def _run_gd(run, max_iter, tol, gtol, learning_rate, n_iter_no_change):
+def _run_gd(run: FullBatchRun, max_iter: int, tol: float, gtol: float, learning_rate: float,
+            n_iter_no_change: float) -> OptimizeResult:
     theta = run.theta0.copy()  # gradient descent writes its iterates: never into the caller's theta0
     spare = np.empty_like(theta)
     run.theta0 = theta
     run.current = (0, theta, math.nan)
-    read_only = {}  # fun gets read-only views of the two buffers
+    read_only: dict[int, Float64Array] = {}  # fun gets read-only views of the two buffers
     for buf in (theta, spare):
         view = buf.view()
         view.flags.writeable = False

@@ -8,13 +8,19 @@ prints the progress and builds the :class:`ufldl.OptimizeResult`; ``ufldl.optimi
 import math
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any, NoReturn, cast
 
 import numpy as np
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
 from ufldl._lib.progress import Progress
+from ufldl._lib.types import Float64Array, FloatArray
 from ufldl.optimize.callbacks import read_only_view
 from ufldl.optimize.results import OptimizeResult
+
+# callback(iteration, theta, cost): a true value (or StopIteration) stops the run.
+_Callback = Callable[[int, FloatArray, float], Any]
 
 __all__ = ["VERBOSE_EVERY", "FullBatchRun", "relative_decrease"]
 
@@ -22,7 +28,7 @@ __all__ = ["VERBOSE_EVERY", "FullBatchRun", "relative_decrease"]
 VERBOSE_EVERY = 10
 
 
-def relative_decrease(old, new):
+def relative_decrease(old: float, new: float) -> float:
     """SciPy L-BFGS-B's measure: ``(old - new) / max(|old|, |new|, 1)``."""
     return (old - new) / max(abs(old), abs(new), 1.0)
 
@@ -36,7 +42,8 @@ class FullBatchRun:
     one of two alternating buffers, gradient descent alternates between two buffers of its own.
     """
 
-    def __init__(self, fun, theta0, method, tol, callback, verbose) -> None:
+    def __init__(self, fun: Callable[[Float64Array], Any], theta0: Float64Array, method: str, tol: float,
+                 callback: _Callback | None, verbose: int) -> None:
         self.fun = fun
         self.theta0 = theta0
         self.n = theta0.size
@@ -46,32 +53,34 @@ class FullBatchRun:
         self.verbose = verbose
         self.n_evals = 0
         self.initial_cost = math.nan
-        self.current = (0, theta0, math.nan)
-        self.loss_curve = []
-        self._buffers = None
-        self.inf_iteration = None  # the last iteration whose line search met an infinite cost
-        self.stop_reason = None  # "callback", "tol" or "max_evals" when this module (not SciPy) asked to stop
-        self.max_evals = None  # "cg" and "gd": stop after the first iteration that reaches this many evaluations
+        self.current: tuple[int, FloatArray, float] = (0, theta0, math.nan)
+        self.loss_curve: list[float] = []
+        self._buffers: tuple[Float64Array, Float64Array] | None = None
+        self.inf_iteration: int | None = None  # the last iteration whose line search met an infinite cost
+        # "callback", "tol" or "max_evals" when this module (not SciPy) asked to stop
+        self.stop_reason: str | None = None
+        # "cg" and "gd": stop after the first iteration that reaches this many evaluations
+        self.max_evals: int | None = None
         self.start = time.perf_counter()
         # The progress bar or lines (ufldl._lib.progress); its total, max_iter, is set by the solver.
         self.reporter = Progress(method, "iteration", every=1 if verbose >= 2 else VERBOSE_EVERY, enabled=verbose > 0)
 
     @property
-    def n_iter(self):
+    def n_iter(self) -> int:
         return self.current[0]
 
-    def elapsed(self):
+    def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def say(self, text, last: bool = False) -> None:
+    def say(self, text: str, last: bool = False) -> None:
         self.reporter.close(text) if last else self.reporter.write(text)
 
-    def progress(self, iteration, cost, last: bool = False) -> None:
+    def progress(self, iteration: int, cost: float, last: bool = False) -> None:
         self.reporter.update(iteration, f"cost {cost:.10g}", last=last)
 
     # ------------------------------------------------------------------ evaluations
 
-    def evaluate(self, theta):
+    def evaluate(self, theta: Float64Array) -> tuple[float, Float64Array]:
         """``fun(theta)``, checked. Handed to SciPy as the objective (jac=True)."""
         self.n_evals += 1
         out = self.fun(theta)
@@ -80,27 +89,27 @@ class FullBatchRun:
         except (TypeError, ValueError):
             raise TypeError(f"fun must return a pair (cost, grad); got {type(out).__name__}") from None
         try:
-            cost = float(cost)
+            value = float(cost)
         except (TypeError, ValueError):
             raise TypeError(f"fun's cost must be a real scalar; got {type(cost).__name__} {cost!r}") from None
-        grad = np.asarray(grad)
-        if grad.shape != (self.n,):
-            raise ValueError(f"fun's gradient must have shape ({self.n},) like theta0; got shape {grad.shape}")
-        if grad.dtype != np.float64:
-            if grad.dtype.kind not in "fiu":
-                raise TypeError(f"fun's gradient must be a real array; got dtype {grad.dtype}")
-            grad = grad.astype(np.float64)
-        if not (math.isfinite(cost) and np.isfinite(grad).all()):
-            self.non_finite(cost, grad)
+        gradient: Float64Array = np.asarray(grad)  # (float64 below)
+        if gradient.shape != (self.n,):
+            raise ValueError(f"fun's gradient must have shape ({self.n},) like theta0; got shape {gradient.shape}")
+        if gradient.dtype != np.float64:
+            if gradient.dtype.kind not in "fiu":
+                raise TypeError(f"fun's gradient must be a real array; got dtype {gradient.dtype}")
+            gradient = gradient.astype(np.float64)
+        if not (math.isfinite(value) and np.isfinite(gradient).all()):
+            self.non_finite(value, gradient)
         if self.n_evals == 1:
-            self.initial_cost = cost
-            self.current = (0, self.theta0, cost)
+            self.initial_cost = value
+            self.current = (0, self.theta0, value)
             if self.verbose:
                 self.say(f"{self.method}: {self.n} parameters")
-            self.progress(0, cost)
-        return cost, grad
+            self.progress(0, value)
+        return value, gradient
 
-    def non_finite(self, cost, grad) -> None:
+    def non_finite(self, cost: float, grad: FloatArray) -> None:
         """Either let an infinite line-search trial through (returns) or stop with NonFiniteError."""
         iteration = 0 if self.n_evals == 1 else self.n_iter + 1
         if cost == math.inf and iteration > 0 and self.method != "gd":
@@ -118,7 +127,7 @@ class FullBatchRun:
         where = "at the starting point theta0 (iteration 0)" if iteration == 0 else f"in iteration {iteration}"
         self.fail(f"non-finite {what} at evaluation {self.n_evals}, {where}", iteration)
 
-    def fail(self, text, iteration):
+    def fail(self, text: str, iteration: int) -> NoReturn:
         k, _, cost = self.current
         if iteration == 0:
             kept = "theta0 is kept in the exception's .result"
@@ -131,7 +140,7 @@ class FullBatchRun:
 
     # ------------------------------------------------------------------ iterations
 
-    def accept(self, theta, cost, copy) -> bool:
+    def accept(self, theta: FloatArray, cost: float, copy: bool) -> bool:
         """Record the iterate of iteration n_iter + 1; returns True when the run must stop."""
         k = self.n_iter + 1
         previous = self.current[1]
@@ -168,14 +177,15 @@ class FullBatchRun:
             return True
         return False
 
-    def scipy_callback(self, intermediate_result):
+    def scipy_callback(self, intermediate_result: Any) -> None:
         """SciPy's per-iteration callback (its ``intermediate_result`` protocol)."""
         if self.accept(intermediate_result.x, float(intermediate_result.fun), copy=True):
             raise StopIteration
 
     # ------------------------------------------------------------------ results
 
-    def result(self, message, converged: bool = False, interrupted: bool = False, theta=None, cost=None):
+    def result(self, message: str, converged: bool = False, interrupted: bool = False,
+               theta: FloatArray | None = None, cost: float | None = None) -> OptimizeResult:
         """The result at the last accepted iterate, or at ``theta``/``cost`` when given."""
         k, current, current_cost = self.current
         if theta is None:
@@ -185,11 +195,12 @@ class FullBatchRun:
         curve = self.loss_curve[:k]
         if len(curve) < k:  # interrupted between the commit and the append
             curve.append(current_cost)
-        return OptimizeResult(theta=theta, cost=float(cost), n_iter=k, n_evals=self.n_evals, loss_curve=curve,
-                              message=message, converged=converged, interrupted=interrupted,
-                              seconds=self.elapsed(), method=self.method, initial_cost=self.initial_cost)
+        return OptimizeResult(theta=theta, cost=float(cast(float, cost)),  # (cost: given with theta)
+                              n_iter=k, n_evals=self.n_evals, loss_curve=curve, message=message,
+                              converged=converged, interrupted=interrupted, seconds=self.elapsed(),
+                              method=self.method, initial_cost=self.initial_cost)
 
-    def interrupted(self):
+    def interrupted(self) -> OptimizeResult:
         message = f"interrupted (KeyboardInterrupt) after iteration {self.n_iter}"
         result = self.result(message, interrupted=True)
         if self.verbose:

@@ -19,9 +19,17 @@ Precision: the iterate, the gradients, the direction and the memory are float64 
 a float32 network is evaluated at each trial point rounded to float32, and its gradient is widened to float64.
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ufldl._lib.lbfgs import LbfgsState, LbfgsStatus, LbfgsStop
+from ufldl._lib.types import Float64Array
+
+if TYPE_CHECKING:
+    from ufldl.optimize.fullbatch_run import FullBatchRun
+    from ufldl.optimize.results import OptimizeResult
 
 __all__ = ["default_max_evals", "run_lbfgs"]
 
@@ -32,12 +40,12 @@ _STOP = LbfgsStop
 MINFUNC_MAX_EVALS = 1000
 
 
-def default_max_evals(max_iter):
+def default_max_evals(max_iter: int) -> int:
     """The evaluation cap when ``max_evals`` is None: minFunc's 1000, or ``2 * max_iter`` for longer runs."""
     return max(MINFUNC_MAX_EVALS, 2 * max_iter)
 
 
-def _message(state, tol, gtol, max_iter, max_evals):
+def _message(state: Any, tol: float, gtol: float, max_iter: int, max_evals: int) -> tuple[str, bool]:
     """The stop's message and whether it counts as converged."""
     stop = state.stop
     if stop == _STOP.optimality:
@@ -59,7 +67,7 @@ def _message(state, tol, gtol, max_iter, max_evals):
     return f"stopped ({stop.name})", False
 
 
-def _started(run, state) -> None:
+def _started(run: "FullBatchRun", state: Any) -> None:
     """Record the evaluation at theta0 as FullBatchRun.evaluate does for its first evaluation."""
     cost = state.initial_f
     run.initial_cost = cost
@@ -69,7 +77,8 @@ def _started(run, state) -> None:
     run.progress(0, cost)
 
 
-def run_lbfgs(run, fun, max_iter, tol, gtol, max_corrections, max_evals):
+def run_lbfgs(run: "FullBatchRun", fun: Callable[[Float64Array], Any], max_iter: int, tol: float, gtol: float,
+              max_corrections: int, max_evals: int) -> "OptimizeResult":
     """Minimise ``fun`` from ``run.theta0`` with the core's L-BFGS; returns ``run``'s result.
 
     ``run`` is the :class:`FullBatchRun` of the call (it receives every iterate, in order, through ``accept``).

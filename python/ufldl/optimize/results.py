@@ -7,7 +7,12 @@ its ``.result``.
 import math
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
+
+from ufldl._lib.types import Float64Array
 
 __all__ = ["MinibatchResult", "OptimizeResult"]
 
@@ -45,11 +50,11 @@ class OptimizeResult:
         The cost at ``theta0`` (NaN if interrupted before it was computed).
     """
 
-    theta: np.ndarray
+    theta: npt.NDArray[Any]
     cost: float
     n_iter: int
     n_evals: int
-    loss_curve: list = field(default_factory=list)
+    loss_curve: list[float] = field(default_factory=list)
     message: str = ""
     converged: bool = False
     interrupted: bool = False
@@ -96,10 +101,10 @@ class MinibatchResult(OptimizeResult):
     """
 
     n_updates: int = 0
-    batch_loss_curve: np.ndarray = field(default_factory=lambda: np.empty(0))
-    validation_scores: list | None = None
+    batch_loss_curve: Float64Array = field(default_factory=lambda: np.empty(0))
+    validation_scores: list[float] | None = None
     best_iteration: int | None = None
-    learning_rates: list = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"MinibatchResult(method={self.method!r}, cost={self.cost!r}, n_iter={self.n_iter}, "

@@ -6,16 +6,16 @@
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.errors import NonFiniteError
-from ufldl._lib.types import ArrayLike, RandomStateLike, SolverName
+from ufldl._lib.types import ArrayLike, FloatArray, MethodName, PathLike, RandomStateLike, SolverName
 from ufldl.network import Network
 from ufldl.optimize.callbacks import call_with_parameters_read_only, read_only_view
-from ufldl.optimize.checkpoint import CheckpointState, architecture_of, as_checkpoint
+from ufldl.optimize.checkpoint import Checkpoint, CheckpointState, architecture_of, as_checkpoint
 from ufldl.optimize.fullbatch import METHODS, minimize
 from ufldl.optimize.minibatch import train_minibatch
 from ufldl.optimize.optimizers import SGD, Adam, MinibatchOptimizer
@@ -42,8 +42,8 @@ DEFAULT_TOL = {"lbfgs": 1e-9, "lbfgsb": 1e-9, "cg": 1e-9, "gd": 1e-9, "sgd": 1e-
 def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs", *, max_iter: int = 400,
           tol: float | None = None, callback: Callable[..., Any] | None = None, verbose: int = 0,
           random_state: RandomStateLike = None, optimizer: MinibatchOptimizer | None = None,
-          block_rows: int | None = None, checkpoint: Any = None, sample_weight: ArrayLike | None = None,
-          **options: Any) -> OptimizeResult:
+          block_rows: int | None = None, checkpoint: Checkpoint | PathLike | None = None,
+          sample_weight: ArrayLike | None = None, **options: Any) -> OptimizeResult:
     """Train ``net`` in place on ``(X, Y)``; returns the optimiser's result.
 
     Parameters
@@ -142,7 +142,7 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
         saved = None if checkpoint is None else _resume(net, checkpoint, solver)
         done = 0 if saved is None else saved.n_iter
         if saved is not None and done >= max_iter:
-            return _finished_before(net, saved, checkpoint, max_iter)
+            return _finished_before(net, saved, cast(Checkpoint, checkpoint), max_iter)  # (saved: from it)
         fun = objective_for(net, X, Y, block_rows=block_rows)  # (None: in memory)
         if fun is not None and sample_weight is not None:
             raise NotImplementedError("sample_weight with data evaluated in chunks (block_rows, a Dask array or an "
@@ -155,12 +155,12 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
         initial_cost = np.nan if saved is None else saved.initial_cost
         written = [done]  # the iterations the file holds
 
-        def save_checkpoint():
-            checkpoint.save(CheckpointState(net.theta.copy(), len(curve), curve, initial_cost, solver,
+        def save_checkpoint() -> None:  # (called with a checkpoint only)
+            cast(Checkpoint, checkpoint).save(CheckpointState(net.theta.copy(), len(curve), curve, initial_cost, solver,
                                             architecture_of(net)))
             written[0] = len(curve)
 
-        def watched(iteration, theta, cost):
+        def watched(iteration: int, theta: FloatArray, cost: float) -> Any:
             # Every accepted iterate goes into net.theta at once (one O(n_params) copy per iteration, beside
             # an evaluation's O(m n_params)): whatever ends the run, an exception from the callback or from
             # the cost included, net.theta holds the last completed iterate, as with the mini-batch solvers,
@@ -176,8 +176,8 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
 
         theta0 = net.theta.astype(np.float64)
         try:
-            result = minimize(fun, theta0, solver, max_iter=max_iter - done, tol=tol, callback=watched,
-                              verbose=verbose, **options)
+            result = minimize(fun, theta0, cast(MethodName, solver), max_iter=max_iter - done, tol=tol,
+                              callback=watched, verbose=verbose, **options)
         except NonFiniteError as err:
             net.theta = err.result.theta
             raise
@@ -218,7 +218,7 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
                            verbose=verbose, random_state=random_state, sample_weight=sample_weight, **options)
 
 
-def _resume(net, checkpoint, solver):
+def _resume(net: Network, checkpoint: Checkpoint, solver: str) -> CheckpointState | None:
     """The checkpoint's saved state (its theta put into ``net``), or None when there is none yet."""
     saved = checkpoint.load(net, solver)
     checkpoint.resumed_from, checkpoint.n_writes = (0 if saved is None else saved.n_iter), 0
@@ -227,7 +227,8 @@ def _resume(net, checkpoint, solver):
     return saved
 
 
-def _finished_before(net, saved, checkpoint, max_iter):
+def _finished_before(net: Network, saved: CheckpointState, checkpoint: Checkpoint,
+                     max_iter: int) -> OptimizeResult:
     """The result of a run whose checkpoint already holds ``max_iter`` iterations or more: nothing to do."""
     return OptimizeResult(theta=net.theta.astype(np.float64), cost=saved.loss_curve[-1], n_iter=saved.n_iter,
                           n_evals=0, loss_curve=list(saved.loss_curve),

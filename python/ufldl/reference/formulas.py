@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ufldl._lib.types import ArrayLike, FloatArray
 from ufldl.reference.updates import adam_update, sgd_update
 
 __all__ = [
@@ -21,16 +22,19 @@ __all__ = [
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
 LOSSES = ("squared", "cross_entropy", "binary_cross_entropy")
 
+# A sum in the arrays' dtype (a NumPy scalar: numpy.float32 for float32 arrays).
+Scalar = np.floating[Any]
+
 
 # -------------------------------------------------------------------------------------------------- activations
 
 
-def check_activation(name):
+def check_activation(name: str) -> None:
     if name not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {name!r}")
 
 
-def sigmoid(Z):
+def sigmoid(Z: FloatArray) -> FloatArray:
     # 1 / (1 + e^-z) overflows e^-z for z << 0. Both branches only exponentiate -|z| <= 0, and each is the exact
     # formula on its half:  z >= 0: 1 / (1 + e^-z);  z < 0: e^z / (1 + e^z).
     E = np.exp(-np.abs(Z))
@@ -39,22 +43,22 @@ def sigmoid(Z):
     return A
 
 
-def _softmax(Z):
+def _softmax(Z: FloatArray) -> FloatArray:
     # Subtracting the row max makes every exponent <= 0 (no overflow) and leaves the result unchanged.
-    E = Z - Z.max(axis=-1, keepdims=True)
+    E: FloatArray = Z - Z.max(axis=-1, keepdims=True)
     np.exp(E, out=E)
     E /= E.sum(axis=-1, keepdims=True)
     return E
 
 
-def _log_softmax(Z):
+def _log_softmax(Z: FloatArray) -> FloatArray:
     # log a = (z - max) - log(sum exp(z - max)), in the C++'s order: finite even where a rounds to zero.
-    shifted = Z - Z.max(axis=-1, keepdims=True)
+    shifted: FloatArray = Z - Z.max(axis=-1, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return shifted
 
 
-def activate(name, Z):
+def activate(name: str, Z: ArrayLike) -> FloatArray:
     """Apply an activation function elementwise (softmax: row-wise, after subtracting the row max).
 
     ``docs/math.md#activations-and-their-derivatives``; the sigmoid never overflows (``z = +-1000`` give 1 and 0).
@@ -71,19 +75,19 @@ def activate(name, Z):
         A new array in the dtype of ``Z``.
     """
     check_activation(name)
-    Z = np.asarray(Z)
+    z: FloatArray = np.asarray(Z)
     if name == "sigmoid":
-        return sigmoid(Z)
+        return sigmoid(z)
     if name == "tanh":
-        return np.tanh(Z)
+        return np.tanh(z)
     if name == "relu":
-        return np.maximum(Z, 0)
+        return np.maximum(z, 0)
     if name == "identity":
-        return np.array(Z, copy=True)
-    return _softmax(Z)
+        return np.array(z, copy=True)
+    return _softmax(z)
 
 
-def activation_derivative(name, A, Z=None):
+def activation_derivative(name: str, A: ArrayLike, Z: ArrayLike | None = None) -> FloatArray:
     """Derivative f'(z) of an activation, written in terms of its output a = f(z).
 
     Parameters
@@ -102,15 +106,15 @@ def activation_derivative(name, A, Z=None):
         ``a (1 - a)`` (sigmoid), ``1 - a^2`` (tanh), ``1 if a > 0 else 0`` (relu), ``1`` (identity).
     """
     check_activation(name)
-    A = np.asarray(A)
+    a: FloatArray = np.asarray(A)
     if name == "sigmoid":
-        return A * (1 - A)
+        return a * (1 - a)
     if name == "tanh":
-        return 1 - A * A
+        return 1 - a * a
     if name == "relu":
-        return (A > 0).astype(A.dtype)
+        return (a > 0).astype(a.dtype)
     if name == "identity":
-        return np.ones_like(A)
+        return np.ones_like(a)
     raise ValueError("activation_derivative: softmax has no elementwise derivative; expected it only as the output "
                      "layer with loss='cross_entropy', got name='softmax'")
 
@@ -132,7 +136,8 @@ def init_scale(n_in: int, n_out: int) -> float:
     float
         ``r``.
     """
-    return np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)
+    r: float = np.sqrt(6.0) / np.sqrt(n_in + n_out + 1)  # a numpy.float64
+    return r
 
 
 def init_weights(n_in: int, n_out: int, rng: np.random.Generator) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -157,7 +162,7 @@ def init_weights(n_in: int, n_out: int, rng: np.random.Generator) -> np.ndarray[
     return rng.uniform(-r, r, size=(n_out, n_in))
 
 
-def bias_activate(Z, b, activation):
+def bias_activate(Z: ArrayLike, b: FloatArray, activation: str) -> FloatArray:
     """The forward pass's fused bias and activation ``A = f(Z + b)``, ``docs/math.md#forward-pass``.
 
     C++ twin ``bias_activate`` (cpp/src/elementwise_impl.hpp) works in place and, on a sparse layer, sums the
@@ -183,7 +188,7 @@ def bias_activate(Z, b, activation):
 # ----------------------------------------------------------------------------------------- the sparsity penalty
 
 
-def kl_divergence(rho, rho_hat):
+def kl_divergence(rho: float, rho_hat: ArrayLike) -> FloatArray:
     """``KL(rho || r) = rho log(rho / r) + (1 - rho) log((1 - rho) / (1 - r))`` elementwise over ``r = rho_hat``.
 
     Infinite at ``r`` = 0 and 1: pass ``rho_hat`` (an ndarray of shape (n,)) through :func:`clip_rho_hat` first.
@@ -204,7 +209,7 @@ def kl_divergence(rho, rho_hat):
     return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
 
 
-def clip_rho_hat(rho_hat):
+def clip_rho_hat(rho_hat: ArrayLike) -> FloatArray:
     """Clip mean activations (shape (n,)) into ``[eps, 1 - eps]``, eps the machine epsilon of their dtype.
 
     ``docs/math.md#rho-hat-clipping``: saturated sigmoid units give ``rho_hat`` of exactly 0 or 1, where the KL
@@ -221,12 +226,12 @@ def clip_rho_hat(rho_hat):
     ndarray, shape (n,)
         ``rho_hat`` clipped into ``[eps, 1 - eps]``, in its dtype.
     """
-    rho_hat = np.asarray(rho_hat)
-    eps = np.finfo(rho_hat.dtype).eps
-    return np.clip(rho_hat, eps, 1 - eps)
+    r: FloatArray = np.asarray(rho_hat)
+    eps = np.finfo(r.dtype).eps
+    return np.clip(r, eps, 1 - eps)
 
 
-def kl_sparsity(act_sum, m, rho, beta):
+def kl_sparsity(act_sum: ArrayLike, m: int, rho: float, beta: float) -> tuple[Scalar, FloatArray, FloatArray]:
     """The KL penalty of one hidden layer from its column sums, ``docs/math.md#sparsity-penalty``.
 
     C++ twin ``kl_sparsity`` (cpp/src/sparsity.cpp) gets the sums in double and clips with the network dtype's
@@ -259,7 +264,8 @@ def kl_sparsity(act_sum, m, rho, beta):
 # ----------------------------------------------------------------------------- output layer and backpropagation
 
 
-def output_squared(Z, Y, b, activation, inv_m):
+def output_squared(Z: ArrayLike, Y: FloatArray, b: FloatArray, activation: str,
+                   inv_m: float | FloatArray) -> tuple[Scalar, FloatArray, FloatArray]:
     """The output layer's fused squared-error pass, ``docs/math.md#squared-error``.
 
     C++ twin ``output_squared`` (cpp/src/elementwise_impl.hpp) writes ``D`` over ``Z`` and sums in double.
@@ -288,7 +294,8 @@ def output_squared(Z, Y, b, activation, inv_m):
     return 0.5 * np.sum(diff * diff), D, D.sum(axis=0)
 
 
-def output_softmax_ce(Z, Y, b, inv_m):
+def output_softmax_ce(Z: ArrayLike, Y: ArrayLike, b: FloatArray,
+                      inv_m: float | FloatArray) -> tuple[Scalar, FloatArray, FloatArray]:
     """The output layer's fused softmax and cross-entropy pass, ``docs/math.md#softmax-and-cross-entropy``.
 
     C++ twin: ``output_softmax_ce`` (cpp/src/elementwise_impl.hpp).
@@ -323,7 +330,8 @@ def output_softmax_ce(Z, Y, b, inv_m):
     return -np.sum(Y * logp, where=Y != 0), D, D.sum(axis=0)
 
 
-def output_sigmoid_bce(Z, Y, b, inv_m):
+def output_sigmoid_bce(Z: ArrayLike, Y: ArrayLike, b: FloatArray,
+                       inv_m: float | FloatArray) -> tuple[Scalar, FloatArray, FloatArray]:
     """The output layer's fused sigmoid and binary cross-entropy pass,
     ``docs/math.md#sigmoid-outputs-with-binary-cross-entropy``.
 
@@ -356,7 +364,7 @@ def output_sigmoid_bce(Z, Y, b, inv_m):
     return cost, D, D.sum(axis=0)
 
 
-def hidden_delta(A, P, s, activation):
+def hidden_delta(A: FloatArray, P: FloatArray, s: FloatArray | None, activation: str) -> FloatArray:
     """A hidden layer's delta ``D_l = (P + s) * f'(A_l)``, ``docs/math.md#gradient-by-backpropagation``.
 
     C++ twin ``hidden_delta`` (cpp/src/elementwise_impl.hpp) writes ``D`` over ``A`` and sums its columns.

@@ -7,10 +7,12 @@ import math
 
 import numpy as np
 
+from ufldl._lib.types import ArrayLike, Float64Array
+
 __all__ = ["lbfgs_two_loop", "lbfgs_polyinterp"]
 
 
-def lbfgs_two_loop(S, Y, g, hdiag):
+def lbfgs_two_loop(S: ArrayLike, Y: ArrayLike, g: ArrayLike, hdiag: float) -> Float64Array:
     """The L-BFGS direction ``d = -H g`` by the two-loop recursion, ``docs/math.md#l-bfgs-direction``.
 
     C++ twin ``lbfgs_two_loop`` (cpp/src/lbfgs.cpp), which ``ufldl._core.lbfgs_two_loop`` exposes.
@@ -45,7 +47,8 @@ def lbfgs_two_loop(S, Y, g, hdiag):
     return r
 
 
-def lbfgs_polyinterp(xa, fa, ga, xb, fb, gb, lo=None, hi=None):
+def lbfgs_polyinterp(xa: float, fa: float, ga: float, xb: float, fb: float, gb: float, lo: float | None = None,
+                     hi: float | None = None) -> float:
     """The ``polyinterp`` of minFunc for two points with values and slopes, ``docs/math.md#l-bfgs-line-search``.
 
     C++ twins ``lbfgs_cubic_min`` and ``lbfgs_cubic_min_bounded`` (cpp/src/lbfgs.cpp).
@@ -71,7 +74,7 @@ def lbfgs_polyinterp(xa, fa, ga, xb, fb, gb, lo=None, hi=None):
     """
     if (lo is None) != (hi is None):
         raise ValueError("give both bounds lo and hi, or neither")
-    if lo is None:
+    if lo is None or hi is None:  # (both, by the check above)
         (x1, f1, g1), (x2, f2, g2) = sorted([(xa, fa, ga), (xb, fb, gb)], key=lambda p: p[0])
         d1 = g1 + g2 - 3.0 * (f1 - f2) / (x1 - x2)
         disc = d1 * d1 - g1 * g2

@@ -5,13 +5,16 @@ backpropagation (written with the per-formula twins of :mod:`ufldl.reference.for
 """
 
 import math
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse
 
+from ufldl._lib.types import ArrayLike, DTypeLike, Float64Array, FloatArray, RowsLike, WeightDecay
 from ufldl.reference.formulas import (LOSSES, bias_activate, check_activation, clip_rho_hat, hidden_delta,
                                       init_weights, kl_sparsity, output_sigmoid_bce, output_softmax_ce, output_squared,
-                                      sigmoid)
+                                      Scalar, sigmoid)
 from ufldl.reference.sparse_input import layer_gradient, layer_product
 
 __all__ = ["init_params", "forward", "cost_and_grad", "sparse_autoencoder_cost"]
@@ -20,7 +23,8 @@ __all__ = ["init_params", "forward", "cost_and_grad", "sparse_autoencoder_cost"]
 # ---------------------------------------------------------------------------------- parameters and forward pass
 
 
-def init_params(layer_sizes, rng, dtype=np.float64):
+def init_params(layer_sizes: Sequence[int], rng: np.random.Generator,
+                dtype: DTypeLike = np.float64) -> tuple[list[FloatArray], list[FloatArray]]:
     """The tutorial's initialisation: :func:`init_weights` layer by layer (``W_1`` first), zero biases.
 
     Parameters
@@ -46,7 +50,7 @@ def init_params(layer_sizes, rng, dtype=np.float64):
     return weights, [np.zeros(n, dtype=dtype) for n in sizes[1:]]
 
 
-def _check_network(weights, biases, activations):
+def _check_network(weights: Sequence[FloatArray], biases: Sequence[FloatArray], activations: Sequence[str]) -> None:
     if len(weights) == 0:
         raise ValueError("weights must hold at least one layer; got 0")
     if len(biases) != len(weights) or len(activations) != len(weights):
@@ -56,7 +60,8 @@ def _check_network(weights, biases, activations):
         check_activation(name)
 
 
-def forward(weights, biases, activations, X):
+def forward(weights: Sequence[FloatArray], biases: Sequence[FloatArray], activations: Sequence[str],
+            X: RowsLike) -> list[FloatArray]:
     """Forward pass through the whole network, :func:`bias_activate` layer by layer.
 
     Parameters
@@ -74,7 +79,7 @@ def forward(weights, biases, activations, X):
         ``[A_0 = X, A_1, ..., A_L]``, ``A_l`` of shape ``(m, n_l)`` (``A_0`` sparse when X is).
     """
     _check_network(weights, biases, activations)
-    A = [X if scipy.sparse.issparse(X) else np.asarray(X)]
+    A: list[Any] = [X if scipy.sparse.issparse(X) else np.asarray(X)]  # A_0 sparse when X is
     for W, b, name in zip(weights, biases, activations):
         A.append(bias_activate(layer_product(A[-1], W), b, name))
     return A
@@ -83,7 +88,9 @@ def forward(weights, biases, activations, X):
 # -------------------------------------------------------------------------------------------- cost and gradient
 
 
-def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, sparsity_layers, rho, beta):
+def _check_cost_args(weights: Sequence[FloatArray], biases: Sequence[FloatArray], X: RowsLike, Y: RowsLike,
+                     activations: Sequence[str], loss: str, weight_decay: WeightDecay, sparsity_layers: Iterable[int],
+                     rho: float, beta: float) -> tuple[RowsLike, Any, float, float, list[float], list[int]]:
     """cost_and_grad's checks; returns X, Y, rho, beta, one lambda per weight layer and the sorted sparse layers."""
     _check_network(weights, biases, activations)
     if loss not in LOSSES:
@@ -95,7 +102,8 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
                          f"{activations[-1]!r}")
     rho, beta = float(rho), float(beta)  # Python floats: float32 arrays stay float32 (NumPy scalars would promote)
     n_layers = len(weights)
-    decays = [float(weight_decay)] * n_layers if np.ndim(weight_decay) == 0 else [float(d) for d in weight_decay]
+    lambdas: Any = weight_decay  # one number or a sequence: np.ndim tells which
+    decays = [float(lambdas)] * n_layers if np.ndim(lambdas) == 0 else [float(d) for d in lambdas]
     if len(decays) != n_layers:
         raise ValueError(f"weight_decay must be one number or one per weight layer ({n_layers}); got {len(decays)}")
     sparse = sorted({int(l) for l in sparsity_layers})
@@ -104,7 +112,7 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
     if sparse and not 0 < rho < 1:
         raise ValueError(f"rho must lie in (0, 1); got {rho}")
     X = X if scipy.sparse.issparse(X) else np.asarray(X)  # sparse X: its own products (sparse_input.py)
-    Y = Y.toarray() if scipy.sparse.issparse(Y) else np.asarray(Y)
+    Y = cast(Any, Y).toarray() if scipy.sparse.issparse(Y) else np.asarray(Y)  # (SciPy's stubs: no toarray)
     m, shape = X.shape[0], (X.shape[0], weights[-1].shape[0])
     if loss in ("squared", "binary_cross_entropy"):
         if Y.shape != shape:
@@ -118,20 +126,24 @@ def _check_cost_args(weights, biases, X, Y, activations, loss, weight_decay, spa
     return X, Y, rho, beta, decays, sparse
 
 
-def _row_losses(Z_L, Y, b, activation, loss):
+def _row_losses(Z_L: FloatArray, Y: FloatArray, b: FloatArray, activation: str, loss: str) -> FloatArray:
     """Each example's data cost (shape (m,)), for the weighted mean of ``docs/math.md#sample-weights``."""
     z = np.asarray(Z_L) + b
+    losses: FloatArray
     if loss == "squared":
         diff = bias_activate(Z_L, b, activation) - Y
-        return 0.5 * np.sum(diff * diff, axis=1)
-    if loss == "binary_cross_entropy":
-        return np.sum(np.logaddexp(0.0, z.astype(np.float64)) - Y.astype(np.float64) * z, axis=1)
-    logp = z - z.max(axis=1, keepdims=True)
-    logp = logp - np.log(np.sum(np.exp(logp), axis=1, keepdims=True))
-    return -np.sum(Y * logp, axis=1, where=Y != 0)
+        losses = 0.5 * np.sum(diff * diff, axis=1)
+    elif loss == "binary_cross_entropy":
+        losses = np.sum(np.logaddexp(0.0, z.astype(np.float64)) - Y.astype(np.float64) * z, axis=1)
+    else:
+        logp = z - z.max(axis=1, keepdims=True)
+        logp = logp - np.log(np.sum(np.exp(logp), axis=1, keepdims=True))
+        losses = -np.sum(Y * logp, axis=1, where=Y != 0)
+    return losses
 
 
-def _weighted_output(Z_L, Y, b, activation, loss, weights):
+def _weighted_output(Z_L: FloatArray, Y: Any, b: FloatArray, activation: str, loss: str,
+                     weights: Float64Array) -> tuple[float, FloatArray]:
     """The output pass with weights: the weighted mean of the examples' costs, ``D_L`` row i scaled by w_i / W."""
     share = weights / weights.sum()  # w_i / W, in place of 1 / m
     if Y.ndim == 1:  # labels as one-hot rows
@@ -145,15 +157,18 @@ def _weighted_output(Z_L, Y, b, activation, loss, weights):
     return float(share @ _row_losses(Z_L, Y, b, activation, loss)), D
 
 
-def _checked_weights(sample_weight, m):
+def _checked_weights(sample_weight: ArrayLike, m: int) -> Float64Array:
     w = np.asarray(sample_weight, dtype=np.float64)
     if w.shape != (m,) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
         raise ValueError(f"sample_weight must be {m} finite weights >= 0 with a positive sum; got shape {w.shape}")
     return w
 
 
-def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", weight_decay=0.0, sparsity_layers=(),
-                  rho=0.01, beta=3.0, sample_weight=None):
+def cost_and_grad(weights: Sequence[FloatArray], biases: Sequence[FloatArray], X: RowsLike, Y: RowsLike,
+                  activations: Sequence[str], loss: str = "squared", weight_decay: WeightDecay = 0.0,
+                  sparsity_layers: Iterable[int] = (), rho: float = 0.01, beta: float = 3.0,
+                  sample_weight: ArrayLike | None = None
+                  ) -> tuple[float, list[FloatArray], list[FloatArray], dict[str, float]]:
     """Cost J = J_data + J_decay + J_sparse and its gradient by backpropagation, ``docs/math.md#cost``.
 
     Parameters
@@ -203,6 +218,7 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
         A.append(bias_activate(layer_product(A[-1], W), b, name))
     Z_L = layer_product(A[-1], weights[-1])
     w = None if sample_weight is None else _checked_weights(sample_weight, m)
+    data: float | Scalar
     if w is not None:
         data, D = _weighted_output(Z_L, Y, biases[-1], activations[-1], loss, w)
         data *= m  # (divided by m below, as the unweighted sum)
@@ -214,7 +230,7 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
     else:
         data, D, db = output_softmax_ce(Z_L, Y, biases[-1], inv_m)
     decay = sum(0.5 * lam * np.sum(W * W) for lam, W in zip(decays, weights))
-    sparsity, s = 0.0, {}  # s[l]: the sparsity term of hidden layer l, 1/m included
+    sparsity, s = 0.0, dict[int, FloatArray]()  # s[l]: the sparsity term of hidden layer l, 1/m included
     for l in sparse:
         if w is None:
             kl, _, s[l] = kl_sparsity(A[l].sum(axis=0), m, rho, beta)
@@ -224,7 +240,8 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
         sparsity += float(kl)
 
     # Backpropagate: D and db hold D_l and its column sums while computing the gradients of layer l.
-    grad_weights, grad_biases = [None] * n_layers, [None] * n_layers
+    grad_weights: list[Any] = [None] * n_layers  # each filled below
+    grad_biases: list[Any] = [None] * n_layers
     for l in range(n_layers, 0, -1):
         grad_weights[l - 1] = layer_gradient(A[l - 1], D) + decays[l - 1] * weights[l - 1]
         grad_biases[l - 1] = db
@@ -235,7 +252,9 @@ def cost_and_grad(weights, biases, X, Y, activations, loss: str = "squared", wei
     return terms["data"] + terms["decay"] + terms["sparsity"], grad_weights, grad_biases, terms
 
 
-def sparse_autoencoder_cost(W1, W2, b1, b2, X, weight_decay, rho, beta):
+def sparse_autoencoder_cost(W1: FloatArray, W2: FloatArray, b1: FloatArray, b2: FloatArray, X: ArrayLike,
+                            weight_decay: float, rho: float, beta: float
+                            ) -> tuple[float, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
     """The tutorial's ``sparseAutoencoderCost``, written out directly: a second oracle, independent of the above.
 
     For the one-hidden-layer sigmoid-sigmoid autoencoder with ``Y = X``. Like the tutorial it works on

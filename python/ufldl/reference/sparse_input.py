@@ -6,10 +6,12 @@ The formulas are the dense ones; only the storage of X differs.
 import numpy as np
 import scipy.sparse
 
+from ufldl._lib.types import FloatArray, RowsLike
+
 __all__ = ["sparse_input_product", "sparse_input_gradient", "layer_product", "layer_gradient"]
 
 
-def sparse_input_product(X, W):
+def sparse_input_product(X: RowsLike, W: FloatArray) -> FloatArray:
     """``X W^T`` for a SciPy sparse X: ``Z_1`` without its bias.
 
     Parameters
@@ -27,7 +29,7 @@ def sparse_input_product(X, W):
     return np.asarray(X @ W.T)
 
 
-def sparse_input_gradient(X, D):
+def sparse_input_gradient(X: RowsLike, D: FloatArray) -> FloatArray:
     """``D^T X`` for a SciPy sparse X: the data part of ``gW_1``.
 
     Parameters
@@ -45,11 +47,11 @@ def sparse_input_gradient(X, D):
     return np.asarray((X.T @ D).T)
 
 
-def layer_product(A, W):
+def layer_product(A: RowsLike, W: FloatArray) -> FloatArray:
     """``A W^T`` for a layer input A, dense or sparse (the sparse one through :func:`sparse_input_product`)."""
     return sparse_input_product(A, W) if scipy.sparse.issparse(A) else A @ W.T
 
 
-def layer_gradient(A, D):
+def layer_gradient(A: RowsLike, D: FloatArray) -> FloatArray:
     """``D^T A`` for a layer input A, dense or sparse (the sparse one through :func:`sparse_input_gradient`)."""
     return sparse_input_gradient(A, D) if scipy.sparse.issparse(A) else D.T @ A

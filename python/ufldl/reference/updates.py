@@ -6,10 +6,13 @@ import math
 
 import numpy as np
 
+from ufldl._lib.types import FloatArray
+
 __all__ = ["sgd_update", "adam_update"]
 
 
-def sgd_update(theta, grad, velocity, lr, momentum, nesterov):
+def sgd_update(theta: FloatArray, grad: FloatArray, velocity: FloatArray, lr: float, momentum: float,
+               nesterov: bool) -> tuple[FloatArray, FloatArray]:
     """One SGD step with momentum, scikit-learn's form, ``docs/math.md#sgd-with-momentum``.
 
     C++ twin ``sgd_update`` (cpp/src/optim.cpp) works in place; this returns new arrays. The scalars are taken as
@@ -37,7 +40,8 @@ def sgd_update(theta, grad, velocity, lr, momentum, nesterov):
     return theta + (momentum * velocity - lr * grad if nesterov else velocity), velocity
 
 
-def adam_update(theta, grad, m1, m2, t, lr, beta1, beta2, eps):
+def adam_update(theta: FloatArray, grad: FloatArray, m1: FloatArray, m2: FloatArray, t: int, lr: float, beta1: float,
+                beta2: float, eps: float) -> tuple[FloatArray, FloatArray, FloatArray]:
     """One Adam step, scikit-learn's form (``eps`` added to ``sqrt(m2)``), ``docs/math.md#adam``.
 
     C++ twin ``adam_update`` (cpp/src/optim.cpp) works in place; this returns new arrays. The step factor is a

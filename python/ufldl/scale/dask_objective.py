@@ -28,10 +28,24 @@ import concurrent.futures
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import numpy as np
 
+from ufldl._lib.types import (ActivationName, ArrayLike, DaskArray, DTypeName, Float64Array, FloatArray, LossName,
+                              RowsLike)
 from ufldl.scale.pinning import pin_this_worker, single_threaded_core
+
+if TYPE_CHECKING:
+    from ufldl.layers import KLSparsity
+    from ufldl.network import Network
+    from ufldl.network.sums import ActivationSums, PartialSums
+
+# A network's architecture as a task carries it (network_spec).
+_Spec: TypeAlias = tuple[tuple[int, ...], tuple[ActivationName, ...], LossName, "KLSparsity | None", DTypeName]
+# fn(network, rows, theta) -> float, summed over the rows' chunks.
+_RowSum: TypeAlias = Callable[["Network", Any, FloatArray], float]
 
 __all__ = ["DaskObjective", "DataLostError", "INLINE_THETA_BYTES", "FAN_IN", "CACHED_NETWORKS", "network_spec", "dask_forward",
            "dask_mean_activations", "dask_network_sum", "aligned_targets", "rows_of", "active_client"]
@@ -61,18 +75,18 @@ _LOST_ADVICE = ("a chunk of X (or Y) was lost with a Dask worker and cannot be r
                 "and a fit given checkpoint= resumes from its last checkpoint")
 
 
-def _dask():
+def _dask() -> Any:
     import dask  # noqa: PLC0415  (an optional dependency: imported only when a Dask array is given)
     import dask.array  # noqa: F401, PLC0415
     return dask
 
 
-def network_spec(net):
+def network_spec(net: "Network") -> _Spec:
     """What a worker needs to build the network of a chunk: its architecture (hashable, a few numbers)."""
-    return (tuple(net.layer_sizes), tuple(net.activations), net.loss, net.sparsity, str(net.dtype))
+    return (tuple(net.layer_sizes), tuple(net.activations), net.loss, net.sparsity, cast(DTypeName, str(net.dtype)))
 
 
-def _network(spec):
+def _network(spec: _Spec) -> "Network":
     """The worker thread's network for ``spec``, built on first use (the weight decay is irrelevant: chunks are
     evaluated without it, ``Network.combine`` adds it)."""
     from ufldl.network import Network  # noqa: PLC0415  (kept light for pickling by reference)
@@ -94,29 +108,30 @@ def _network(spec):
 # ------------------------------------------------------------------ the tasks (run on the workers)
 
 
-def _activation_sums(spec, client_pid, theta, X):
+def _activation_sums(spec: _Spec, client_pid: int, theta: FloatArray, X: RowsLike) -> "ActivationSums":
     pin_this_worker(client_pid)
     return _network(spec).activation_sums(X, theta)
 
 
-def _partial_sums(spec, client_pid, theta, X, Y, activations):
+def _partial_sums(spec: _Spec, client_pid: int, theta: FloatArray, X: RowsLike, Y: RowsLike,
+                  activations: "ActivationSums | None") -> "PartialSums":
     pin_this_worker(client_pid)
     rho_hat = None if activations is None else activations.rho_hat
     return _network(spec).partial_sums(X, X if Y is None else Y, theta, rho_hat=rho_hat)
 
 
-def _add(*parts):
+def _add(*parts: Any) -> Any:
     total = parts[0]
     for part in parts[1:]:
         total = total + part
     return total
 
 
-def _forward(X, spec, theta, start, stop):
+def _forward(X: RowsLike, spec: _Spec, theta: FloatArray, start: int, stop: int) -> FloatArray:
     return _network(spec).forward(X, theta, start=start, stop=stop)
 
 
-def _network_sum(X, spec, theta, fn):
+def _network_sum(X: RowsLike, spec: _Spec, theta: FloatArray, fn: _RowSum) -> Float64Array:
     value = float(fn(_network(spec), X, theta)) if X.shape[0] else 0.0
     return np.array([[value]])
 
@@ -124,7 +139,7 @@ def _network_sum(X, spec, theta, fn):
 # ------------------------------------------------------------------ the client's side
 
 
-def active_client():
+def active_client() -> Any:
     """The ``distributed.Client`` that Dask's default scheduler is, or None (threads, processes, sync)."""
     dask = _dask()
     scheduler = dask.base.get_scheduler()
@@ -135,7 +150,7 @@ def active_client():
     return None
 
 
-def rows_of(X, n_columns, name: str = "X"):
+def rows_of(X: DaskArray, n_columns: int | None, name: str = "X") -> DaskArray:
     """The Dask array ``X`` checked (2-D, ``n_columns`` columns when given, known chunk sizes, at least one row)
     and rechunked to whole rows (one chunk across the columns)."""
     if X.ndim != 2:
@@ -151,7 +166,7 @@ def rows_of(X, n_columns, name: str = "X"):
     return X if len(X.chunks[1]) == 1 else X.rechunk({1: -1})
 
 
-def aligned_targets(Y, X):
+def aligned_targets(Y: RowsLike, X: DaskArray) -> DaskArray:
     """``Y`` (a Dask or NumPy array, (m,) or (m, k)) as a Dask array with the row chunks of ``X``."""
     da = _dask().array
     if not hasattr(Y, "chunks"):
@@ -164,13 +179,13 @@ def aligned_targets(Y, X):
     return da.from_array(Y, chunks=chunks)
 
 
-def _chunks(X):
+def _chunks(X: DaskArray) -> list[tuple[Any, int]]:
     """The chunks of ``X`` as Delayed objects in row order, with their row counts (empty chunks left out)."""
     blocks = X.to_delayed().ravel()
     return [(block, n) for block, n in zip(blocks, X.chunks[0]) if n > 0]
 
 
-def _tree(parts):
+def _tree(parts: list[Any]) -> Any:
     dask = _dask()
     while len(parts) > 1:
         parts = [parts[i] if len(parts[i:i + FAN_IN]) == 1 else
@@ -200,7 +215,7 @@ class DaskObjective:
     n_evals : int
     """
 
-    def __init__(self, net, X, Y, persist=None) -> None:
+    def __init__(self, net: "Network", X: DaskArray, Y: RowsLike, persist: bool | None = None) -> None:
         dask = _dask()
         self.net = net
         self.spec = network_spec(net)
@@ -215,13 +230,13 @@ class DaskObjective:
         self.n_chunks = len(_chunks(X))
         self.n_evals = 0
 
-    def _theta_argument(self, theta):
+    def _theta_argument(self, theta: Float64Array) -> Any:
         """theta as the tasks receive it: a shared key of the graph, or a future scattered for this evaluation."""
         if self.client is not None and theta.nbytes > INLINE_THETA_BYTES:
             return self.client.scatter(theta, hash=False)  # (no broadcast: workers fetch it from each other)
         return _dask().delayed(theta, pure=False)
 
-    def sums(self, theta):
+    def sums(self, theta: ArrayLike) -> "PartialSums":
         """The added :class:`ufldl.network.sums.PartialSums` of every chunk at ``theta``.
 
         Parameters
@@ -245,6 +260,7 @@ class DaskObjective:
             acts = _tree([dask.delayed(_activation_sums, pure=False)(self.spec, pid, argument, x) for x, _ in xs])
         parts = [dask.delayed(_partial_sums, pure=False)(self.spec, pid, argument, x, y, acts)
                  for (x, _), y in zip(xs, ys)]
+        total: PartialSums
         try:
             with single_threaded_core():
                 (total,) = dask.compute(_tree(parts))
@@ -255,7 +271,7 @@ class DaskObjective:
                 argument.release()
         return total
 
-    def __call__(self, theta):
+    def __call__(self, theta: ArrayLike) -> tuple[float, FloatArray]:
         self.n_evals += 1
         return self.net.combine(self.sums(theta), theta)
 
@@ -263,7 +279,7 @@ class DaskObjective:
 # ------------------------------------------------------------------ the fitted model on a Dask array
 
 
-def dask_forward(net, X, *, start=1, stop=None):
+def dask_forward(net: "Network", X: DaskArray, *, start: int = 1, stop: int | None = None) -> DaskArray:
     """The lazy Dask array of ``net.forward(X, start=start, stop=stop)``, chunk by chunk (``map_blocks``), at
     the network's parameters now (copied: a later fit does not change it)."""
     dask = _dask()
@@ -274,7 +290,7 @@ def dask_forward(net, X, *, start=1, stop=None):
                         chunks=(X.chunks[0], (net.layer_sizes[stop],)))
 
 
-def dask_mean_activations(net, X):
+def dask_mean_activations(net: "Network", X: DaskArray) -> list[Float64Array]:
     """``net.mean_activations(X)`` of a Dask array, computed (float64 arrays, one per hidden layer)."""
     dask = _dask()
     if net.n_layers == 1:
@@ -283,16 +299,18 @@ def dask_mean_activations(net, X):
     theta = dask.delayed(net.theta.copy(), pure=False)
     spec, pid = network_spec(net), os.getpid()
     acts = _tree([dask.delayed(_activation_sums, pure=False)(spec, pid, theta, x) for x, _ in _chunks(X)])
+    total: ActivationSums
     with single_threaded_core():
         (total,) = dask.compute(acts)
-    rho_hat, means, offset = total.rho_hat, [], 0
+    means: list[Float64Array] = []
+    rho_hat, offset = total.rho_hat, 0
     for n in net.layer_sizes[1:-1]:
         means.append(rho_hat[offset:offset + n])
         offset += n
     return means
 
 
-def dask_network_sum(net, X, fn):
+def dask_network_sum(net: "Network", X: DaskArray, fn: _RowSum) -> float:
     """``sum over the chunks of fn(network, chunk, theta)`` (floats) at the network's parameters now, computed
     and added in chunk order on the client."""
     dask = _dask()

@@ -6,20 +6,30 @@ Network's own method), so that small data keeps the fastest route: ``Network.obj
 evaluations and line search in the core.
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 
 from ufldl._lib.sparse import is_sparse
+from ufldl._lib.types import CostAndGrad, Float64Array, FloatArray, RowsLike, RowsResult
 
 from ufldl.scale.rows import (block_bounds, block_rows_for, check_block_rows, is_dask_array, read_rows,
                               streams)
 from ufldl.scale.streamed import StreamedObjective, map_rows
 from ufldl.scale.streamed import mean_activations as streamed_mean_activations
 
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+    from ufldl.network import Network
+
 __all__ = ["is_chunked", "objective_for", "forward", "apply_rows", "per_row", "mean_activations", "squared_error", "network_row_sum",
            "value_range", "validate_rows", "column_variance_sum"]
 
 
-def is_chunked(X, block_rows=None):
+def is_chunked(X: RowsLike, block_rows: int | None = None) -> bool:
     """Whether ``X`` is evaluated in pieces: a Dask array, or an input :func:`ufldl.scale.rows.streams`.
 
     Parameters
@@ -37,7 +47,8 @@ def is_chunked(X, block_rows=None):
     return is_dask_array(X) or streams(X, block_rows)
 
 
-def objective_for(net, X, Y, *, block_rows=None):
+def objective_for(net: "Network", X: RowsLike, Y: RowsLike, *,
+                  block_rows: int | None = None) -> Callable[[FloatArray], CostAndGrad] | None:
     """``fun(theta) -> (cost, grad)`` of all the rows for a chunked ``X`` (:class:`ufldl.scale.DaskObjective` for
     a Dask array, :class:`ufldl.scale.StreamedObjective` otherwise); None for an in-memory array, which
     ``Network.objective`` evaluates.
@@ -74,7 +85,8 @@ def objective_for(net, X, Y, *, block_rows=None):
     return None
 
 
-def forward(net, X, *, start=1, stop=None, block_rows=None):
+def forward(net: "Network", X: RowsLike, *, start: int = 1, stop: int | None = None,
+            block_rows: int | None = None) -> RowsResult:
     """``net.forward(X, start=start, stop=stop)``: a lazy Dask array for a Dask array, a NumPy array computed
     block by block for a streamed input, ``net.forward`` itself otherwise.
 
@@ -106,7 +118,8 @@ def forward(net, X, *, start=1, stop=None, block_rows=None):
                     net.layer_sizes[stop], net.dtype, rows)
 
 
-def apply_rows(X, fn, n_out, dtype, *, block_rows=None):
+def apply_rows(X: RowsLike, fn: Callable[[Any], FloatArray], n_out: int, dtype: npt.DTypeLike, *,
+               block_rows: int | None = None) -> RowsResult:
     """``fn(X)`` for a function of rows to rows (``(k, n) -> (k, n_out)``): lazily chunk by chunk (``map_blocks``;
     ``fn`` is pickled for the workers) for a Dask array, block by block into one NumPy array for a streamed
     input, ``fn(X)`` itself otherwise.
@@ -138,7 +151,8 @@ def apply_rows(X, fn, n_out, dtype, *, block_rows=None):
     return map_rows(X, fn, n_out, dtype, _data_block_rows(X, block_rows))
 
 
-def per_row(Z, fn, *, dtype, columns: bool = True):
+def per_row(Z: RowsResult, fn: Callable[[Any], npt.NDArray[Any]], *, dtype: npt.DTypeLike,
+            columns: bool = True) -> RowsResult:
     """``fn(Z)`` for a function of whole rows of an already computed (or lazy) result ``Z``: lazily chunk by
     chunk for a Dask array (``map_blocks``: each chunk holds whole rows), ``fn(Z)`` otherwise. ``columns=False``
     when ``fn`` returns one value per row (shape (k,)), True when it returns as many columns as ``Z`` has.
@@ -166,7 +180,7 @@ def per_row(Z, fn, *, dtype, columns: bool = True):
     return Z.map_blocks(fn, dtype=dtype, drop_axis=1)
 
 
-def mean_activations(net, X, *, block_rows=None):
+def mean_activations(net: "Network", X: RowsLike, *, block_rows: int | None = None) -> list[Float64Array]:
     """``net.mean_activations(X)`` for any input (computed, float64).
 
     Parameters
@@ -180,8 +194,9 @@ def mean_activations(net, X, *, block_rows=None):
 
     Returns
     -------
-    ndarray of float64, shape (n_1 + ... + n_L,)
-        The mean activation of every unit of layers 1 .. L over all the rows.
+    list of ndarray of float64
+        Entry l-1 of shape (n_l,): the mean activation of every unit of hidden layer l (l = 1 .. L-1) over all
+        the rows.
     """
     if is_dask_array(X):
         from ufldl.scale.dask_objective import dask_mean_activations  # noqa: PLC0415
@@ -191,13 +206,13 @@ def mean_activations(net, X, *, block_rows=None):
     return streamed_mean_activations(net, X, block_rows)
 
 
-def _data_block_rows(X, block_rows=None):
+def _data_block_rows(X: RowsLike, block_rows: int | None = None) -> int:
     """Rows per block for a pass over the data alone (about BLOCK_BYTES of float64 rows and as much again)."""
     n = int(X.shape[1])
     return block_rows_for(X, (n, n), np.float64, block_rows)
 
 
-def squared_error(net, X, theta):
+def squared_error(net: "Network", X: RowsLike, theta: FloatArray) -> float:
     """``sum_i 0.5 ||net.forward(x_i) - x_i||^2`` in float64 over the rows of the array ``X`` (an autoencoder's
     reconstruction error; ``theta`` the parameters).
 
@@ -222,7 +237,8 @@ def squared_error(net, X, theta):
     return 0.5 * float(np.einsum("ij,ij->", residual, residual))
 
 
-def network_row_sum(net, X, fn, *, block_rows=None):
+def network_row_sum(net: "Network", X: RowsLike, fn: Callable[["Network", Any, FloatArray], float], *,
+                    block_rows: int | None = None) -> float:
     """``sum of fn(net, block, theta)`` (floats) over the blocks or chunks of ``X``, added in row order, at the
     network's parameters now; ``fn(net, X, theta)`` itself for an in-memory array. ``fn`` is a module-level
     function (a Dask worker imports it) such as :func:`squared_error`.
@@ -253,7 +269,7 @@ def network_row_sum(net, X, fn, *, block_rows=None):
     return float(sum(float(fn(net, read_rows(X, a, b), theta)) for a, b in block_bounds(int(X.shape[0]), rows)))
 
 
-def value_range(X):
+def value_range(X: RowsLike) -> tuple[float, float]:
     """``(min, max)`` of X's values as floats, block by block for a chunked X (one pass).
 
     Parameters
@@ -282,7 +298,7 @@ def value_range(X):
     return low, high
 
 
-def column_variance_sum(X):
+def column_variance_sum(X: RowsLike) -> float:
     """``np.var(X, axis=0).sum()`` in float64 with a bounded working set (two passes over the blocks).
 
     Parameters
@@ -311,7 +327,7 @@ def column_variance_sum(X):
     return total / m
 
 
-def _column_sums(X):
+def _column_sums(X: RowsLike) -> Float64Array:
     if is_dask_array(X):
         return np.asarray(X.sum(axis=0, dtype=np.float64).compute())
     rows = _data_block_rows(X)
@@ -321,7 +337,7 @@ def _column_sums(X):
     return total
 
 
-def validate_rows(estimator, X, reset):
+def validate_rows(estimator: "BaseEstimator", X: RowsLike, reset: bool) -> RowsLike:
     """The checks scikit-learn's ``validate_data`` makes, for an input that must not be converted whole (a Dask
     array, an h5py or zarr dataset, :class:`ufldl.scale.RowBlocks`): 2-D, real numbers, at least one row, and
     ``n_features_in_`` set (``reset``) or matched. Values are checked finite as they are read (the core refuses a

@@ -9,15 +9,28 @@ so memory is bounded by a block. Local SGD with periodic parameter averaging wou
 does not follow the same iterates) and is not built.
 """
 
-import numpy as np
+from typing import Any, Protocol, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
+from ufldl._lib.types import RandomStateLike, RowsLike
 from ufldl._lib.validation import integer, random_generator
 from ufldl.scale.rows import block_bounds, block_rows_for, is_dask_array, read_rows
 
 __all__ = ["partial_fit_blocks"]
 
 
-def _blocks(X, block_rows):
+class _Incremental(Protocol):
+    """What partial_fit_blocks needs of an estimator."""
+
+    def partial_fit(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+_Estimator = TypeVar("_Estimator", bound=_Incremental)
+
+
+def _blocks(X: RowsLike, block_rows: int | None) -> list[tuple[int, int]]:
     """``[(start, stop), ...]``: a Dask array's chunks, or blocks of ``block_rows`` rows (default: about
     ``BLOCK_BYTES`` of float64 input and targets)."""
     if is_dask_array(X):
@@ -27,7 +40,7 @@ def _blocks(X, block_rows):
     return block_bounds(int(X.shape[0]), block_rows_for(X, (n, n), np.float64, block_rows))
 
 
-def _read(A, start, stop):
+def _read(A: RowsLike, start: int, stop: int) -> npt.NDArray[Any] | None:
     if A is None:
         return None
     if is_dask_array(A):
@@ -35,9 +48,9 @@ def _read(A, start, stop):
     return read_rows(A, start, stop) if hasattr(A, "shape") else np.asarray(A)[start:stop]
 
 
-def partial_fit_blocks(estimator, X, y=None, *, epochs=1, shuffle_blocks: bool = False, random_state=None,
-                       block_rows=None,
-                       **fit_params):
+def partial_fit_blocks(estimator: _Estimator, X: RowsLike, y: RowsLike = None, *, epochs: int = 1,
+                       shuffle_blocks: bool = False, random_state: RandomStateLike = None,
+                       block_rows: int | None = None, **fit_params: Any) -> _Estimator:
     """Train a mini-batch estimator (``solver="sgd"`` or ``"adam"``) over ``X`` block by block.
 
     Parameters

@@ -15,6 +15,8 @@ worker process, :func:`pin_this_worker` pins it once for the process's life (the
 import contextlib
 import os
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
@@ -23,10 +25,10 @@ from ufldl._lib.openblas import load_openblas
 __all__ = ["single_threaded_core", "pin_this_worker"]
 
 _LOCK = threading.Lock()
-_STATE = {"pool": None, "holders": 0, "saved": None, "pinned_pid": None}
+_STATE: dict[str, Any] = {"pool": None, "holders": 0, "saved": None, "pinned_pid": None}
 
 
-def _pool():
+def _pool() -> Any:
     """threadpoolctl's controller of the core's OpenBLAS only (found once per process: finding it walks the
     loaded libraries, about 10 ms; limiting it afterwards takes microseconds)."""
     if _STATE["pool"] is None:
@@ -40,7 +42,7 @@ def _pool():
 
 
 @contextlib.contextmanager
-def single_threaded_core():
+def single_threaded_core() -> Iterator[None]:
     """Inside the block the core's pool has 1 thread; the previous count is restored when the last holder
     leaves."""
     with _LOCK:
@@ -61,7 +63,7 @@ def single_threaded_core():
                 _STATE["saved"] = None
 
 
-def pin_this_worker(client_pid) -> None:
+def pin_this_worker(client_pid: int) -> None:
     """In a Dask worker process (not the one with pid ``client_pid``, which pins around its computations
     itself), pin the core's pool to 1 thread for the rest of the process's life; once per process."""
     pid = os.getpid()

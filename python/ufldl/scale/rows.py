@@ -14,10 +14,14 @@ A Dask array is not read here: its chunks are the blocks (``ufldl.scale.dask_obj
 
 import mmap
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse
 
+from ufldl._lib.types import RowsLike
 from ufldl._lib.validation import integer
 
 __all__ = ["STREAM_ABOVE_BYTES", "BLOCK_BYTES", "RowBlocks", "is_dask_array", "is_row_source", "is_file_backed",
@@ -51,7 +55,7 @@ class RowBlocks:
     (300, 3)
     """
 
-    def __init__(self, source, block_rows=None) -> None:
+    def __init__(self, source: RowsLike, block_rows: int | None = None) -> None:
         if isinstance(source, RowBlocks):
             source = source.source
         shape = getattr(source, "shape", None)
@@ -61,16 +65,17 @@ class RowBlocks:
         if is_dask_array(source):
             raise TypeError("a Dask array is read chunk by chunk already: pass it as it is (rechunk it to choose "
                             "the rows per chunk)")
-        self.source = source
+        self.source: RowsLike = source
         self.block_rows = None if block_rows is None else integer(block_rows, "block_rows", 1)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return tuple(int(n) for n in self.source.shape)
 
     @property
-    def dtype(self):
-        return np.dtype(self.source.dtype)
+    def dtype(self) -> np.dtype[Any]:
+        dtype: np.dtype[Any] = np.dtype(self.source.dtype)  # (source: any row source, typed Any)
+        return dtype
 
     @property
     def ndim(self) -> int:
@@ -79,14 +84,14 @@ class RowBlocks:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def __getitem__(self, rows):
+    def __getitem__(self, rows: Any) -> Any:
         return self.source[rows]
 
     def __repr__(self) -> str:
         return f"RowBlocks({type(self.source).__name__} of shape {self.shape}, block_rows={self.block_rows})"
 
 
-def is_dask_array(X):
+def is_dask_array(X: object) -> bool:
     """Whether ``X`` is a ``dask.array.Array`` (without importing Dask when it has not been imported).
 
     Parameters
@@ -103,7 +108,7 @@ def is_dask_array(X):
     return module is not None and isinstance(X, module.Array)
 
 
-def is_file_backed(X) -> bool:
+def is_file_backed(X: object) -> bool:
     """Whether the NumPy array ``X`` is (a view of) a memory-mapped file."""
     base = X
     while base is not None:
@@ -113,7 +118,7 @@ def is_file_backed(X) -> bool:
     return False
 
 
-def is_row_source(X):
+def is_row_source(X: object) -> bool:
     """Whether ``X`` is read in blocks rather than converted whole: a :class:`RowBlocks`, or an object with a
     2-D ``shape``, a ``dtype`` and ``__getitem__`` that is neither a NumPy array nor a Dask array.
 
@@ -140,7 +145,7 @@ def is_row_source(X):
         return False
 
 
-def streams(X, block_rows=None):
+def streams(X: object, block_rows: int | None = None) -> bool:
     """Whether :func:`ufldl.train` and the estimators read ``X`` in blocks of rows (see the module's docstring);
     an explicit ``block_rows`` streams any array.
 
@@ -163,29 +168,30 @@ def streams(X, block_rows=None):
     return False
 
 
-def check_block_rows(block_rows):
+def check_block_rows(block_rows: int | None) -> int | None:
     """``block_rows`` checked: None or an int >= 1."""
     return None if block_rows is None else integer(block_rows, "block_rows", 1)
 
 
-def block_rows_for(X, layer_sizes, dtype, block_rows=None):
+def block_rows_for(X: object, layer_sizes: Sequence[int], dtype: npt.DTypeLike,
+                   block_rows: int | None = None) -> int:
     """The rows per block: ``block_rows`` if given (or the one ``X`` carries as a :class:`RowBlocks`), else
     about :data:`BLOCK_BYTES` of converted input, targets and the core's workspace (one row of each layer),
     at least :data:`MIN_BLOCK_ROWS`."""
     if block_rows is None and isinstance(X, RowBlocks):
         block_rows = X.block_rows
     if block_rows is not None:
-        return check_block_rows(block_rows)
+        return integer(block_rows, "block_rows", 1)  # check_block_rows of a block_rows given
     per_row = (sum(layer_sizes) + layer_sizes[-1] + max(layer_sizes[1:])) * np.dtype(dtype).itemsize
     return max(MIN_BLOCK_ROWS, BLOCK_BYTES // per_row)
 
 
-def block_bounds(m, block_rows):
+def block_bounds(m: int, block_rows: int) -> list[tuple[int, int]]:
     """``[(start, stop), ...]``: the rows ``0..m-1`` in consecutive blocks of ``block_rows`` (the last shorter)."""
     return [(start, min(start + block_rows, m)) for start in range(0, m, block_rows)]
 
 
-def read_rows(X, start, stop):
+def read_rows(X: RowsLike, start: int, stop: int) -> npt.NDArray[Any]:
     """Rows ``start..stop-1`` of ``X`` as a NumPy array (a view when ``X`` is an array; read from the source
     otherwise)."""
     if isinstance(X, RowBlocks):

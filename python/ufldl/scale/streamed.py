@@ -11,9 +11,18 @@ The helpers below apply the same reading to the fitted model (forward passes, me
 for ``transform``, ``predict`` and ``score``.
 """
 
-import numpy as np
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
+import numpy.typing as npt
+
+from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, RowsLike, ThetaLike
 from ufldl.scale.rows import block_bounds, block_rows_for, read_rows
+
+if TYPE_CHECKING:
+    from ufldl.network import Network
+    from ufldl.network.sums import ActivationSums, PartialSums
 
 __all__ = ["StreamedObjective", "map_rows", "mean_activations", "sum_over_rows"]
 
@@ -40,7 +49,7 @@ class StreamedObjective:
         The blocks, in the order they are read and added.
     """
 
-    def __init__(self, net, X, Y, block_rows=None) -> None:
+    def __init__(self, net: "Network", X: RowsLike, Y: RowsLike, block_rows: int | None = None) -> None:
         shape = tuple(X.shape)
         if len(shape) != 2 or shape[1] != net.layer_sizes[0]:
             raise ValueError(f"X must have shape (m, {net.layer_sizes[0]}); got shape {shape}")
@@ -56,11 +65,11 @@ class StreamedObjective:
         self.sparse = net.sparsity is not None and net.sparsity.beta > 0
         self.n_evals = 0
 
-    def _rows(self, start, stop):
+    def _rows(self, start: int, stop: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
         Xb = read_rows(self.X, start, stop)
         return Xb, (Xb if self.same else read_rows(self.Y, start, stop))
 
-    def rho_hat(self, theta):
+    def rho_hat(self, theta: ArrayLike) -> Float64Array:
         """The mean hidden activations of all the rows at ``theta`` (the first pass).
 
         Parameters
@@ -73,13 +82,13 @@ class StreamedObjective:
         ndarray of float64, shape (n_1 + ... + n_L,)
             The mean activation of every unit.
         """
-        total = None
+        total: ActivationSums | None = None
         for start, stop in self.bounds:
             part = self.net.activation_sums(read_rows(self.X, start, stop), theta)
             total = part if total is None else total + part
-        return total.rho_hat
+        return cast("ActivationSums", total).rho_hat  # (m >= 1: one block at least)
 
-    def sums(self, theta):
+    def sums(self, theta: ArrayLike) -> "PartialSums":
         """The added :class:`ufldl.network.sums.PartialSums` of every block at ``theta``, in block order.
 
         Parameters
@@ -94,19 +103,20 @@ class StreamedObjective:
         """
         theta = np.asarray(theta)
         rho_hat = self.rho_hat(theta) if self.sparse else None
-        total = None
+        total: PartialSums | None = None
         for start, stop in self.bounds:
             Xb, Yb = self._rows(start, stop)
             part = self.net.partial_sums(Xb, Yb, theta, rho_hat=rho_hat)
             total = part if total is None else total + part
-        return total
+        return cast("PartialSums", total)  # (m >= 1: one block at least)
 
-    def __call__(self, theta):
+    def __call__(self, theta: ArrayLike) -> tuple[float, FloatArray]:
         self.n_evals += 1
         return self.net.combine(self.sums(theta), theta)
 
 
-def map_rows(X, fn, n_out, dtype, block_rows):
+def map_rows(X: RowsLike, fn: Callable[[npt.NDArray[Any]], ArrayLike], n_out: int, dtype: npt.DTypeLike,
+             block_rows: int) -> npt.NDArray[Any]:
     """``fn(block)`` of every block of ``X`` into one new array of shape (m, n_out)."""
     m = int(X.shape[0])
     out = np.empty((m, n_out), dtype=dtype)
@@ -115,22 +125,24 @@ def map_rows(X, fn, n_out, dtype, block_rows):
     return out
 
 
-def sum_over_rows(X, fn, block_rows):
+def sum_over_rows(X: RowsLike, fn: Callable[[int, int, npt.NDArray[Any]], float], block_rows: int) -> float:
     """The sum over the blocks of ``X``, in order, of ``fn(start, stop, block)`` (a float)."""
     m = int(X.shape[0])
     return sum(fn(start, stop, read_rows(X, start, stop)) for start, stop in block_bounds(m, block_rows))
 
 
-def mean_activations(net, X, block_rows=None, theta=None):
+def mean_activations(net: "Network", X: RowsLike, block_rows: int | None = None,
+                     theta: ThetaLike = None) -> list[Float64Array]:
     """``net.mean_activations(X)`` read block by block: float64 arrays, one per hidden layer."""
     if net.n_layers == 1:
         return []
     block_rows = block_rows_for(X, net.layer_sizes, net.dtype, block_rows)
-    total = None
+    total: ActivationSums | None = None
     for start, stop in block_bounds(int(X.shape[0]), block_rows):
         part = net.activation_sums(read_rows(X, start, stop), theta)
         total = part if total is None else total + part
-    rho_hat, means, offset = total.rho_hat, [], 0
+    means: list[Float64Array] = []
+    rho_hat, offset = cast("ActivationSums", total).rho_hat, 0
     for n in net.layer_sizes[1:-1]:
         means.append(rho_hat[offset:offset + n])
         offset += n
