@@ -6,7 +6,7 @@ The network is ``NeuralNetClassifier``'s default size: one relu hidden layer of 
 
 Group ``sparse-cost``: one cost-and-gradient evaluation.
 
-``ufldl-sparse``
+``ufldl``
     ``Network.cost_and_grad(X_csr, y, grad=buffer)``: the first layer's two products as sparse x dense kernels.
 ``ufldl-densified``
     The same on ``X.toarray()`` (densified once, outside the timed part): the dense path's GEMMs.
@@ -15,7 +15,7 @@ Group ``sparse-cost``: one cost-and-gradient evaluation.
 
 Group ``sparse-fit``: a whole training, the same ``max_iter`` of full-batch L-BFGS for each.
 
-``ufldl-sparse`` / ``ufldl-densified``
+``ufldl`` (sparse) / ``ufldl-densified``
     ``NeuralNetClassifier(solver="lbfgs")`` fitted on the CSR matrix / on the dense array.
 ``sklearn-MLPClassifier``
     ``MLPClassifier(solver="lbfgs")`` on the CSR matrix, ``alpha = weight_decay * m`` (the same objective:
@@ -104,7 +104,7 @@ def setup_cost(impl):
     X, y = corpus()
     net = network()
     grad = np.empty(net.n_params)
-    if impl == "ufldl-sparse":
+    if impl == "ufldl":
         return lambda: net.cost_and_grad(X, y, grad=grad)
     if impl == "ufldl-densified":
         dense = X.toarray()
@@ -118,7 +118,7 @@ def setup_cost(impl):
     return run
 
 
-@pytest.mark.parametrize("impl", ["ufldl-sparse", "ufldl-densified", "numpy-reference-sparse"])
+@pytest.mark.parametrize("impl", ["ufldl", "ufldl-densified", "numpy-reference-sparse"])
 def test_sparse_cost(benchmark, impl):
     benchmark.group = f"sparse-cost {M}x{N} {HIDDEN} hidden"
     benchmark.extra_info.update(implementation=impl, m=M, n=N, nnz=int(corpus()[0].nnz), hidden=HIDDEN)
@@ -142,12 +142,12 @@ def setup_fit(impl):
                                      random_state=0).fit(X, y)
 
         return run, X
-    data = X if impl == "ufldl-sparse" else X.toarray()
+    data = X if impl == "ufldl" else X.toarray()
     return (lambda: ufldl.NeuralNetClassifier((HIDDEN,), weight_decay=LAMBDA, solver="lbfgs", max_iter=FIT_ITER,
                                               random_state=0).fit(data, y)), data
 
 
-@pytest.mark.parametrize("impl", ["ufldl-sparse", "ufldl-densified", "sklearn-MLPClassifier"])
+@pytest.mark.parametrize("impl", ["ufldl", "ufldl-densified", "sklearn-MLPClassifier"])
 def test_sparse_fit(benchmark, impl):
     benchmark.group = f"sparse-fit {M}x{N} {HIDDEN} hidden, {FIT_ITER} L-BFGS iterations"
     benchmark.extra_info.update(implementation=impl, m=M, n=N, max_iter=FIT_ITER)

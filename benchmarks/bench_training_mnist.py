@@ -17,8 +17,8 @@ multiple of the evaluations' time (``optimiser_share``):
 ``scipy+numpy-reference-isolated``
     SciPy's L-BFGS-B on ``ufldl.reference.cost_and_grad`` (NumPy), SciPy's own BLAS pool limited to 1 thread.
 
-Correctness: every final cost recomputed with ufldl's network; ufldl's must not be above the others' by more
-than 1e-3 (relative). Run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m pytest
+Correctness: every final cost recomputed with ufldl's network; at 400 iterations ufldl's must not be above the
+others' by more than 1e-3 (relative). Run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m pytest
 benchmarks/bench_training_mnist.py --benchmark-json=mnist.json`` on a quiet machine.
 """
 
@@ -146,5 +146,7 @@ def test_training_mnist(benchmark, impl):
                                 optimiser_seconds_per_iteration=(seconds - n_evals * evaluation) / max(n_iter, 1),
                                 optimiser_share=share)
     assert cost < 0.5 * initial
-    if impl != "ufldl" and "ufldl" in FINAL:
+    # At the exercise's budget ufldl must end as low as the others; a shorter run (the optimiser-share
+    # measurement's 60 iterations) stops the different line searches at different points, which proves nothing.
+    if impl != "ufldl" and "ufldl" in FINAL and MAX_ITER >= 400:
         assert FINAL["ufldl"] <= cost * (1 + 1e-3)
