@@ -600,3 +600,20 @@ def test_the_fixture_says_where_it_comes_from(minfunc):
     assert str(minfunc["octave_version"]).startswith("GNU Octave, version")
     assert "minFunc" in str(minfunc["minfunc_version"])
     assert (FIXTURE.parent / "README.md").read_text().count("minfunc_lbfgs.npz") >= 1
+
+
+def test_a_direction_that_is_not_finite_stops_the_run_with_the_last_iterate():
+    # minFunc's ~isLegal(d): a finite gradient whose magnitudes sum past the largest double (as correction pairs
+    # that overflowed would make it) gives a direction the line search cannot use; the run stops at once, with
+    # the starting point (finite) kept.
+    big = 1.7e308
+
+    def linear(x):
+        return float(0.5 * big * x[0] + 0.5 * big * x[1]), np.array([big, big])
+
+    x0 = np.array([0.25, 0.25])
+    result = ufldl.minimize(linear, x0, method="lbfgs")
+    assert result.message == ("stopped: the L-BFGS direction is not finite (its entries, or the sum of their "
+                              "magnitudes, overflowed)")
+    assert not result.converged and result.n_iter == 0 and result.n_evals == 1
+    assert np.array_equal(result.theta, x0) and result.cost == linear(x0)[0]

@@ -63,7 +63,7 @@ def _message(state: Any, tol: float, gtol: float, max_iter: int, max_evals: int)
     if stop == _STOP.max_iter:
         return f"max_iter ({max_iter}) iterations reached", False
     if stop == _STOP.bad_direction:
-        return "stopped: the L-BFGS direction is not finite (the correction pairs overflowed)", False
+        return "stopped: the L-BFGS direction is not finite (its entries, or the sum of their magnitudes, overflowed)", False
     return f"stopped ({stop.name})", False
 
 
