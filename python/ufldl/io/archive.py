@@ -5,6 +5,7 @@ import collections
 import math
 import zipfile
 from io import BytesIO  # the standard library's io (this package is ufldl.io)
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 
 import numpy as np
 
@@ -13,8 +14,14 @@ from ufldl.io.spec import (ARRAY_KINDS, DEFLATE_MAX_RATIO, DEFLATE_SLACK, HEADER
                            MAX_HEADER_BYTES, MAX_NPY_HEADER, NPY_MAGIC, READ_CHUNK, ValueErrorWithoutPath,
                            corrupt)
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12 (numpy's arrays are one)
 
-def read_archive(data):
+    # What _read_array needs of a checked member: (dtype, shape, fortran_order, header_size).
+    _Layout: TypeAlias = tuple[np.dtype[Any], tuple[int, ...], bool, int]
+
+
+def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray[Any, Any]]]:
     """``(header, arrays)`` of the archive ``data`` (the file's bytes), every check of ``ufldl.io``'s docstring
     passed: the zip directory, the JSON header, each array's member, then the checksum."""
     with zipfile.ZipFile(BytesIO(data)) as zf:
@@ -39,7 +46,7 @@ def read_archive(data):
     return header, arrays
 
 
-def _members(zf, file_size):
+def _members(zf: zipfile.ZipFile, file_size: int) -> dict[str, zipfile.ZipInfo]:
     """The archive's members by array name (numpy's: the member name without ".npy"), once each, every one
     of them plausible by the zip directory: nothing below inflates more than the file can hold."""
     infos = zf.infolist()
@@ -53,7 +60,7 @@ def _members(zf, file_size):
     return dict(zip(names, infos))
 
 
-def _check_no_overlap(infos, end):
+def _check_no_overlap(infos: list[zipfile.ZipInfo], end: int) -> None:
     """Each member's compressed bytes lie between its local header and the next member's (the last: the
     central directory); overlapping members would let a small file inflate the same bytes many times."""
     by_offset = sorted(infos, key=lambda info: info.header_offset)
@@ -68,7 +75,7 @@ def _check_no_overlap(infos, end):
             )
 
 
-def _check_member_sizes(info):
+def _check_member_sizes(info: zipfile.ZipInfo) -> None:
     """The directory's inflated size of a member must be one its compressed bytes can give."""
     if info.flag_bits & 0x1:
         raise ValueErrorWithoutPath(f"member {info.filename!r} is encrypted; ufldl files never are")
@@ -88,14 +95,14 @@ def _check_member_sizes(info):
         )
 
 
-def _read_exactly(stream, size, what):
+def _read_exactly(stream: IO[bytes], size: int, what: str) -> bytes:
     data = stream.read(size)
     if len(data) != size:
         raise corrupt(f"{what}: expected {size} bytes, got {len(data)}")
     return data
 
 
-def _npy_header(zf, info):
+def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> "_Layout | None":
     """``(dtype, shape, fortran_order, header_size)`` of a .npy member, reading its header only; None if the
     member is not .npy data."""
     with zf.open(info) as stream:
@@ -125,7 +132,8 @@ def _npy_header(zf, info):
     return dtype, shape, fortran_order, len(prefix) + length
 
 
-def _check_member_holds(info, header_size, dtype, shape):
+def _check_member_holds(info: zipfile.ZipInfo, header_size: int, dtype: np.dtype[Any], shape: tuple[int, ...]
+                        ) -> None:
     """A member must be exactly its .npy header and the data its dtype and shape need (Python ints: no
     declared shape can overflow); so the directory, already checked, bounds what is allocated."""
     data_size = dtype.itemsize * math.prod(shape)
@@ -137,7 +145,7 @@ def _check_member_holds(info, header_size, dtype, shape):
         )
 
 
-def _array_layout(zf, info, name, spec):
+def _array_layout(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, spec: dict[str, Any]) -> "_Layout":
     """What ``_read_array`` needs to read the array ``name``, once its member is checked against ``spec``
     (its entry in the header's "arrays") and against its size in the directory."""
     npy = _npy_header(zf, info)
@@ -163,7 +171,7 @@ def _array_layout(zf, info, name, spec):
     return dtype, shape, fortran_order, header_size
 
 
-def _read_array(zf, info, layout):
+def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, layout: "_Layout") -> np.ndarray[Any, Any]:
     """The array of a checked member: allocated at its (verified) size, filled in chunks."""
     dtype, shape, fortran_order, header_size = layout
     flat = np.empty(math.prod(shape), dtype=dtype)
@@ -172,14 +180,15 @@ def _read_array(zf, info, layout):
         _read_exactly(stream, header_size, f"member {info.filename!r}")
         for start in range(0, buffer.size, READ_CHUNK):
             chunk = buffer[start:start + READ_CHUNK]
-            got = stream.readinto(chunk)
+            # ZipFile.open returns a ZipExtFile (typed IO[bytes], which has no readinto).
+            got = cast("zipfile.ZipExtFile", stream).readinto(cast("Buffer", chunk))
             if got != chunk.size:
                 raise corrupt(f"member {info.filename!r} ends after {header_size + start + got} bytes")
     # Fortran order is stored as the transpose's C order, as numpy.save writes it.
     return flat.reshape(shape[::-1]).transpose() if fortran_order else flat.reshape(shape)
 
 
-def _read_header_member(zf, info):
+def _read_header_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """The raw bytes of the ``__ufldl__`` member: a 1-D uint8 .npy of at most ``MAX_HEADER_BYTES``."""
     npy = _npy_header(zf, info)
     if npy is None:

@@ -4,6 +4,8 @@ keys) and its checksum verified when read."""
 import hashlib
 import json
 import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
 
@@ -11,8 +13,11 @@ from ufldl.io.registry import kind_named, known_kinds
 from ufldl.io.spec import (FORMAT_NAME, FORMAT_VERSION, HEADER_NAME, MAX_HEADER_DEPTH, MAX_META_DEPTH, MAX_NDIM,
                            ValueErrorWithoutPath, ufldl_version)
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
-def _checksum(arrays, covered_header=None):
+
+def _checksum(arrays: Mapping[str, np.ndarray[Any, Any]], covered_header: bytes | None = None) -> str:
     """SHA-256 (hex) as described in ``ufldl.io``'s docstring: of ``covered_header`` (the header's bytes before
     its checksum record; None for a version-1 file, whose header is not covered), then of the arrays."""
     digest = hashlib.sha256()
@@ -23,7 +28,7 @@ def _checksum(arrays, covered_header=None):
         shape = ",".join(str(n) for n in arr.shape)
         digest.update(f"{name}\0{arr.dtype.str}\0{shape}\0".encode("utf-8"))
         data = arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
-        digest.update(data.reshape(-1).view(np.uint8))
+        digest.update(cast("Buffer", data.reshape(-1).view(np.uint8)))  # numpy types its buffer from 3.12
     return digest.hexdigest()
 
 
@@ -37,7 +42,7 @@ _CHECKSUM_RECORD = re.compile(
 _CHECKSUM_RECORD_LEN = len(_CHECKSUM_RECORD_START) + 64 + len(_CHECKSUM_RECORD_END)
 
 
-def header_bytes(header, arrays):
+def header_bytes(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]) -> bytes:
     """The version-2 header: ``header`` (without a checksum) as JSON, closed by the checksum record."""
     text = json.dumps(header, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     covered = text[:-1].encode("utf-8") + b","  # the object stays open for its last member, the record
@@ -45,7 +50,7 @@ def header_bytes(header, arrays):
     return covered + _CHECKSUM_RECORD_START + value + _CHECKSUM_RECORD_END
 
 
-def _covered_header(raw):
+def _covered_header(raw: bytes) -> tuple[bytes, str] | tuple[None, None]:
     """The bytes of a version-2 header that its checksum covers, and the checksum; (None, None) if the
     header does not end with the checksum record exactly as written (it was rewritten)."""
     start = len(raw) - _CHECKSUM_RECORD_LEN
@@ -55,7 +60,7 @@ def _covered_header(raw):
     return raw[:match.start()], match.group(1).decode("ascii")
 
 
-def parse_header(raw):
+def parse_header(raw: bytes) -> dict[str, Any]:
     """The header (a dict) from its raw bytes, once its JSON and its structure are checked; the kind it names
     must be registered. The checksum is checked later, by ``verify_checksum``, once the arrays are read."""
     header = _parse_json(raw)
@@ -98,19 +103,19 @@ def parse_header(raw):
     return header
 
 
-def _is_array_spec(spec):
+def _is_array_spec(spec: object) -> bool:
     return (isinstance(spec, dict) and isinstance(spec.get("dtype"), str) and isinstance(spec.get("shape"), list)
             and len(spec["shape"]) <= MAX_NDIM
             and all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**63 for n in spec["shape"]))
 
 
-def _shorten(value, limit=200):
+def _shorten(value: object, limit: int = 200) -> str:
     """``repr(value)``, cut for an error message (a hostile header can be megabytes)."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
-def _parse_json(raw):
+def _parse_json(raw: bytes) -> Any:
     """The header's JSON, refusing what JSON allows but a ufldl header never holds: duplicate keys (readers
     disagree on which wins), NaN and infinities, and nesting deeper than ``MAX_HEADER_DEPTH``."""
     try:
@@ -129,28 +134,30 @@ def _parse_json(raw):
     return value
 
 
-def _too_deep(got) -> str:
+def _too_deep(got: object) -> str:
     return (f"the {HEADER_NAME!r} header nests JSON arrays and objects at most {MAX_HEADER_DEPTH} levels "
             f"deep (meta at most {MAX_META_DEPTH}); got {got}")
 
 
-def _unique_keys(pairs):
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        seen: set[str] = set()
+        remember: Callable[[str], object] = seen.add  # None: the key is new
+        duplicate = next(key for key, _ in pairs if key in seen or remember(key))
         raise ValueErrorWithoutPath(
             f"the {HEADER_NAME!r} header repeats the key {_shorten(duplicate)} in one object; keys must be unique"
         )
     return obj
 
 
-def _no_constant(name):
+def _no_constant(name: str) -> NoReturn:
     raise ValueErrorWithoutPath(f"the {HEADER_NAME!r} header holds {name}; its numbers must be finite")
 
 
-def _json_depth(value):
+def _json_depth(value: object) -> int:
     """How deeply lists and dicts nest in ``value`` (0 for a scalar), level by level: no recursion."""
+    containers: list[Any]
     depth, containers = 0, [value] if isinstance(value, (list, dict)) else []
     while containers:
         depth += 1
@@ -159,7 +166,7 @@ def _json_depth(value):
     return depth
 
 
-def verify_checksum(header, raw, arrays):
+def verify_checksum(header: Mapping[str, Any], raw: bytes, arrays: Mapping[str, np.ndarray[Any, Any]]) -> None:
     """Version 1 covers the arrays; version 2 the header's bytes too, up to its closing checksum record."""
     if header["format_version"] == 1:
         if _checksum(arrays) != header["checksum"]["value"]:

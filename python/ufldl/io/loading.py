@@ -4,11 +4,11 @@
 import os
 import zipfile
 import zlib
-from typing import Any
+from typing import Any, cast
 
 from ufldl._lib.types import PathLike
 from ufldl.io.archive import read_archive
-from ufldl.io.registry import kind_named
+from ufldl.io.registry import Kind, kind_named
 from ufldl.io.spec import NPY_MAGIC, ZIP_MAGICS, ValueErrorWithoutPath
 
 
@@ -77,7 +77,7 @@ def load(path: PathLike) -> Any:
         raise ValueError(
             f"{where}: cannot read the archive: it is truncated or corrupt ({type(exc).__name__}: {exc})"
         ) from exc
-    entry = kind_named(header["kind"])  # registered: parse_header checked it
+    entry = cast(Kind, kind_named(header["kind"]))  # registered: parse_header checked it
     try:
         return entry.from_state(header["meta"], arrays)
     except (ValueError, TypeError, KeyError) as exc:

@@ -21,12 +21,12 @@ class Kind:
 
     __slots__ = ("name", "cls", "to_state", "from_state")
 
-    def __init__(self, name, cls, to_state, from_state) -> None:
+    def __init__(self, name: str, cls: type, to_state: ToState, from_state: FromState) -> None:
         self.name, self.cls, self.to_state, self.from_state = name, cls, to_state, from_state
 
 
-KINDS = {}  # kind name -> Kind
-CLASSES = {}  # class -> Kind
+KINDS: dict[str, Kind] = {}  # kind name -> Kind
+CLASSES: dict[type, Kind] = {}  # class -> Kind
 
 
 def register(kind: str, cls: type, to_state: ToState, from_state: FromState, *, replace: bool = False) -> None:
@@ -100,7 +100,7 @@ def register(kind: str, cls: type, to_state: ToState, from_state: FromState, *, 
     CLASSES[cls] = entry
 
 
-def _qualname(cls) -> str:
+def _qualname(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
@@ -112,7 +112,7 @@ def unregister(kind: str) -> None:
     CLASSES.pop(entry.cls, None)
 
 
-def kind_named(kind):
+def kind_named(kind: object) -> Kind | None:
     """The ``Kind`` registered under the name ``kind``, or None (also for a name that is not a string, as a
     hostile header may hold)."""
     return KINDS.get(kind) if isinstance(kind, str) else None
@@ -123,7 +123,7 @@ def known_kinds() -> list[str]:
     return sorted(KINDS)
 
 
-def kind_of(obj):
+def kind_of(obj: object) -> Kind:
     """The ``Kind`` ``save`` writes ``obj`` as: that of the most derived registered class in its MRO."""
     for cls in type(obj).__mro__:
         entry = CLASSES.get(cls)

@@ -3,6 +3,8 @@
 import errno
 import os
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -62,9 +64,10 @@ def save(obj: object, path: PathLike, *, compress: bool = False) -> None:
     _write_atomically(path, members, compress)
 
 
-def _write_atomically(path, members, compress):
+def _write_atomically(path: PathLike, members: dict[str, np.ndarray[Any, Any]], compress: bool) -> None:
     target = _target_file(path)
     directory = os.path.dirname(os.path.abspath(target))
+    mode: int | None
     try:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
@@ -73,7 +76,7 @@ def _write_atomically(path, members, compress):
     try:
         with os.fdopen(fd, "wb") as f:
             # Through an open file object numpy.savez writes exactly here and appends no ".npz" suffix.
-            writer = np.savez_compressed if compress else np.savez
+            writer: Callable[..., None] = np.savez_compressed if compress else np.savez
             writer(f, **members)
             f.flush()
             os.fsync(f.fileno())
@@ -89,7 +92,7 @@ def _write_atomically(path, members, compress):
     _sync_directory(directory)
 
 
-def _target_file(path):
+def _target_file(path: PathLike) -> str:
     """The file ``save`` replaces: ``path``, or the target of the symbolic link ``path``."""
     target = os.fspath(path)
     if not isinstance(target, str):
@@ -106,7 +109,7 @@ def _target_file(path):
     return target
 
 
-def _create_temporary(directory):
+def _create_temporary(directory: str) -> tuple[int, str]:
     """``(fd, name)`` of a new, empty file in ``directory``, to be renamed onto the target.
 
     The name is short and fixed in length (not derived from the target's), so that any legal target name
@@ -122,7 +125,7 @@ def _create_temporary(directory):
             continue
 
 
-def _sync_directory(directory) -> None:
+def _sync_directory(directory: str) -> None:
     """Make the rename durable (POSIX); not possible, nor needed, everywhere."""
     if not hasattr(os, "O_DIRECTORY"):
         return

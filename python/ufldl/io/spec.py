@@ -33,7 +33,7 @@ LOCAL_HEADER_SIZE = 30  # a zip local file header's fixed part, before the name
 READ_CHUNK = 16 * 2**20
 
 
-def ufldl_version():
+def ufldl_version() -> str:
     """The running ufldl's version, for headers and messages: read from ``sys.modules``, since ``ufldl.io`` sits
     below the package and imports nothing of it."""
     ufldl = sys.modules.get("ufldl")
@@ -44,5 +44,5 @@ class ValueErrorWithoutPath(Exception):
     """A problem with the file's content, reported by ``load`` with the path in front."""
 
 
-def corrupt(detail):
+def corrupt(detail: str) -> ValueErrorWithoutPath:
     return ValueErrorWithoutPath(f"cannot read the archive: it is truncated or corrupt ({detail})")

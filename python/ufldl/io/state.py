@@ -3,13 +3,14 @@ written."""
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
 from ufldl.io.spec import ARRAY_KINDS, MAX_META_DEPTH, NAME_PATTERN, SAVEZ_KEYWORDS
 
 
-def _to_json_value(value, where, depth=1):
+def _to_json_value(value: object, where: str, depth: int = 1) -> Any:
     """``value`` as plain JSON types (lists, dicts with str keys, finite floats), or a TypeError/ValueError.
 
     ``depth`` is the nesting level of ``value`` (meta itself is 1); lists and dicts nest at most
@@ -36,7 +37,7 @@ def _to_json_value(value, where, depth=1):
     if isinstance(value, (list, tuple)):
         return [_to_json_value(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
     if isinstance(value, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{where} has a key {key!r} of type {type(key).__name__}; keys must be str")
@@ -50,7 +51,7 @@ def _to_json_value(value, where, depth=1):
     )
 
 
-def _check_array_name(name, where):
+def _check_array_name(name: object, where: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{where}: array names must be str; got {type(name).__name__} {name!r}")
     if not NAME_PATTERN.fullmatch(name) or name.startswith("__") or name in SAVEZ_KEYWORDS:
@@ -60,7 +61,7 @@ def _check_array_name(name, where):
         )
 
 
-def check_state(state, kind):
+def check_state(state: object, kind: str) -> tuple[dict[str, Any], dict[str, np.ndarray[Any, Any]]]:
     """``(meta, arrays)`` from what ``to_state`` returned for ``kind``: meta as plain JSON values, arrays as
     given once their names and dtypes are checked; a TypeError or ValueError before anything is written."""
     where = f"to_state for kind {kind!r}"
@@ -72,7 +73,7 @@ def check_state(state, kind):
     meta = _to_json_value(meta, "meta")
     if not isinstance(arrays, dict):
         raise TypeError(f"{where}: arrays must be a dict of name -> ndarray; got {type(arrays).__name__}")
-    checked = {}
+    checked: dict[str, np.ndarray[Any, Any]] = {}
     for name, arr in arrays.items():
         _check_array_name(name, where)
         if not isinstance(arr, np.ndarray):

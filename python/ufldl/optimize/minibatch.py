@@ -32,14 +32,15 @@ import math
 import warnings
 from dataclasses import dataclass
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
 from ufldl._lib.sparse import is_sparse
 from ufldl._lib.threads import isolated_blas
-from ufldl._lib.types import ArrayLike, BatchSize, FloatArray, RandomStateLike, Targets
+from ufldl._lib.types import (ArrayLike, BatchSize, Float64Array, FloatArray, IntArray, RandomStateLike, RowsLike,
+                              Targets)
 from ufldl._lib.validation import flag, integer, patience, random_generator, real_scalar
 from ufldl.layers import sample_weights
 from ufldl.network import Network
@@ -195,25 +196,28 @@ def train_minibatch(net: Network, X: ArrayLike, Y: ArrayLike, optimizer: "str | 
 class _Settings:
     """The checked arguments that the epoch loop and the finish read."""
 
-    optimizer: object
+    optimizer: MinibatchOptimizer
     max_epochs: int
     shuffle: bool
     tol: float
-    n_iter_no_change: int
+    n_iter_no_change: int | float
     early_stopping: bool
-    scoring: object
+    scoring: Callable[..., float]
     rho_hat_decay: float | None
-    callback: object
+    callback: Callable[..., Any] | None
     verbose: int
     blas_isolation: bool
 
 
-def _default_scoring(network, X_val, Y_val, sample_weight=None):
+def _default_scoring(network: Network, X_val: FloatArray, Y_val: Targets,
+                     sample_weight: Float64Array | None = None) -> float:
     return -network.cost(X_val, Y_val, sample_weight=sample_weight)
 
 
-def _checked_settings(net, optimizer, max_epochs, shuffle, tol, n_iter_no_change, early_stopping, scoring,
-                      rho_hat_decay, callback, verbose, blas_isolation):
+def _checked_settings(net: Network, optimizer: "str | MinibatchOptimizer", max_epochs: int, shuffle: bool,
+                      tol: float | None, n_iter_no_change: float, early_stopping: bool,
+                      scoring: Callable[..., float] | None, rho_hat_decay: float | None,
+                      callback: Callable[..., Any] | None, verbose: int, blas_isolation: bool) -> _Settings:
     """Step 1: the arguments that do not depend on the data, checked (TypeError / ValueError naming them)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ufldl.Network; got {type(net).__name__}")
@@ -238,7 +242,9 @@ def _checked_settings(net, optimizer, max_epochs, shuffle, tol, n_iter_no_change
                      callback=callback, verbose=verbose, blas_isolation=blas_isolation)
 
 
-def _validation_split(net, X, Y, weights, rng, validation_data, early_stopping, validation_fraction):
+def _validation_split(net: Network, X: FloatArray, Y: Targets, weights: Float64Array | None, rng: np.random.Generator,
+                      validation_data: tuple[ArrayLike, ...] | None, early_stopping: bool, validation_fraction: float
+                      ) -> tuple[FloatArray, Targets, Float64Array | None, tuple[Any, ...] | None]:
     """Step 2: the data to validate on. Returns ``(X, Y, weights, validation)``, ``validation`` a pair
     ``(X_val, Y_val)`` (a triple with the weights) or None: ``validation_data`` checked, or with early stopping
     alone a held-out ``validation_fraction`` of the rows (drawn with ``rng``, and taken out of ``X``, ``Y`` and
@@ -248,7 +254,7 @@ def _validation_split(net, X, Y, weights, rng, validation_data, early_stopping, 
             raise TypeError("validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, "
                             "sample_weight_val)")
         try:
-            data = net.training_data(*validation_data[:2])
+            data: tuple[Any, ...] = net.training_data(*validation_data[:2])
             if len(validation_data) == 3 and validation_data[2] is not None:
                 data += (sample_weights(validation_data[2], data[0].shape[0]),)
             return X, Y, weights, data
@@ -273,18 +279,19 @@ def _validation_split(net, X, Y, weights, rng, validation_data, early_stopping, 
     return _take_rows(X, kept), _take_rows(Y, kept), weights[kept], (X[val], Y[val], weights[val])
 
 
-def _take_rows(A, rows):
+def _take_rows(A: RowsLike, rows: IntArray) -> RowsLike:
     """Rows of a dense array (C-contiguous) or of a sparse CSR matrix (CSR rows, never densified)."""
     return A[rows] if is_sparse(A) else np.ascontiguousarray(A[rows])
 
 
-def _start_run(net, X, Y, weights, batch_size, settings, validation):
+def _start_run(net: Network, X: FloatArray, Y: Targets, weights: Float64Array | None, batch_size: BatchSize,
+               settings: _Settings, validation: tuple[Any, ...] | None) -> MinibatchRun:
     """Step 3: the batch size, the optimiser's state bound to ``net`` (and its running rho_hat), the run."""
     m = X.shape[0]
     if batch_size == "auto":
-        batch_size = min(200, m)
+        rows_per_batch = min(200, m)
     else:
-        batch_size = min(integer(batch_size, "batch_size", 1), m)
+        rows_per_batch = min(integer(batch_size, "batch_size", 1), m)
     opt = settings.optimizer
     opt.bind(net)
     rho_hat_decay = settings.rho_hat_decay
@@ -292,16 +299,17 @@ def _start_run(net, X, Y, weights, batch_size, settings, validation):
         opt.init_running_rho_hat(net, X, weights)
     else:
         rho_hat_decay = None  # no sparsity penalty: nothing to average
-    run = MinibatchRun(net, X, Y, opt, batch_size, rho_hat_decay, settings.verbose, weights)
+    run = MinibatchRun(net, X, Y, opt, rows_per_batch, rho_hat_decay, settings.verbose, weights)
     run.reporter.total = settings.max_epochs  # the progress bar's length
     if validation is not None:
         run.validation_scores = []
     if settings.verbose:
-        run.say(f"{opt.name}: {net.n_params} parameters, {m} examples, batch size {batch_size}")
+        run.say(f"{opt.name}: {net.n_params} parameters, {m} examples, batch size {rows_per_batch}")
     return run
 
 
-def _epoch_loop(run, rng, settings, validation):
+def _epoch_loop(run: MinibatchRun, rng: np.random.Generator, settings: _Settings,
+                validation: tuple[Any, ...] | None) -> tuple[str, bool]:
     """Step 4: the epochs, each followed by validation, the progress line, the callback and the stopping
     rules (no improvement in ``n_iter_no_change`` epochs: stop, or with "adaptive" lower the rate first).
     Returns ``(message, converged)``."""
@@ -342,19 +350,19 @@ def _epoch_loop(run, rng, settings, validation):
     return f"max_epochs ({s.max_epochs}) epochs reached", False
 
 
-def _validate(run, validation, settings):
+def _validate(run: MinibatchRun, validation: tuple[Any, ...], settings: _Settings) -> tuple[float, bool]:
     """Score the validation data after an epoch and keep the best epoch (with early stopping, its
     parameters). Returns ``(score, improved)``, improved meaning by more than ``tol`` over the best so far."""
     net = run.net
     score = float(call_with_parameters_read_only(net, settings.scoring, net, *validation))
-    run.validation_scores.append(score)
+    cast("list[float]", run.validation_scores).append(score)  # a list once there is validation data
     improved = run.best is None or score >= run.best[0] + settings.tol  # (scikit-learn: < best + tol is none)
     if run.best is None or score > run.best[0]:
         run.best = (score, run.n_epochs, net.theta.copy() if settings.early_stopping else None)
     return score, improved
 
 
-def _callback_stops(run, callback, loss):
+def _callback_stops(run: MinibatchRun, callback: Callable[..., Any], loss: float) -> bool:
     """Call the user's callback after an epoch, the parameters read-only; True when it asks to stop."""
     net = run.net
     try:
@@ -364,7 +372,7 @@ def _callback_stops(run, callback, loss):
     return bool(stop)
 
 
-def _finish(run, message, converged, settings):
+def _finish(run: MinibatchRun, message: str, converged: bool, settings: _Settings) -> MinibatchResult:
     """Step 5: with early stopping, the best validated parameters back into the network; the result."""
     if settings.early_stopping:
         run.restore_best()
@@ -377,7 +385,7 @@ def _finish(run, message, converged, settings):
     return result
 
 
-def _interrupted(run, settings):
+def _interrupted(run: MinibatchRun, settings: _Settings) -> MinibatchResult:
     """Step 5 after Ctrl-C: the network keeps the parameters reached (with early stopping, the best
     validated ones); warns TrainingInterrupted at the caller of train_minibatch and returns the result."""
     if settings.early_stopping:

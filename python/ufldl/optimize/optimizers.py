@@ -8,11 +8,17 @@ and, with ``rho_hat_decay``, ``running_rho_hat``. ``state_dict`` / ``load_state_
 ``optimizer.*`` entries of a saved estimator (``state1``, ``state2``, ``running_rho_hat``) and back.
 """
 
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Self, cast
+
 import numpy as np
 
 from ufldl._lib.deprecation import renamed_keyword, warn_renamed
-from ufldl._lib.types import ScheduleName
+from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, RowsLike, ScheduleName
 from ufldl._lib.validation import flag, real_scalar
+
+if TYPE_CHECKING:
+    from ufldl.network import Network
 
 __all__ = ["SCHEDULES", "SGD", "Adam", "MinibatchOptimizer", "as_optimizer"]
 
@@ -46,9 +52,9 @@ class MinibatchOptimizer:
         that Python regains control about every 0.1 s; kept so that the next call starts from it).
     """
 
-    name = None
+    name: str | None = None
 
-    def __init__(self, learning_rate, lr_schedule, power_t) -> None:
+    def __init__(self, learning_rate: float, lr_schedule: ScheduleName, power_t: float) -> None:
         self.learning_rate = real_scalar(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
         self.lr_schedule = _check_lr_schedule(lr_schedule)
         self.power_t = real_scalar(power_t, "power_t", low=0.0)
@@ -56,17 +62,17 @@ class MinibatchOptimizer:
         self.reset()
 
     @property
-    def schedule(self):
+    def schedule(self) -> ScheduleName:
         """str: the old name of ``lr_schedule`` (reading or setting it warns; removed in ufldl 0.3)."""
         warn_renamed("schedule", "lr_schedule")
         return self.lr_schedule
 
     @schedule.setter
-    def schedule(self, value) -> None:
+    def schedule(self, value: object) -> None:
         warn_renamed("schedule", "lr_schedule")
         self.lr_schedule = _check_lr_schedule(value)
 
-    def reset(self):
+    def reset(self) -> Self:
         """Forget the state: the next training starts from zero velocity / moments and step 0.
 
         Returns
@@ -74,22 +80,22 @@ class MinibatchOptimizer:
         MinibatchOptimizer
             The optimiser itself.
         """
-        self.state1 = None  # sgd: velocity; adam: first moment
-        self.state2 = None  # adam: second moment (sgd: unused)
+        self.state1: FloatArray | None = None  # sgd: velocity; adam: first moment
+        self.state2: FloatArray | None = None  # adam: second moment (sgd: unused)
         self.step = np.zeros(1, dtype=np.int64)  # updates made so far (an array: the core updates it in place)
         self.samples_seen = 0
         self.current_learning_rate = self.learning_rate
-        self.running_rho_hat = None  # float64, n_1 + ... + n_L entries, when a moving average is used
+        self.running_rho_hat: Float64Array | None = None  # float64, n_1 + ... + n_L entries, when a moving average is used
         return self
 
     @property
-    def n_updates(self):
+    def n_updates(self) -> int:
         """int: the number of updates made since the last reset."""
         return int(self.step[0])
 
     # ------------------------------------------------------------------ what train_minibatch calls
 
-    def bind(self, net):
+    def bind(self, net: "Network") -> None:
         """Allocate (or check) the state for ``net``'s parameter vector.
 
         Parameters
@@ -107,7 +113,7 @@ class MinibatchOptimizer:
                 f"{net.n_params} {net.dtype} parameters (call optimizer.reset() to train another network)"
             )
 
-    def init_running_rho_hat(self, net, X, sample_weight=None):
+    def init_running_rho_hat(self, net: "Network", X: RowsLike, sample_weight: Float64Array | None = None) -> None:
         """Start the running rho_hat as the exact rho_hat of ``X`` (weighted by ``sample_weight``) at ``net``'s
         current parameters (or check the one kept from an earlier call).
 
@@ -135,7 +141,7 @@ class MinibatchOptimizer:
             offset += n
         self.running_rho_hat = running
 
-    def update_rule(self):
+    def update_rule(self) -> dict[str, Any]:
         """The update rule and its hyperparameters, as ``Network.minibatch_updates`` takes them."""
         raise NotImplementedError
 
@@ -159,7 +165,7 @@ class MinibatchOptimizer:
 
     # ------------------------------------------------------------------ saving
 
-    def state_dict(self):
+    def state_dict(self) -> tuple[dict[str, int | float], dict[str, FloatArray]]:
         """The state as plain values and arrays (for saving; see ``load_state_dict``).
 
         Returns
@@ -169,16 +175,16 @@ class MinibatchOptimizer:
         arrays : dict of str to ndarray
             The state arrays (``state1``, ``state2``, ``running_rho_hat`` where set), shape (n_params,) or (n_units,).
         """
-        arrays = {}
+        arrays: dict[str, FloatArray] = {}
         if self.state1 is not None:
-            arrays["state1"], arrays["state2"] = self.state1, self.state2
+            arrays["state1"], arrays["state2"] = self.state1, cast("FloatArray", self.state2)
         if self.running_rho_hat is not None:
             arrays["running_rho_hat"] = self.running_rho_hat
-        meta = {"step": self.n_updates, "samples_seen": int(self.samples_seen),
+        meta: dict[str, int | float] = {"step": self.n_updates, "samples_seen": int(self.samples_seen),
                 "current_learning_rate": float(self.current_learning_rate)}
         return meta, arrays
 
-    def load_state_dict(self, meta, arrays):
+    def load_state_dict(self, meta: Mapping[str, Any], arrays: Mapping[str, ArrayLike]) -> Self:
         """Restore what ``state_dict`` returned.
 
         ``meta`` may also name the schedule (``"lr_schedule"``, or ``"schedule"`` as an older state might):
@@ -261,11 +267,11 @@ class SGD(MinibatchOptimizer):
         super().__init__(learning_rate, lr_schedule, power_t)
 
     @property
-    def velocity(self):
+    def velocity(self) -> FloatArray | None:
         """ndarray or None: the velocity v (``state1``), None before the first training."""
         return self.state1
 
-    def update_rule(self):
+    def update_rule(self) -> dict[str, Any]:
         """The SGD update rule and its hyperparameters, as ``Network.minibatch_updates`` takes them.
 
         Returns
@@ -323,16 +329,16 @@ class Adam(MinibatchOptimizer):
         super().__init__(learning_rate, lr_schedule, power_t)
 
     @property
-    def first_moment(self):
+    def first_moment(self) -> FloatArray | None:
         """ndarray or None: the first-moment estimate m1 (``state1``), None before the first training."""
         return self.state1
 
     @property
-    def second_moment(self):
+    def second_moment(self) -> FloatArray | None:
         """ndarray or None: the second-moment estimate m2 (``state2``), None before the first training."""
         return self.state2
 
-    def update_rule(self):
+    def update_rule(self) -> dict[str, Any]:
         """The Adam update rule and its hyperparameters, as ``Network.minibatch_updates`` takes them.
 
         Returns
@@ -348,16 +354,16 @@ class Adam(MinibatchOptimizer):
                 f"epsilon={self.epsilon!r}, lr_schedule={self.lr_schedule!r}, power_t={self.power_t!r})")
 
 
-_OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+_OPTIMIZERS: dict[str, Callable[[], MinibatchOptimizer]] = {"sgd": SGD, "adam": Adam}
 
 
-def _check_lr_schedule(value):
+def _check_lr_schedule(value: object) -> ScheduleName:
     if not isinstance(value, str) or value not in SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {SCHEDULES}; got {value!r}")
-    return value
+    return cast(ScheduleName, value)
 
 
-def as_optimizer(optimizer):
+def as_optimizer(optimizer: object) -> MinibatchOptimizer:
     """``optimizer`` as an optimiser object: a name gives a new one with its defaults."""
     if isinstance(optimizer, str):
         if optimizer not in _OPTIMIZERS:
