@@ -15,7 +15,7 @@ import scipy.sparse
 from ufldl import _core
 from ufldl._lib.validation import as_matrix, convert, require_finite
 
-__all__ = ["is_sparse", "as_csr", "as_rows", "core_rows", "require_finite_rows"]
+__all__ = ["is_sparse", "as_csr", "as_rows", "contiguous_rows", "core_rows", "require_finite_rows"]
 
 
 def is_sparse(value: object) -> TypeGuard[Any]:
@@ -56,6 +56,11 @@ def as_rows(value: Any, name: str, n_columns: int, dtype: Any) -> Any:
     if is_sparse(value):
         return as_csr(value, name, n_columns, dtype)
     return as_matrix(value, name, n_columns, dtype)
+
+
+def contiguous_rows(A: Any) -> Any:
+    """A dense array in C order (copied only if it is not); a sparse matrix (CSR rows) as it is."""
+    return A if is_sparse(A) else np.ascontiguousarray(A)
 
 
 def core_rows(X: Any) -> Any:

@@ -11,7 +11,6 @@ score and what it does after training.
 import math
 import warnings
 
-from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
@@ -20,7 +19,7 @@ from sklearn.utils.validation import (_check_sample_weight, assert_all_finite, c
 
 from ufldl._lib.types import PathLike
 from ufldl import io, scale
-from ufldl._lib.sparse import is_sparse
+from ufldl._lib.sparse import contiguous_rows
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.constraints import check_parameters
 from ufldl.estimators.sklearn_names import explain_unknown_keywords
@@ -61,9 +60,6 @@ def _holdout_size(m, fraction):
     return n_val
 
 
-def _contiguous_rows(A):
-    """A dense array in C order; a sparse one (CSR rows) as it is."""
-    return A if is_sparse(A) else np.ascontiguousarray(A)
 def checked_sample_weight(sample_weight, X):
     """``fit``'s ``sample_weight`` as scikit-learn checks it (``_check_sample_weight``: shape (n_samples,), finite,
     >= 0, not all zero), float64; None stays None (every example weighs 1, the unweighted path)."""
@@ -236,14 +232,14 @@ class NetworkEstimator(BaseEstimator):
                 stratify = None
         if sample_weight is None:
             X, X_val, Y, Y_val = train_test_split(X, Y, test_size=n_val, random_state=seed, stratify=stratify)
-            return _contiguous_rows(X), _contiguous_rows(Y), X_val, Y_val, None, None
+            return contiguous_rows(X), contiguous_rows(Y), X_val, Y_val, None, None
         X, X_val, Y, Y_val, w, w_val = train_test_split(X, Y, sample_weight, test_size=n_val, random_state=seed,
                                                         stratify=stratify)
         if not (w.sum() > 0 and w_val.sum() > 0):
             raise ValueError("early_stopping: the examples held out for validation, or those left to train on, all "
                              "have sample_weight 0; give more examples of positive weight or change "
                              "validation_fraction")
-        return _contiguous_rows(X), _contiguous_rows(Y), X_val, Y_val, w, w_val
+        return contiguous_rows(X), contiguous_rows(Y), X_val, Y_val, w, w_val
 
     def _stratification_problem(self, Y, m, n_val):
         """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible (None: it is possible)."""

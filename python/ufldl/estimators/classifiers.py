@@ -193,7 +193,7 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
     def _logits(self, X):
         """The output layer's input Z (n_samples, n_classes), computed in float64."""
         X = self._validated_input(X)
-        net = self.network_.copy()  # (a lazy result, for a Dask array, keeps the parameters of now)
+        net = self.network_.copy() if scale.is_dask_array(X) else self.network_  # (lazy: the parameters of now)
         W, b = net.weights[-1].T.astype(np.float64), net.biases[-1].astype(np.float64)
 
         def logits(rows):

@@ -4,7 +4,7 @@ networks (``NeuralNetClassifier``, ``NeuralNetRegressor``)."""
 import numbers
 
 from collections.abc import Sequence
-from typing import Any
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 

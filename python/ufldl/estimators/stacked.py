@@ -314,7 +314,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         """
         net = self._network(finetuned)
         X = self._input(X)
-        frozen = net.copy()  # (a lazy result keeps the parameters of now)
+        frozen = net.copy() if scale.is_dask_array(X) else net  # (a lazy result keeps the parameters of now)
         W, b = net.weights[-1].astype(np.float64), net.biases[-1].astype(np.float64)
 
         def log_proba(rows):

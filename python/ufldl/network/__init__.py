@@ -245,7 +245,7 @@ class Network(ChunkSums, DerivedMethods):
         terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, chunk_rho_hat=rho_hat,
                                sample_weight=sample_weight)[2]
         # (X and the weights were checked by _evaluate); with weights, m is the weighted mean's denominator
-        m: float = (int(X.shape[0] if is_sparse(X) else np.shape(X)[0]) if sample_weight is None
+        m: float = (int(np.shape(X)[0]) if sample_weight is None
                     else float(np.sum(np.asarray(sample_weight, np.float64))))
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])

@@ -37,10 +37,9 @@ from typing import Any, cast
 import numpy as np
 
 from ufldl._lib.errors import NonFiniteError, TrainingInterrupted
-from ufldl._lib.sparse import is_sparse
+from ufldl._lib.sparse import contiguous_rows
 from ufldl._lib.threads import isolated_blas
-from ufldl._lib.types import (ArrayLike, BatchSize, Float64Array, FloatArray, IntArray, RandomStateLike, RowsLike,
-                              Targets)
+from ufldl._lib.types import ArrayLike, BatchSize, Float64Array, FloatArray, RandomStateLike, Targets
 from ufldl._lib.validation import flag, integer, patience, random_generator, real_scalar
 from ufldl.layers import sample_weights
 from ufldl.network import Network
@@ -272,16 +271,11 @@ def _validation_split(net: Network, X: FloatArray, Y: Targets, weights: Float64A
     held = rng.permutation(m)
     val, kept = held[:n_val], held[n_val:]
     if weights is None:
-        return _take_rows(X, kept), _take_rows(Y, kept), None, (X[val], Y[val])
+        return contiguous_rows(X[kept]), contiguous_rows(Y[kept]), None, (X[val], Y[val])
     if not weights[kept].sum() > 0 or not weights[val].sum() > 0:
         raise ValueError("early_stopping: the rows held out for validation, or the rows left to train on, all have "
                          "sample_weight 0; give more rows of positive weight or another validation_fraction")
-    return _take_rows(X, kept), _take_rows(Y, kept), weights[kept], (X[val], Y[val], weights[val])
-
-
-def _take_rows(A: RowsLike, rows: IntArray) -> RowsLike:
-    """Rows of a dense array (C-contiguous) or of a sparse CSR matrix (CSR rows, never densified)."""
-    return A[rows] if is_sparse(A) else np.ascontiguousarray(A[rows])
+    return contiguous_rows(X[kept]), contiguous_rows(Y[kept]), weights[kept], (X[val], Y[val], weights[val])
 
 
 def _start_run(net: Network, X: FloatArray, Y: Targets, weights: Float64Array | None, batch_size: BatchSize,

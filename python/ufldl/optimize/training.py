@@ -153,7 +153,7 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
             fun = net.objective(*data) if sample_weight is None else net.objective(*data, sample_weight=sample_weight)
         curve = [] if saved is None else list(saved.loss_curve)
         initial_cost = np.nan if saved is None else saved.initial_cost
-        written = [done]  # the iterations the file holds
+        written = [done if saved is not None else -1]  # the iterations the file holds (-1: no file yet)
 
         def save_checkpoint() -> None:  # (called with a checkpoint only)
             cast(Checkpoint, checkpoint).save(CheckpointState(net.theta.copy(), len(curve), curve, initial_cost, solver,
@@ -190,7 +190,7 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
                 result.loss_curve = list(saved.loss_curve) + list(result.loss_curve)
                 result.initial_cost = saved.initial_cost
         finally:
-            if checkpoint is not None and (written[0] != len(curve) or saved is None and not checkpoint.n_writes):
+            if checkpoint is not None and written[0] != len(curve):
                 save_checkpoint()  # whatever ended the run: nothing reached is lost
         return result
 

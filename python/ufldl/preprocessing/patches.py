@@ -1,6 +1,6 @@
 """The sparse autoencoder exercise's patch normalisation, and the removal of each patch's own mean."""
 
-from typing import Any, Self
+from typing import Self
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import check_array

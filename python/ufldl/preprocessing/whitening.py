@@ -2,7 +2,7 @@
 
 import numbers
 
-from typing import Any, Self
+from typing import Self
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
