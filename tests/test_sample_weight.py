@@ -292,13 +292,6 @@ def test_mean_activations_weighted():
         np.testing.assert_allclose(mean, w @ A / w.sum(), rtol=1e-13)
 
 
-def test_weighted_fits_of_data_read_in_blocks_are_not_implemented():
-    net, labels = _net("squared")
-    X, Y = _data(np.random.default_rng(15), net, 30, labels)
-    with pytest.raises(NotImplementedError, match="sample_weight.*block_rows"):
-        ufldl.train(net, X, Y, "lbfgs", max_iter=2, block_rows=10, sample_weight=np.ones(30))
-
-
 # ------------------------------------------------------------------------------------------------- bad weights
 
 

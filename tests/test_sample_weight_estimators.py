@@ -128,9 +128,3 @@ def test_bad_weights_are_refused_naming_sample_weight(name, weights, message, da
     X, y, _, _ = data
     with pytest.raises(ValueError, match=message):
         LBFGS_ESTIMATORS[name]().fit(X, _target(name, X, y), sample_weight=weights)
-
-
-def test_weighted_fit_of_data_read_in_blocks_is_not_implemented(data):
-    X, _, w, _ = data
-    with pytest.raises(NotImplementedError, match="sample_weight"):
-        ufldl.SparseAutoencoder(3, max_iter=2).fit(ufldl.scale.RowBlocks(X, 10), sample_weight=w)

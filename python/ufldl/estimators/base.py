@@ -62,28 +62,48 @@ def _holdout_size(m, fraction):
 
 def checked_sample_weight(sample_weight, X):
     """``fit``'s ``sample_weight`` as scikit-learn checks it (``_check_sample_weight``: shape (n_samples,), finite,
-    >= 0, not all zero), float64; None stays None (every example weighs 1, the unweighted path)."""
+    >= 0, not all zero), float64; None stays None (every example weighs 1, the unweighted path).
+
+    For an X read in pieces, the same checks without converting the weights whole: a Dask X's weights (NumPy or
+    Dask) become a float64 Dask array with its row chunks, an h5py or zarr dataset's or ``RowBlocks``' stay as
+    given (a memory-mapped array stays mapped), read with the blocks (``ufldl.scale.weights``). A scalar weighs
+    every example the same, as scikit-learn's."""
     if sample_weight is None:
         return None
     if scale.is_dask_array(X) or scale.is_row_source(X):
-        raise NotImplementedError("sample_weight with an X read in pieces (a Dask array, an h5py or zarr dataset, "
-                                  "ufldl.scale.RowBlocks) is not implemented yet: fit an in-memory array, or "
-                                  "without sample_weight")
+        m = int(X.shape[0])
+        if np.ndim(sample_weight) == 0 and not scale.is_dask_array(sample_weight):
+            sample_weight = np.full(m, sample_weight, dtype=np.float64)
+        if scale.is_dask_array(X):
+            return scale.dask_weights(sample_weight, X)
+        return scale.block_weights(sample_weight, m)
     try:
         return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     except ValueError as exc:
         raise ValueError(f"sample_weight: {exc}") from None
 
 
-def row_squared_errors(net, X):
-    """``0.5 ||net.forward(x_i) - x_i||^2`` of each row of the in-memory ``X`` (an autoencoder's), in float64."""
-    residual = net.forward(X).astype(np.float64) - X
+def _squared_errors_in_memory(net, X, theta):
+    residual = net.forward(X, theta).astype(np.float64) - X
     return 0.5 * np.einsum("ij,ij->i", residual, residual)
 
 
+def row_squared_errors(net, X):
+    """``0.5 ||net.forward(x_i) - x_i||^2`` of each row of ``X`` (an autoencoder's), float64 of shape (m,); an X
+    read in pieces block by block (a Dask X's chunk by chunk, computed: one value per row)."""
+    if not (scale.is_dask_array(X) or scale.is_row_source(X)):
+        return _squared_errors_in_memory(net, X, None)
+    theta = net.theta.copy()
+    errors = scale.apply_rows(X, lambda rows: _squared_errors_in_memory(net, rows, theta)[:, None], 1, np.float64)
+    return np.asarray(errors.compute() if scale.is_dask_array(errors) else errors)[:, 0]
+
+
 def weighted_mean(values, sample_weight):
-    """``sum_i w_i v_i / sum_i w_i`` (docs/math.md#sample-weights)."""
-    return float(np.asarray(sample_weight, dtype=np.float64) @ values / np.sum(sample_weight))
+    """``sum_i w_i v_i / sum_i w_i`` (docs/math.md#sample-weights); weights in blocks or on Dask read whole (one
+    value per row)."""
+    w = np.asarray(sample_weight.compute() if scale.is_dask_array(sample_weight) else sample_weight,
+                   dtype=np.float64)
+    return float(w @ values / np.sum(w))
 
 
 def preserve_dtype(tags, dtype):

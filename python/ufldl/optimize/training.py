@@ -95,7 +95,8 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
     sample_weight : array_like, shape (m,), or None, default None
         Weights >= 0 of the examples, not all zero (docs/math.md#sample-weights): every solver minimises the
         weighted mean cost (integer weights train as repeated rows; the mini-batch solvers leave rows of weight 0
-        out of their batches). Not yet for data read in blocks or Dask arrays (NotImplementedError).
+        out of their batches). With data read in blocks, a 1-D array (or a memory-mapped one) read with the
+        blocks; with a Dask array X, a NumPy or Dask array (rechunked to X's row chunks).
     **options
         Passed on. Full-batch: ``gtol``, ``max_corrections``, ``max_evals``, ``learning_rate`` (``"gd"``),
         ``n_iter_no_change``, ``blas_isolation``. Mini-batch: ``batch_size``, ``shuffle``,
@@ -143,11 +144,7 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
         done = 0 if saved is None else saved.n_iter
         if saved is not None and done >= max_iter:
             return _finished_before(net, saved, cast(Checkpoint, checkpoint), max_iter)  # (saved: from it)
-        fun = objective_for(net, X, Y, block_rows=block_rows)  # (None: in memory)
-        if fun is not None and sample_weight is not None:
-            raise NotImplementedError("sample_weight with data evaluated in chunks (block_rows, a Dask array or an "
-                                      "input read in blocks, ufldl.scale) is not implemented yet: give X as an "
-                                      "in-memory array, or fit without sample_weight")
+        fun = objective_for(net, X, Y, block_rows=block_rows, sample_weight=sample_weight)  # (None: in memory)
         if fun is None:
             data = net.training_data(X, Y)
             fun = net.objective(*data) if sample_weight is None else net.objective(*data, sample_weight=sample_weight)

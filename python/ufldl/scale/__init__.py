@@ -10,6 +10,10 @@
   chunks' partial sums where the chunks live and adds them in a tree of fixed shape (:class:`DaskObjective`);
   ``transform`` and ``predict`` of a Dask array return a lazy Dask array.
 
+Both take sample weights (``ufldl.scale.weights``, ``docs/math.md#sample-weights``): a 1-D array of m weights
+(a memory-mapped one stays mapped) read with the blocks, or for a Dask array a NumPy or Dask array of them, with
+its row chunks.
+
 Both follow ``docs/math.md#chunks-and-shards``: with a KL penalty, two passes (the global rho_hat, then the
 gradient at it), the sums added in row order, ``Network.combine`` once. The results are those of the in-memory
 fit up to rounding. The layer: above ``ufldl.network``, beside ``ufldl.optimize`` (whose ``train`` uses it),
@@ -22,8 +26,9 @@ from ufldl.scale.dispatch import (apply_rows, column_variance_sum, forward, is_c
 from ufldl.scale.incremental import partial_fit_blocks
 from ufldl.scale.rows import BLOCK_BYTES, STREAM_ABOVE_BYTES, RowBlocks, is_dask_array, is_row_source, streams
 from ufldl.scale.streamed import StreamedObjective
+from ufldl.scale.weights import block_weights, dask_weights
 
-__all__ = ["BLOCK_BYTES", "STREAM_ABOVE_BYTES", "DaskObjective", "DataLostError", "RowBlocks", "StreamedObjective", "apply_rows",
-           "column_variance_sum", "forward", "is_chunked", "is_dask_array", "is_row_source", "mean_activations",
-           "network_row_sum", "objective_for", "partial_fit_blocks", "per_row", "squared_error", "streams", "validate_rows",
-           "value_range"]
+__all__ = ["BLOCK_BYTES", "STREAM_ABOVE_BYTES", "DaskObjective", "DataLostError", "RowBlocks", "StreamedObjective",
+           "apply_rows", "block_weights", "column_variance_sum", "dask_weights", "forward", "is_chunked",
+           "is_dask_array", "is_row_source", "mean_activations", "network_row_sum", "objective_for",
+           "partial_fit_blocks", "per_row", "squared_error", "streams", "validate_rows", "value_range"]

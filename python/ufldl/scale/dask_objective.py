@@ -11,6 +11,9 @@ the client. Each evaluation is one Dask computation (``docs/math.md#chunks-and-s
 3. every chunk's ``partial_sums`` depend; they are added in the same kind of tree, and only the root (m, the
    data cost, the float64 gradient) comes back, which ``Network.combine`` finishes on the client.
 
+With sample weights (a Dask array with X's row chunks, ``ufldl.scale.weights``), each chunk's tasks take its
+weights: the weighted rho_hat, and sums whose ``m`` is the chunks' total weight (``docs/math.md#sample-weights``).
+
 The tree's shape depends on the number of chunks only and each addition is ``left + right`` in chunk order, never
 in the order the tasks finish; each chunk is evaluated by the core on one thread as one shard
 (``ufldl.scale.pinning``). So a fit is bitwise reproducible for a given chunking, whatever the scheduler and the
@@ -36,6 +39,7 @@ import numpy as np
 from ufldl._lib.types import (ActivationName, ArrayLike, DaskArray, DTypeName, Float64Array, FloatArray, LossName,
                               RowsLike)
 from ufldl.scale.pinning import pin_this_worker, single_threaded_core
+from ufldl.scale.weights import chunk_activation_sums, chunk_partial_sums, dask_weights
 
 if TYPE_CHECKING:
     from ufldl.layers import KLSparsity
@@ -108,16 +112,17 @@ def _network(spec: _Spec) -> "Network":
 # ------------------------------------------------------------------ the tasks (run on the workers)
 
 
-def _activation_sums(spec: _Spec, client_pid: int, theta: FloatArray, X: RowsLike) -> "ActivationSums":
+def _activation_sums(spec: _Spec, client_pid: int, theta: FloatArray, X: RowsLike,
+                     w: Float64Array | None = None) -> "ActivationSums":
     pin_this_worker(client_pid)
-    return _network(spec).activation_sums(X, theta)
+    return chunk_activation_sums(_network(spec), X, theta, w)
 
 
 def _partial_sums(spec: _Spec, client_pid: int, theta: FloatArray, X: RowsLike, Y: RowsLike,
-                  activations: "ActivationSums | None") -> "PartialSums":
+                  activations: "ActivationSums | None", w: Float64Array | None = None) -> "PartialSums":
     pin_this_worker(client_pid)
     rho_hat = None if activations is None else activations.rho_hat
-    return _network(spec).partial_sums(X, X if Y is None else Y, theta, rho_hat=rho_hat)
+    return chunk_partial_sums(_network(spec), X, X if Y is None else Y, theta, rho_hat, w)
 
 
 def _add(*parts: Any) -> Any:
@@ -205,26 +210,34 @@ class DaskObjective:
     Y : dask.array.Array or ndarray, shape (m, n_L) or (m,), or ``X`` itself
         The targets; for an autoencoder ``X`` itself, each chunk then used as its own targets, sent once.
     persist : bool or None, default None
-        Persist X and Y on the workers first; None: when Dask's scheduler is a ``distributed`` client.
+        Persist X and Y (and the weights) on the workers first; None: when Dask's scheduler is a ``distributed``
+        client.
+    sample_weight : ndarray, dask.array.Array or None, shape (m,)
+        The rows' weights (``docs/math.md#sample-weights``); a Dask array is rechunked to X's row chunks. None:
+        every row weighs 1.
 
     Attributes
     ----------
     X, Y : dask.array.Array
         As evaluated (Y None when it is X).
+    sample_weight : dask.array.Array or None
+        The weights as evaluated: float64, X's row chunks.
     n_chunks : int
     n_evals : int
     """
 
-    def __init__(self, net: "Network", X: DaskArray, Y: RowsLike, persist: bool | None = None) -> None:
+    def __init__(self, net: "Network", X: DaskArray, Y: RowsLike, persist: bool | None = None, *,
+                 sample_weight: RowsLike = None) -> None:
         dask = _dask()
         self.net = net
         self.spec = network_spec(net)
         X = rows_of(X, net.layer_sizes[0])
         Y = None if Y is X else aligned_targets(Y, X)
+        w = dask_weights(sample_weight, X)
         self.client = active_client()
         if self.client is not None if persist is None else persist:
-            X, Y = (dask.persist(X)[0], None) if Y is None else dask.persist(X, Y)
-        self.X, self.Y = X, Y
+            X, Y, w = dask.persist(X, Y, w)  # (None persists as None)
+        self.X, self.Y, self.sample_weight = X, Y, w
         self.m = int(X.shape[0])
         self.sparse = net.sparsity is not None and net.sparsity.beta > 0
         self.n_chunks = len(_chunks(X))
@@ -255,11 +268,13 @@ class DaskObjective:
         pid = os.getpid()
         xs = _chunks(self.X)
         ys = [None] * len(xs) if self.Y is None else [block for block, _ in _chunks(self.Y)]
+        ws = [None] * len(xs) if self.sample_weight is None else [block for block, _ in _chunks(self.sample_weight)]
         acts = None
         if self.sparse:
-            acts = _tree([dask.delayed(_activation_sums, pure=False)(self.spec, pid, argument, x) for x, _ in xs])
-        parts = [dask.delayed(_partial_sums, pure=False)(self.spec, pid, argument, x, y, acts)
-                 for (x, _), y in zip(xs, ys)]
+            acts = _tree([dask.delayed(_activation_sums, pure=False)(self.spec, pid, argument, x, w)
+                          for (x, _), w in zip(xs, ws)])
+        parts = [dask.delayed(_partial_sums, pure=False)(self.spec, pid, argument, x, y, acts, w)
+                 for (x, _), y, w in zip(xs, ys, ws)]
         total: PartialSums
         try:
             with single_threaded_core():

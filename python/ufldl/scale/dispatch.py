@@ -47,8 +47,8 @@ def is_chunked(X: RowsLike, block_rows: int | None = None) -> bool:
     return is_dask_array(X) or streams(X, block_rows)
 
 
-def objective_for(net: "Network", X: RowsLike, Y: RowsLike, *,
-                  block_rows: int | None = None) -> Callable[[FloatArray], CostAndGrad] | None:
+def objective_for(net: "Network", X: RowsLike, Y: RowsLike, *, block_rows: int | None = None,
+                  sample_weight: RowsLike = None) -> Callable[[FloatArray], CostAndGrad] | None:
     """``fun(theta) -> (cost, grad)`` of all the rows for a chunked ``X`` (:class:`ufldl.scale.DaskObjective` for
     a Dask array, :class:`ufldl.scale.StreamedObjective` otherwise); None for an in-memory array, which
     ``Network.objective`` evaluates.
@@ -65,6 +65,10 @@ def objective_for(net: "Network", X: RowsLike, Y: RowsLike, *,
         The targets, or ``X`` itself.
     block_rows : int or None, default None
         Rows per block for a streamed input (None: about ``BLOCK_BYTES`` per block).
+    sample_weight : array_like, memory-mapped array, dask.array.Array or None, shape (m,)
+        The rows' weights (``docs/math.md#sample-weights``), cut with the blocks or chunks (a Dask array only
+        for a Dask ``X``, rechunked to its row chunks); checked here for a chunked ``X`` (ValueError naming
+        it), by ``Network.objective`` for an in-memory one.
 
     Returns
     -------
@@ -77,11 +81,11 @@ def objective_for(net: "Network", X: RowsLike, Y: RowsLike, *,
             raise ValueError("block_rows is for arrays read in blocks; a Dask array's blocks are its chunks "
                              "(rechunk it to choose their size)")
         from ufldl.scale.dask_objective import DaskObjective  # noqa: PLC0415  (Dask is optional)
-        return DaskObjective(net, X, Y)
+        return DaskObjective(net, X, Y, sample_weight=sample_weight)
     if is_dask_array(Y):
         raise TypeError("Y is a Dask array but X is not: give X as a Dask array too (with the same row chunks)")
     if streams(X, block_rows):
-        return StreamedObjective(net, X, Y, block_rows)
+        return StreamedObjective(net, X, Y, block_rows, sample_weight)
     return None
 
 

@@ -3,7 +3,9 @@
 :class:`StreamedObjective` is ``fun(theta) -> (cost, grad)`` as :meth:`ufldl.Network.objective` is, but it never
 holds more than one block of rows: each evaluation reads the blocks in order, twice with a KL penalty (the
 global rho_hat first, from every block's ``activation_sums``; then every block's ``partial_sums`` at it), adds
-them in block order and finishes with ``Network.combine`` (``docs/math.md#chunks-and-shards``). The private
+them in block order and finishes with ``Network.combine`` (``docs/math.md#chunks-and-shards``). With sample
+weights, each block is evaluated with its rows' weights: the weighted rho_hat, and sums that ``combine`` divides by
+the total weight (``docs/math.md#sample-weights``). The private
 memory of an evaluation is one block converted to the network's dtype and the core's workspace for one block;
 a memory-mapped file's pages are the operating system's cache, not the process's.
 
@@ -19,6 +21,7 @@ import numpy.typing as npt
 
 from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, RowsLike, ThetaLike
 from ufldl.scale.rows import block_bounds, block_rows_for, read_rows
+from ufldl.scale.weights import block_weights, chunk_activation_sums, chunk_partial_sums, weights_of
 
 if TYPE_CHECKING:
     from ufldl.network import Network
@@ -40,6 +43,8 @@ class StreamedObjective:
         The targets; for an autoencoder ``X`` itself, each block then read once and used as both.
     block_rows : int or None
         Rows per block (None: :func:`ufldl.scale.rows.block_rows_for`).
+    sample_weight : array_like, memory-mapped array or None, shape (m,)
+        The rows' weights (``docs/math.md#sample-weights``), read with their blocks; None: every row weighs 1.
 
     Attributes
     ----------
@@ -49,7 +54,8 @@ class StreamedObjective:
         The blocks, in the order they are read and added.
     """
 
-    def __init__(self, net: "Network", X: RowsLike, Y: RowsLike, block_rows: int | None = None) -> None:
+    def __init__(self, net: "Network", X: RowsLike, Y: RowsLike, block_rows: int | None = None,
+                 sample_weight: RowsLike = None) -> None:
         shape = tuple(X.shape)
         if len(shape) != 2 or shape[1] != net.layer_sizes[0]:
             raise ValueError(f"X must have shape (m, {net.layer_sizes[0]}); got shape {shape}")
@@ -60,6 +66,7 @@ class StreamedObjective:
             raise ValueError(f"Y must have one row per row of X ({shape[0]}); got shape {tuple(Y.shape)}")
         self.net, self.X, self.Y = net, X, Y
         self.m = int(shape[0])
+        self.sample_weight = block_weights(sample_weight, self.m)
         self.block_rows = block_rows_for(X, net.layer_sizes, net.dtype, block_rows)
         self.bounds = block_bounds(self.m, self.block_rows)
         self.sparse = net.sparsity is not None and net.sparsity.beta > 0
@@ -84,7 +91,8 @@ class StreamedObjective:
         """
         total: ActivationSums | None = None
         for start, stop in self.bounds:
-            part = self.net.activation_sums(read_rows(self.X, start, stop), theta)
+            part = chunk_activation_sums(self.net, read_rows(self.X, start, stop), theta,
+                                         weights_of(self.sample_weight, start, stop))
             total = part if total is None else total + part
         return cast("ActivationSums", total).rho_hat  # (m >= 1: one block at least)
 
@@ -106,7 +114,7 @@ class StreamedObjective:
         total: PartialSums | None = None
         for start, stop in self.bounds:
             Xb, Yb = self._rows(start, stop)
-            part = self.net.partial_sums(Xb, Yb, theta, rho_hat=rho_hat)
+            part = chunk_partial_sums(self.net, Xb, Yb, theta, rho_hat, weights_of(self.sample_weight, start, stop))
             total = part if total is None else total + part
         return cast("PartialSums", total)  # (m >= 1: one block at least)
 
