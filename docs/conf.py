@@ -31,9 +31,10 @@ root_doc = "index"
 exclude_patterns = ["_build"]
 
 # Markdown pages (math.md, architecture.md, benchmarks/README.md): $...$ and $$...$$ maths, and the GitHub
-# heading slugs as anchors, so that the "math.md#section" links the code cites work here too.
+# heading slugs as anchors, so that the "math.md#section" links the code cites work here too. Depth 4: math.md
+# links to its #### headings (#adam); myst-parser 3 resolves only headings within the depth (newer ones more).
 myst_enable_extensions = ["dollarmath", "amsmath"]
-myst_heading_anchors = 3
+myst_heading_anchors = 4
 
 # The API: the documented members of each module are its __all__; the signatures show the annotations, the
 # docstrings the shapes.

@@ -24,6 +24,8 @@ def test_every_variant_matches_the_reference(isa):
     env = {**os.environ, "UFLDL_ELEMENTWISE_ISA": isa}
     if isa_in_use(env) != isa:
         pytest.skip(f"this CPU cannot run the {isa} kernels")
+    if isa_in_use(dict(os.environ)) == isa:
+        pytest.skip(f"{isa} is this CPU's own choice: the suite itself runs these files on it")
     files = [os.path.join(HERE, name) for name in ("test_network_reference.py", "test_awkward_shapes.py",
                                                    "test_gradient_check.py")]
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files], env=env,

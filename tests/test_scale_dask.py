@@ -123,7 +123,7 @@ def test_a_local_cluster_of_worker_processes_gives_the_same_numbers(problem, mon
         wide_threaded = ufldl.train(wide.copy(), Xw, Xw, max_iter=3)
     assert wide.theta.nbytes > ufldl.scale.dask_objective.INLINE_THETA_BYTES
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address="127.0.0.1:0") as cluster, distributed.Client(cluster) as client:
         scattered = []
         original = client.scatter
 
@@ -203,7 +203,7 @@ def test_stacked_autoencoder_on_a_dask_array_equals_in_memory_and_stays_lazy(rng
 
 def _cluster():
     return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                    dashboard_address=None)
+                                    dashboard_address="127.0.0.1:0")
 
 
 def _kill_a_worker_at(client, iteration):

@@ -6,8 +6,9 @@
 #      it is a manylinux wheel;
 #   4. install it into a fresh virtual environment with no C or C++ compiler on PATH (binary packages only) and
 #      run a smoke test: ufldl --version, --help, and a tiny fit, from outside the source tree;
-#   5. install it into a second environment at the lowest versions pyproject.toml allows
-#      (tools/min_constraints.py) and run a fast subset of the tests there.
+#   5. install it into a second environment at the lowest versions pyproject.toml allows, the extras' included
+#      (tools/min_constraints.py: Dask, Sphinx and the rest of the test extra), and run a fast subset of the tests
+#      there, the Dask tests and the documentation build among them.
 # Usage: tools/check_packaging.sh [--keep DIR]   (DIR keeps the built files and the environments)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,7 +100,8 @@ EOF
 )
 
 step "the lowest versions pyproject.toml allows: install, fast tests"
-"$tools/python" tools/min_constraints.py plot test >"$work/minimum.txt"
+# The test extra names the plot, dask and docs extras: their minimums are pinned too.
+"$tools/python" tools/min_constraints.py test >"$work/minimum.txt"
 echo "  $(tr '\n' ' ' <"$work/minimum.txt")"
 python3 -m venv "$work/minimum"
 # matplotlib 3.8 calls pyparsing's camelCase API, which pyparsing 3.3 deprecates: the pyparsing of its time.
@@ -126,5 +128,6 @@ EOF
 "$work/minimum/bin/python" -m pytest -q -p no:cacheprovider -k "not test_scikit_learn_checks and not ctrl_c" \
   tests/test_core_api.py tests/test_network_reference.py tests/test_io.py tests/test_optimize.py \
   tests/test_minibatch.py tests/test_train.py tests/test_preprocessing.py tests/test_autoencoder.py \
-  tests/test_classifiers.py tests/test_cli.py tests/test_cli_hardening.py tests/test_packaging.py
+  tests/test_classifiers.py tests/test_cli.py tests/test_cli_hardening.py tests/test_packaging.py \
+  tests/test_scale_dask.py tests/test_docs.py
 echo "  ($((SECONDS - step_start)) s)"
