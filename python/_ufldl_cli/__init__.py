@@ -13,12 +13,12 @@ import sys
 LAZY = True
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     """``ufldl [COMMAND] ...``: see ``ufldl.cli.main``."""
     try:
         from ufldl.cli import main as run
 
-        status = run(argv)
+        status: int | None = run(argv)
     except KeyboardInterrupt:  # during the imports (ufldl.cli.main catches it once it runs)
         status = None
     # The run is over: a Ctrl-C while the process exits must not print a traceback either.

@@ -14,22 +14,65 @@ images), which no package ships: they are smaller (64 pixels), fewer (1,797) and
 
 import time
 import warnings
+from collections.abc import Sequence
+from typing import Literal, TypeAlias, TypedDict
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ufldl._lib.deprecation import renamed_keyword
+from ufldl._lib.types import DecoderName, Float64Array, FloatArray, IntArray
 from ufldl.datasets import load_digits
 from ufldl.estimators import AutoencoderCollapseWarning, SoftmaxRegression, SparseAutoencoder, StackedAutoencoder
 from ufldl.preprocessing import ZCAWhitening
 
-__all__ = ["TUTORIAL_MNIST", "softmax_on_pixels", "self_taught", "stacked", "SELF_TAUGHT_SETTINGS"]
+__all__ = ["TUTORIAL_MNIST", "softmax_on_pixels", "self_taught", "stacked", "SELF_TAUGHT_SETTINGS",
+           "SelfTaughtSetting", "SoftmaxResult", "SelfTaughtRun", "SelfTaughtResult", "StackedResult"]
+
+#: One setting of self-taught learning: (hidden units, rho, lambda, ZCA epsilon or None).
+SelfTaughtSetting: TypeAlias = tuple[int, float, float, float | None]
+
+
+class SoftmaxResult(TypedDict):
+    """What :func:`softmax_on_pixels` returns."""
+
+    accuracy: float
+    seconds: float
+
+
+class SelfTaughtRun(TypedDict):
+    """One setting's run in :func:`self_taught`'s result."""
+
+    n_hidden: int
+    rho: float
+    weight_decay: float
+    zca_epsilon: float | None
+    accuracy: float
+    collapsed: bool
+    seconds: float
+
+
+class SelfTaughtResult(TypedDict):
+    """What :func:`self_taught` returns."""
+
+    raw: float
+    runs: list[SelfTaughtRun]
+
+
+class StackedResult(TypedDict):
+    """What :func:`stacked` returns: one entry per seed in each list."""
+
+    before: list[float]
+    after: list[float]
+    collapsed: list[bool]
+    seconds: list[float]
+
 
 #: The tutorial's reported test accuracies on MNIST.
 TUTORIAL_MNIST = {"softmax": 0.926, "self_taught": 0.983, "stacked_before": 0.877, "stacked_after": 0.976}
 
 #: Settings tried for self-taught learning: (hidden units, rho, lambda, ZCA epsilon or None).
-SELF_TAUGHT_SETTINGS = (
+SELF_TAUGHT_SETTINGS: tuple[SelfTaughtSetting, ...] = (
     (196, 0.1, 3e-3, None),  # the tutorial's, scaled to 64 pixels: 196 hidden units as in its exercise
     (196, 0.1, 1e-4, None),
     (64, 0.1, 1e-4, None),
@@ -39,13 +82,15 @@ SELF_TAUGHT_SETTINGS = (
 )
 
 
-def _split(X, y, random_state=0):
+def _split(X: Float64Array, y: IntArray,
+           random_state: int = 0) -> tuple[Float64Array, Float64Array, IntArray, IntArray]:
     """Half for training, half for testing, stratified."""
-    return train_test_split(X, y, test_size=0.5, random_state=random_state, stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=random_state, stratify=y)
+    return X_train, X_test, y_train, y_test  # (scikit-learn: untyped; arrays in, the same types out)
 
 
 @renamed_keyword("seed", "random_state")
-def softmax_on_pixels(random_state=0, max_iter=100):
+def softmax_on_pixels(random_state: int = 0, max_iter: int = 100) -> SoftmaxResult:
     """Softmax regression (lambda 1e-4, L-BFGS, ``max_iter`` iterations, the tutorial's) on raw pixels.
 
     Parameters
@@ -68,7 +113,8 @@ def softmax_on_pixels(random_state=0, max_iter=100):
 
 
 @renamed_keyword("seed", "random_state")
-def self_taught(settings=SELF_TAUGHT_SETTINGS, random_state=0, max_iter=400, softmax_max_iter=100):
+def self_taught(settings: Sequence[SelfTaughtSetting] = SELF_TAUGHT_SETTINGS, random_state: int = 0,
+                max_iter: int = 400, softmax_max_iter: int = 100) -> SelfTaughtResult:
     """Self-taught learning as the tutorial splits it.
 
     Parameters
@@ -89,9 +135,11 @@ def self_taught(settings=SELF_TAUGHT_SETTINGS, random_state=0, max_iter=400, sof
     unlabelled = X[y >= 5]
     X_train, X_test, y_train, y_test = _split(X[y < 5], y[y < 5], random_state)
     raw = SoftmaxRegression(1e-4, max_iter=softmax_max_iter).fit(X_train, y_train).score(X_test, y_test)
-    runs = []
+    runs: list[SelfTaughtRun] = []
     for n_hidden, rho, lam, epsilon in settings:
         start = time.perf_counter()
+        inputs: tuple[FloatArray, ...]
+        decoder: DecoderName
         if epsilon is None:
             inputs = (unlabelled, X_train, X_test)
             decoder = "sigmoid"
@@ -112,8 +160,9 @@ def self_taught(settings=SELF_TAUGHT_SETTINGS, random_state=0, max_iter=400, sof
     return {"raw": raw, "runs": runs}
 
 
-def stacked(hidden_layer_sizes=(200, 200), finetune_weight_decay: str = "all", weight_decay=1e-4, seeds=(0,),
-            max_iter=400):
+def stacked(hidden_layer_sizes: Sequence[int] = (200, 200),
+            finetune_weight_decay: Literal["all", "softmax"] | float = "all", weight_decay: float = 1e-4,
+            seeds: Sequence[int] = (0,), max_iter: int = 400) -> StackedResult:
     """Stacked autoencoders with fine-tuning on all ten digits (half for training, half for testing).
 
     Returns
@@ -124,7 +173,7 @@ def stacked(hidden_layer_sizes=(200, 200), finetune_weight_decay: str = "all", w
     """
     X, y = load_digits()
     X_train, X_test, y_train, y_test = _split(X, y, 0)
-    result = {"before": [], "after": [], "collapsed": [], "seconds": []}
+    result: StackedResult = {"before": [], "after": [], "collapsed": [], "seconds": []}
     for seed in seeds:
         start = time.perf_counter()
         clf = StackedAutoencoder(hidden_layer_sizes, weight_decay=weight_decay,

@@ -57,6 +57,37 @@ def main() -> None:
     assert_type(proba, npt.NDArray[np.floating[Any]])
     assert proba.shape == (40, 3)
 
+    # The mini-batch solvers' partial_fit keeps its signature (scikit-learn's available_if is untyped), and the
+    # decoder takes the estimators' own names ("linear", not the network's "identity").
+    linear = ufldl.SparseAutoencoder(4, beta=0.0, decoder="linear", solver="adam", random_state=0)
+    assert_type(linear.partial_fit(X), ufldl.SparseAutoencoder)
+    assert linear.inverse_transform(linear.transform(X)).shape == X.shape
+    softmax = ufldl.SoftmaxRegression(solver="sgd", random_state=0).partial_fit(X, labels, classes=[0, 1, 2])
+    assert_type(softmax, ufldl.SoftmaxRegression)
+    assert_type(softmax.decision_function(X), npt.NDArray[np.floating[Any]])
+    regressor = ufldl.NeuralNetRegressor((3,), "tanh", solver="lbfgs", max_iter=5, random_state=0)
+    assert_type(regressor.fit(X, X[:, 0]).predict(X), npt.NDArray[np.floating[Any]])
+    assert_type(regressor.n_outputs_, int)
+    stack = ufldl.StackedAutoencoder((4,), decoder=["linear"], pretrain_max_iter=3, finetune_max_iter=3,
+                                     random_state=0).fit(X, labels)
+    assert_type(stack.transform(X), npt.NDArray[np.floating[Any]])
+    assert stack.predict(X).shape == (40,)
+
+    # Preprocessing: float64 in, float64 out (float32 keeps float32).
+    pca = ufldl.PCA(0.99, whiten=True, epsilon=1e-5).fit(X)
+    assert_type(pca, ufldl.PCA)
+    assert_type(pca.n_components_, int)
+    rotated = pca.transform(X)
+    assert_type(rotated, npt.NDArray[np.floating[Any]])
+    assert np.allclose(pca.inverse_transform(rotated), X) == (pca.n_components_ == 8)
+    zca = ufldl.ZCAWhitening(0.1).fit(X)
+    assert_type(zca.whitening_, npt.NDArray[np.float64])
+    assert np.allclose(zca.inverse_transform(zca.transform(X)), X)
+    normalizer = ufldl.PatchNormalizer().fit(X)
+    assert_type(normalizer.scale_, float)
+    assert normalizer.transform(X.astype(np.float32)).dtype == np.float32
+    assert_type(ufldl.preprocessing.remove_patch_mean(X), npt.NDArray[np.floating[Any]])
+
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "autoencoder.npz")
         ufldl.save(autoencoder, path)

@@ -10,7 +10,8 @@ import numpy.typing as npt
 __all__ = ["ActivationName", "ArrayLike", "DTypeName", "FloatArray", "IntArray", "LossName", "PathLike",
            "RandomStateLike", "Float64Array", "DTypeLike", "Activations",
            "WeightDecay", "Targets", "ThetaLike", "CostAndGrad", "Terms", "MethodName",
-           "SolverName", "ScheduleName", "BatchSize", "DaskArray", "RowsResult"]
+           "SolverName", "ScheduleName", "BatchSize", "DaskArray", "RowsResult", "DecoderName", "Labels",
+           "StateMeta", "StateArrays"]
 
 ArrayLike: TypeAlias = npt.ArrayLike
 #: Rows of examples: anything ``numpy.asarray`` takes, or a ``scipy.sparse`` matrix or array (typed as Any: SciPy's
@@ -49,3 +50,10 @@ DaskArray: TypeAlias = Any
 # What a pass over rows returns (ufldl.scale.forward, apply_rows, per_row): an ndarray, or a lazy
 # ``dask.array.Array`` for a Dask input (Any, as DaskArray).
 RowsResult: TypeAlias = Any
+# An autoencoder's output layer (SparseAutoencoder, StackedAutoencoder): "linear" is the identity.
+DecoderName: TypeAlias = Literal["sigmoid", "linear"]
+# Class labels as a classifier keeps them (``classes_``): any dtype (ints, floats, bools, strings, objects).
+Labels: TypeAlias = npt.NDArray[Any]
+# An object's state as ``ufldl.io`` stores it: JSON-able metadata, and the arrays beside it by name.
+StateMeta: TypeAlias = dict[str, Any]
+StateArrays: TypeAlias = dict[str, npt.NDArray[Any]]

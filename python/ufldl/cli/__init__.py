@@ -17,7 +17,7 @@ __all__ = ["main", "build_parser"]
 _COMMANDS = (demo, patches, train, gradcheck, experiments, info)
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ufldl`` command (exposed for documentation and tests)."""
     from ufldl import __version__
 
@@ -34,7 +34,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ufldl`` console script and of ``python -m ufldl``.
 
     Parameters
@@ -55,7 +55,8 @@ def main(argv=None):
             parser.print_help(sys.stderr)
             print("\nufldl: error: choose a command (e.g. 'ufldl demo')", file=sys.stderr)
             return 2
-        return args.handler(args, args.command_parser)
+        status: int = args.handler(args, args.command_parser)  # a command's run(args, parser) -> int
+        return status
     except KeyboardInterrupt:
         return interrupted()
 

@@ -2,12 +2,19 @@
 
 import argparse
 import math
+from collections.abc import Callable
+from typing import TypeAlias
+
+#: What a command's ``add_parser(commands)`` receives: ``ArgumentParser.add_subparsers()``'s result.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+#: ``ArgumentParser.add_argument_group()``'s result.
+ArgumentGroup: TypeAlias = "argparse._ArgumentGroup"
 
 
-def int_at_least(low):
+def int_at_least(low: int) -> Callable[[str], int]:
     """An argparse type: an integer >= low."""
 
-    def parse(text):
+    def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
@@ -20,14 +27,15 @@ def int_at_least(low):
     return parse
 
 
-def float_in(low, high=None, *, low_open: bool = False, high_open: bool = True):
+def float_in(low: float, high: float | None = None, *, low_open: bool = False,
+             high_open: bool = True) -> Callable[[str], float]:
     """An argparse type: a finite number >= low (> low with low_open), and < high (<= with high_open=False)."""
     if high is None:
         wanted = f"a number {'>' if low_open else '>='} {low}"
     else:
         wanted = f"a number in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
 
-    def parse(text):
+    def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
@@ -43,7 +51,7 @@ def float_in(low, high=None, *, low_open: bool = False, high_open: bool = True):
     return parse
 
 
-def int_list(text):
+def int_list(text: str) -> list[int]:
     """An argparse type: comma-separated integers >= 1, such as ``4,3,5,2``."""
     try:
         values = [int(part) for part in text.split(",")]
@@ -54,7 +62,7 @@ def int_list(text):
     return values
 
 
-def image_shape(text):
+def image_shape(text: str) -> tuple[int, ...]:
     """An argparse type: ``HxW`` (grayscale, e.g. ``8x8``) or ``HxWx3`` (colour, e.g. ``8x8x3``)."""
     try:
         parts = tuple(int(part) for part in text.lower().split("x"))

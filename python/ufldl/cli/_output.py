@@ -1,13 +1,19 @@
 """Where a subcommand writes: the checks made before any work, so that a bad --out fails at once and a file
 the command did not write is never overwritten."""
 
+import argparse
 import json
 import os
 import platform
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeAlias
+
+#: A command's ``say``: ``print`` (flushed), or nothing with --quiet.
+Say: TypeAlias = Callable[..., None]
 
 
-def output_paths(out, parser, marker):
+def output_paths(out: str, parser: argparse.ArgumentParser, marker: str) -> tuple[Path, Path, Path]:
     """Check --out (a .png) and its siblings before any work; return the (features, loss, record) paths.
 
     ``record`` (run.json) is only overwritten when it was written by the program named ``marker``.
@@ -32,7 +38,7 @@ def output_paths(out, parser, marker):
     return features, loss, record
 
 
-def check_record(record, parser, marker) -> None:
+def check_record(record: Path, parser: argparse.ArgumentParser, marker: str) -> None:
     """Refuse (a usage error) to overwrite a run.json that the program ``marker`` did not write."""
     if not record.exists():
         return
@@ -48,7 +54,7 @@ def check_record(record, parser, marker) -> None:
         )
 
 
-def recorded_files(record):
+def recorded_files(record: Path) -> set[str]:
     """The names of the files the run.json ``record`` lists (its ``"files"``), or an empty set when there is
     none. Call ``check_record`` first: it refuses a run.json that another program wrote."""
     try:
@@ -60,7 +66,7 @@ def recorded_files(record):
     return {Path(name).name for name in files.values() if isinstance(name, str)}
 
 
-def check_own_file(path, parser, marker, recorded) -> None:
+def check_own_file(path: Path, parser: argparse.ArgumentParser, marker: str, recorded: set[str]) -> None:
     """Refuse (a usage error) to overwrite ``path``, a file the command writes beside --out under a fixed name
     (loss.png, features.png), unless the run.json beside it lists it (``recorded``, from ``recorded_files``):
     then an earlier run of ``marker`` wrote it; otherwise it is the user's own."""
@@ -75,7 +81,7 @@ def check_own_file(path, parser, marker, recorded) -> None:
         )
 
 
-def draw_loss_curve(losses, path, **options) -> bool:
+def draw_loss_curve(losses: Sequence[float], path: Path, **options: Any) -> bool:
     """``ufldl.viz.plot_loss_curve`` into ``path``; True when drawn. Without matplotlib (the optional extra
     ``ufldl[plot]``) nothing is drawn, an earlier run's picture there is removed (it would show another run) and
     the command says how to install it, on standard error even with --quiet."""
@@ -93,21 +99,21 @@ def draw_loss_curve(losses, path, **options) -> bool:
         return False
 
 
-def make_directory(path, parser) -> None:
+def make_directory(path: Path, parser: argparse.ArgumentParser) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         parser.error(f"cannot create the output directory {str(path)!r}: {exc.strerror or exc}")
 
 
-def versions():
+def versions() -> dict[str, str | None]:
     import numpy
     import scipy
 
     import ufldl
 
-    versions = {"ufldl": ufldl.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-                "python": platform.python_version()}
+    versions: dict[str, str | None] = {"ufldl": ufldl.__version__, "numpy": numpy.__version__,
+                                       "scipy": scipy.__version__, "python": platform.python_version()}
     for name, module in (("scikit-learn", "sklearn"), ("pillow", "PIL")):
         try:
             versions[name] = __import__(module).__version__
@@ -117,10 +123,10 @@ def versions():
 
 
 
-def machine():
+def machine() -> dict[str, str | int | None]:
     """The platform facts a run record keeps."""
     return {"system": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count()}
 
 
-def write_record(path, record) -> None:
+def write_record(path: Path, record: dict[str, Any]) -> None:
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

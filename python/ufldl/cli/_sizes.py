@@ -2,7 +2,9 @@
 cannot hold, or that cannot fit in this machine's memory, is a usage error (exit code 2) saying which option
 asks for it and why, instead of a traceback or a MemoryError later on."""
 
+import argparse
 import os
+from collections.abc import Sequence
 
 #: The compiled core refuses an array with a dimension above this (BLAS's 32-bit sizes): the parameter
 #: vector's length, the number of examples and every layer size.
@@ -14,12 +16,12 @@ CORE_LIMIT = 2**31 - 1
 _FULL_BATCH_COPIES = {"lbfgs": 5, "cg": 7, "gd": 4}
 
 
-def n_params(sizes):
+def n_params(sizes: Sequence[int]) -> int:
     """Weights n_l * n_(l-1) plus biases n_l over the layers; Python ints, which do not overflow."""
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
 
-def memory_limit():
+def memory_limit() -> int | None:
     """Bytes of memory this process can have: the machine's physical memory, or its cgroup's limit when that
     is lower; None when neither is known (the memory check is then skipped)."""
     limits = []
@@ -39,7 +41,7 @@ def memory_limit():
     return min(limits) if limits else None
 
 
-def byte_size(n) -> str:
+def byte_size(n: int) -> str:
     """``n`` bytes in words: 1.5 GiB, 2.1 TiB."""
     for unit, shift in (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if n >= 1 << shift:
@@ -47,7 +49,7 @@ def byte_size(n) -> str:
     return f"{n} bytes"
 
 
-def check_network(parser, option, sizes, what: str = "network"):
+def check_network(parser: argparse.ArgumentParser, option: str, sizes: Sequence[int], what: str = "network") -> int:
     """Refuse a network whose parameter vector the compiled core cannot hold; returns its parameter count."""
     count = n_params(sizes)
     if count > CORE_LIMIT:
@@ -57,14 +59,15 @@ def check_network(parser, option, sizes, what: str = "network"):
     return count
 
 
-def check_examples(parser, option, m) -> None:
+def check_examples(parser: argparse.ArgumentParser, option: str, m: int) -> None:
     """Refuse more examples (rows) than the compiled core accepts."""
     if m > CORE_LIMIT:
         parser.error(f"{option}: {m} examples are more than the {CORE_LIMIT} (2^31 - 1) rows the compiled core "
                      "accepts (BLAS's 32-bit sizes)")
 
 
-def training_bytes(sizes, m, solver, *, itemsize=8, batch_size=None, max_corrections=100):
+def training_bytes(sizes: Sequence[int], m: int, solver: str, *, itemsize: int = 8, batch_size: int | None = None,
+                   max_corrections: int = 100) -> int:
     """A lower bound on the memory training a network of layer ``sizes`` on ``m`` examples takes, beyond the
     data: the parameters and a gradient in the network's precision, the solver's own copies (SciPy's L-BFGS-B
     keeps ``2 * max_corrections + 5`` float64 vectors of the parameters' length in its work array; SGD and
@@ -84,7 +87,7 @@ def training_bytes(sizes, m, solver, *, itemsize=8, batch_size=None, max_correct
     return itemsize * count * 2 + solver_bytes + activations
 
 
-def check_memory(parser, option, needed, what) -> None:
+def check_memory(parser: argparse.ArgumentParser, option: str, needed: int, what: str) -> None:
     """Refuse work that needs more than this machine's memory (``needed`` bytes, a lower bound)."""
     limit = memory_limit()
     if limit is not None and needed > limit:

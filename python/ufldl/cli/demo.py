@@ -10,10 +10,16 @@ import os
 import sys
 import time
 import warnings
+from typing import TYPE_CHECKING, Any
 
-from ufldl.cli._args import float_in, int_at_least
-from ufldl.cli._output import draw_loss_curve, machine, make_directory, output_paths, versions, write_record
+from ufldl.cli._args import ArgumentGroup, Subcommands, float_in, int_at_least
+from ufldl.cli._output import Say, draw_loss_curve, machine, make_directory, output_paths, versions, write_record
 from ufldl.cli._sizes import check_examples, check_memory, check_network, training_bytes
+
+if TYPE_CHECKING:  # for the annotations only: starting the command imports nothing heavy
+    from ufldl._lib.types import Float64Array, FloatArray
+    from ufldl.network import Network
+    from ufldl.optimize import OptimizeResult
 
 MARKER = "ufldl demo"  # run.json's "program": how an earlier run's record is recognised
 PROGRESS_EVERY = 25  # iterations between progress lines
@@ -39,7 +45,7 @@ detectors. The defaults take a few seconds on a 2-core machine.
 """
 
 
-def add_data_options(data) -> None:
+def add_data_options(data: ArgumentGroup) -> None:
     """The options of the patches (shared with ``ufldl patches``)."""
     data.add_argument("--n-patches", type=int_at_least(1), default=10000, metavar="M",
                       help="number of random patches to train on (default: %(default)s)")
@@ -61,7 +67,7 @@ def add_data_options(data) -> None:
                       help="seed of the patch positions and of the initial weights (default: %(default)s)")
 
 
-def add_parser(commands):
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="train the tutorial's sparse autoencoder on natural-image patches and picture its features",
@@ -93,7 +99,8 @@ def add_parser(commands):
     return demo
 
 
-def cut_patches(args, parser):
+def cut_patches(args: argparse.Namespace,
+                parser: argparse.ArgumentParser) -> "tuple[Float64Array, list[Float64Array], list[list[int]]]":
     """The photographs, downsampled and whitened, cut into patches (not normalised): (patches, images, the
     images' original shapes)."""
     from ufldl import datasets
@@ -112,7 +119,8 @@ def cut_patches(args, parser):
     return patches, images, original_shapes
 
 
-def prepare_patches(args, parser, say):
+def prepare_patches(args: argparse.Namespace, parser: argparse.ArgumentParser,
+                    say: Say) -> "tuple[Float64Array, dict[str, Any]]":
     """The demo's data: the photographs, downsampled and whitened, cut into normalised patches."""
     from ufldl import datasets
 
@@ -131,9 +139,10 @@ def prepare_patches(args, parser, say):
     return X, data
 
 
-def train(net, X, args, say, quiet: bool = False):
+def train(net: "Network", X: "Float64Array", args: argparse.Namespace, say: Say,
+          quiet: bool = False) -> "tuple[OptimizeResult, list[float], bool]":
     """L-BFGS on the whole batch with progress (a bar on a terminal, a line every PROGRESS_EVERY iterations
-    otherwise); returns (result, losses with the initial cost first).
+    otherwise); returns (result, losses with the initial cost first, whether Ctrl-C stopped it).
 
     Ctrl-C stops training and keeps what was learned (the pictures are still written)."""
     import ufldl
@@ -144,7 +153,7 @@ def train(net, X, args, say, quiet: bool = False):
     losses = [initial]
     reporter.update(0, f"cost {initial:.10g}")
 
-    def progress(iteration, theta, cost) -> None:
+    def progress(iteration: int, theta: "FloatArray", cost: float) -> None:
         losses.append(float(cost))
         reporter.update(iteration, f"cost {cost:.10g}")
 
@@ -159,7 +168,7 @@ def train(net, X, args, say, quiet: bool = False):
     return result, losses[:result.n_iter + 1], bool(caught)
 
 
-def check_sizes(args, parser) -> None:
+def check_sizes(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """A usage error, before anything is allocated, when the patches or the network asked for cannot be
     trained here."""
     m, n_pixels = args.n_patches, args.patch_size ** 2
@@ -174,8 +183,8 @@ def check_sizes(args, parser) -> None:
                  f"{'-'.join(map(str, sizes))} network ({count} parameters)")
 
 
-def run(args, parser):
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    say: Say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     features_path, loss_path, record_path = output_paths(args.out, parser, MARKER)
     check_sizes(args, parser)
 
@@ -214,7 +223,7 @@ def run(args, parser):
     viz.save_png(features_path, viz.tile_features(W1, shape), scale=8)
     loss_written = draw_loss_curve(losses, loss_path, title="sparse autoencoder cost")
 
-    record = {
+    record: dict[str, Any] = {  # run.json
         "program": MARKER,
         "settings": {
             "n_patches": args.n_patches, "patch_size": args.patch_size, "downsample": args.downsample,

@@ -2,8 +2,10 @@
 
 import argparse
 import sys
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
-from ufldl.cli._args import int_at_least
+from ufldl.cli._args import Subcommands, int_at_least
 
 DESCRIPTION = """\
 Reproduce the tutorial's softmax regression, self-taught learning and stacked
@@ -19,11 +21,12 @@ then has no tutorial column and says so.
 """
 
 #: The stacked-autoencoder experiments: (hidden sizes, fine-tuning decay, autoencoders' lambda).
-STACKED = (((200, 200), "all", 1e-4), ((200, 200), "softmax", 1e-4), ((200, 200), "all", 3e-3),
-           ((32, 16), "all", 1e-4), ((32, 16), "softmax", 1e-4))
+STACKED: tuple[tuple[tuple[int, ...], Literal["all", "softmax"], float], ...] = (
+    ((200, 200), "all", 1e-4), ((200, 200), "softmax", 1e-4), ((200, 200), "all", 3e-3),
+    ((32, 16), "all", 1e-4), ((32, 16), "softmax", 1e-4))
 
 
-def add_parser(commands):
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     cmd = commands.add_parser("experiments", help="the tutorial's supervised experiments on the digits, as a table",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     cmd.add_argument("--seeds", type=int_at_least(1), default=3,
@@ -34,7 +37,7 @@ def add_parser(commands):
     return cmd
 
 
-def _percent(values) -> str:
+def _percent(values: Iterable[float]) -> str:
     values = list(values)
     if len(values) == 1:
         return f"{100 * values[0]:.1f}%"
@@ -44,7 +47,7 @@ def _percent(values) -> str:
 class _Table:
     """The Markdown table, printed a row at a time (flushed), with the progress of the experiments beside it."""
 
-    def __init__(self, quick, n_experiments) -> None:
+    def __init__(self, quick: bool, n_experiments: int) -> None:
         from ufldl._lib.progress import Progress
 
         self.quick = quick
@@ -58,12 +61,12 @@ class _Table:
         else:
             self.rows(["| experiment | ufldl on the 8x8 digits | tutorial on MNIST |", "|---|---:|---:|"])
 
-    def rows(self, lines) -> None:
+    def rows(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.progress.write(line, file=sys.stdout)
         sys.stdout.flush()
 
-    def finished(self, name, cells) -> None:
+    def finished(self, name: str, cells: Sequence[tuple[str, str, str]]) -> None:
         """One experiment done: its rows, ``cells`` a list of (row name, ufldl's result, the tutorial's or "")."""
         self.done += 1
         if self.quick:
@@ -74,7 +77,7 @@ class _Table:
                              last=self.done == self.progress.total)
 
 
-def run(args, parser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ufldl import experiments as ex
 
     quick = args.quick
@@ -104,14 +107,14 @@ def run(args, parser) -> int:
 
     for sizes, decay, lam in STACKED:
         # The tutorial's numbers sit next to its own setting: 200-200 with decay on the softmax layer only.
-        tutorial = sizes == (200, 200) and decay == "softmax" and lam == 1e-4
+        tutorial_setting = sizes == (200, 200) and decay == "softmax" and lam == 1e-4
         if quick:
             sizes = tuple(max(2, h // 8) for h in sizes)
         result = ex.stacked(sizes, decay, lam, seeds=seeds, max_iter=max_iter)
         name = f"stacked {'-'.join(map(str, sizes))}, AE lambda {lam:g}, fine-tuning decay on {decay}"
         note = " (an autoencoder collapsed)" if any(result["collapsed"]) else ""
-        before = f"{100 * mnist['stacked_before']:.1f}%" if tutorial else ""
-        after = f"{100 * mnist['stacked_after']:.1f}%" if tutorial else ""
+        before = f"{100 * mnist['stacked_before']:.1f}%" if tutorial_setting else ""
+        after = f"{100 * mnist['stacked_after']:.1f}%" if tutorial_setting else ""
         table.finished(name, [(f"{name}{note}: before fine-tuning", _percent(result["before"]), before),
                               (f"{name}{note}: after fine-tuning", _percent(result["after"]), after)])
     table.progress.close()

@@ -2,7 +2,7 @@
 
 import argparse
 
-from ufldl.cli._args import float_in, int_at_least, int_list
+from ufldl.cli._args import Subcommands, float_in, int_at_least, int_list
 from ufldl.cli._sizes import check_examples, check_memory, check_network
 
 DESCRIPTION = """\
@@ -22,7 +22,7 @@ of 3 and 5, 2 classes, lambda 0.01, 5 examples).
 """
 
 
-def add_parser(commands):
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     check = commands.add_parser("gradcheck", help="check a network's gradient against central differences",
                                 description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--layers", type=int_list, default=[4, 3, 5, 2], metavar="N0,N1,...",
@@ -49,7 +49,7 @@ def add_parser(commands):
     return check
 
 
-def check_sizes(args, parser) -> None:
+def check_sizes(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """A usage error, before anything is allocated, when the network or the examples asked for cannot be
     checked here."""
     layers = ",".join(map(str, args.layers))
@@ -65,7 +65,7 @@ def check_sizes(args, parser) -> None:
                  f"{args.examples} examples")
 
 
-def run(args, parser):
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     check_sizes(args, parser)
 
     import numpy as np
@@ -98,6 +98,6 @@ def run(args, parser):
     print(f"{'ok' if ok else 'FAILED'}: relative difference of the whole gradient {whole:.3e} ({relation} tol "
           f"{args.tol:g})")
     if blocks:
-        name = max(blocks, key=blocks.get)
+        name = max(blocks, key=blocks.__getitem__)
         print(f"  (per block, not judged: largest {name} {blocks[name]:.3e})")
     return 0 if ok else 1

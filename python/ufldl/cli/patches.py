@@ -3,6 +3,8 @@
 import argparse
 from pathlib import Path
 
+from ufldl.cli._args import Subcommands
+from ufldl.cli._output import Say
 from ufldl.cli._sizes import check_examples, check_memory
 
 DESCRIPTION = """\
@@ -20,7 +22,7 @@ An existing file is not overwritten unless --overwrite is given.
 """
 
 
-def add_parser(commands):
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     from ufldl.cli.demo import add_data_options
 
     cmd = commands.add_parser("patches", help="save the demo's natural-image patches as a .npy file for 'train'",
@@ -33,7 +35,7 @@ def add_parser(commands):
     return cmd
 
 
-def out_path(args, parser, say):
+def out_path(args: argparse.Namespace, parser: argparse.ArgumentParser, say: Say) -> Path:
     """The checked output path: a .npy file that may be written."""
     path = Path(args.out)
     if path.suffix == "":
@@ -50,8 +52,8 @@ def out_path(args, parser, say):
     return path
 
 
-def run(args, parser) -> int:
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    say: Say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     path = out_path(args, parser, say)
     check_examples(parser, f"--n-patches {args.n_patches}", args.n_patches)
     check_memory(parser, f"--n-patches {args.n_patches}", 2 * 8 * args.n_patches * args.patch_size ** 2,

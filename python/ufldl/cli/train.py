@@ -6,11 +6,15 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ufldl.cli._args import float_in, image_shape, int_at_least
-from ufldl.cli._output import (check_own_file, check_record, draw_loss_curve, machine, make_directory,
+from ufldl.cli._args import Subcommands, float_in, image_shape, int_at_least
+from ufldl.cli._output import (Say, check_own_file, check_record, draw_loss_curve, machine, make_directory,
                                recorded_files, versions, write_record)
 from ufldl.cli._sizes import byte_size, check_examples, check_memory, check_network, training_bytes
+
+if TYPE_CHECKING:  # for the annotations only: starting the command imports nothing heavy
+    import numpy as np
 
 MARKER = "ufldl train"
 
@@ -29,7 +33,7 @@ scales its patches into [0.1, 0.9]: use --normalize for its normalisation);
 """
 
 
-def add_parser(commands):
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a sparse autoencoder on the rows of a .npy file and save it",
                                 description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("data", metavar="DATA.npy", help="a 2-D array, one example per row")
@@ -73,7 +77,7 @@ def add_parser(commands):
     return train
 
 
-def load_rows(path, parser):
+def load_rows(path: str, parser: argparse.ArgumentParser) -> "np.ndarray[Any, Any]":
     """The .npy file as a float array of shape (n, d), or a usage error saying what is wrong with it."""
     import numpy as np
 
@@ -92,7 +96,7 @@ def load_rows(path, parser):
     return X
 
 
-def check_sizes(args, X, parser) -> None:
+def check_sizes(args: argparse.Namespace, X: "np.ndarray[Any, Any]", parser: argparse.ArgumentParser) -> None:
     """A usage error, before anything is allocated, when the autoencoder asked for cannot be trained here."""
     m, n_features = X.shape
     check_examples(parser, "DATA.npy", m)
@@ -107,8 +111,8 @@ def check_sizes(args, X, parser) -> None:
                  f"{m} examples ({byte_size(X.nbytes)} of data)")
 
 
-def run(args, parser):
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    say: Say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     model_path = Path(args.out)
     if model_path.is_dir():
         parser.error(f"--out {args.out!r} is a directory; give a file name such as {str(model_path / 'model.npz')!r}")

@@ -1,24 +1,25 @@
 """``SparseAutoencoder``: the tutorial's sparse autoencoder as a scikit-learn transformer."""
 
+from collections.abc import Mapping
 from typing import Any, Self
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ufldl._lib.types import (ActivationName, ArrayLike, BatchSize, DTypeName, FloatArray, RandomStateLike,
-                              ScheduleName, SolverName)
+from ufldl._lib.types import (ActivationName, ArrayLike, BatchSize, DecoderName, DTypeName, FloatArray, RandomStateLike,
+                              RowsLike, ScheduleName, SolverName, StateArrays, StateMeta)
 from ufldl import scale
 from ufldl.estimators.base import (NetworkEstimator, NetworkSpec, checked_sample_weight, preserve_dtype, read_only,
                                    row_squared_errors, weighted_mean)
-from ufldl.estimators.constraints import integer_at_least, one_of, optional, real_in
+from ufldl.estimators.constraints import ParameterConstraints, integer_at_least, one_of, optional, real_in
 from ufldl.estimators.docstrings import DOC_SPARSE_AUTOENCODER
 from ufldl.estimators.fit_warnings import (AutoencoderCollapseWarning, DecoderRangeWarning, warn_if_collapsed,
                                           warn_if_outside_unit_range)
 from ufldl.estimators.hyperparameters import FITTING, HIDDEN_ACTIVATIONS, LBFGS, OPTIMIZER, TRAINING
 from ufldl.estimators.persistence import register
-from ufldl.estimators.solvers import is_minibatch
+from ufldl.estimators.solvers import minibatch_only
 from ufldl.layers import KLSparsity
+from ufldl.network import Network
 
 __all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning", "DecoderRangeWarning"]
 
@@ -29,7 +30,11 @@ DECODERS = {"sigmoid": "sigmoid", "linear": "identity"}
 class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkEstimator):
     __doc__ = DOC_SPARSE_AUTOENCODER  # (the docstring, in ufldl.estimators.docstrings)
 
-    _parameter_constraints = {
+    # Set by fit (NetworkEstimator._fit and _recorded).
+    network_: Network
+    rho_hat_: FloatArray
+
+    _parameter_constraints: ParameterConstraints = {
         "n_hidden": integer_at_least(1),
         "rho": real_in(0.0, 1.0, low_inclusive=False, high_inclusive=False),
         "beta": real_in(low=0.0),
@@ -41,7 +46,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
     }
 
     def __init__(self, n_hidden: int = 25, *, rho: float = 0.01, beta: float = 3.0, weight_decay: float = 1e-4,
-                 activation: ActivationName = "sigmoid", decoder: ActivationName = "sigmoid",
+                 activation: ActivationName = "sigmoid", decoder: DecoderName = "sigmoid",
                  solver: SolverName = "lbfgs", max_iter: int = 400, tol: float | None = None,
                  batch_size: BatchSize = "auto", learning_rate: float | None = None, momentum: float = 0.9,
                  nesterov: bool = True, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
@@ -82,42 +87,43 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
 
     # ------------------------------------------------------------------ scikit-learn plumbing
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # a sklearn.utils.Tags (scikit-learn: untyped)
         return preserve_dtype(super().__sklearn_tags__(), self.dtype)
 
     @property
-    def _n_features_out(self):
+    def _n_features_out(self) -> int:
         return self.network_.layer_sizes[1]
 
     # ------------------------------------------------------------------ what differs from NetworkEstimator
 
-    def _check_combination(self, params):
+    def _check_combination(self, params: Mapping[str, Any]) -> None:
         if params["beta"] > 0 and params["activation"] != "sigmoid":
             raise ValueError(f"the KL sparsity penalty needs sigmoid hidden units; got activation="
                              f"{self.activation!r} with beta={self.beta} (use beta=0 for other activations)")
 
-    def _network_spec(self, n_features, Y, n_outputs, params):
+    def _network_spec(self, n_features: int, Y: RowsLike, n_outputs: int, params: Mapping[str, Any]) -> NetworkSpec:
         sparsity = KLSparsity(params["rho"], params["beta"]) if params["beta"] > 0 else None
         return NetworkSpec((n_features, params["n_hidden"], n_features),
                            (params["activation"], DECODERS[params["decoder"]]), "squared", params["weight_decay"],
                            sparsity)
 
-    def _validate_input(self, X, reset):
+    def _validate_input(self, X: RowsLike, reset: bool) -> RowsLike:
         return self._validated_rows(X, reset, ensure_min_samples=1)  # (a memmap, a Dask array: not read whole)
 
-    def _validate_xy(self, X, y, reset):
+    def _validate_xy(self, X: RowsLike, y: object, reset: bool) -> tuple[RowsLike, RowsLike]:
         X = self._validate_input(X, reset)
         if self.decoder == "sigmoid":
             warn_if_outside_unit_range(X, stacklevel=4)
         return X, X  # the targets are the inputs
 
-    def _targets(self, y, *, first, partial, classes):
+    def _targets(self, y: RowsLike, *, first: bool, partial: bool,
+                 classes: object) -> tuple[RowsLike, int, dict[str, Any]]:
         return y, y.shape[1], {}
 
-    def _recorded(self, X) -> None:
+    def _recorded(self, X: RowsLike) -> None:
         self.rho_hat_ = scale.mean_activations(self.network_, X)[0]
 
-    def _after_training(self, X) -> None:
+    def _after_training(self, X: RowsLike) -> None:
         warn_if_collapsed(self, X, stacklevel=4)  # (the trivial solution, with too much weight decay)
 
     # ------------------------------------------------------------------ fitting
@@ -154,7 +160,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         """
         return self._fit(X, None, partial=False, sample_weight=sample_weight, checkpoint=checkpoint)
 
-    @available_if(is_minibatch)
+    @minibatch_only
     def partial_fit(self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None) -> Self:
         """One epoch of the mini-batch solver over X (``solver="sgd"`` or ``"adam"`` only).
 
@@ -211,12 +217,12 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
             The decoder's output, in input space.
         """
         check_is_fitted(self)
-        H = check_array(H, dtype=[np.float64, np.float32], input_name="H")
+        codes: FloatArray = check_array(H, dtype=[np.float64, np.float32], input_name="H")  # (scikit-learn: untyped)
         n_hidden = self.network_.layer_sizes[1]
-        if H.shape[1] != n_hidden:
+        if codes.shape[1] != n_hidden:
             raise ValueError(f"H must have shape (n_samples, {n_hidden}), one column per hidden unit; got shape "
-                             f"{H.shape}")
-        return self.network_.forward(H, start=2)
+                             f"{codes.shape}")
+        return self.network_.forward(codes, start=2)
 
     def predict(self, X: ArrayLike) -> FloatArray:
         """The reconstruction of X (encode, then decode): ndarray of shape (n_samples, n_features).
@@ -257,10 +263,11 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
             ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2``, at most 0.
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
+        rows = self._validate_input(X, reset=False)
         if sample_weight is not None:
-            return -weighted_mean(row_squared_errors(self.network_, X), checked_sample_weight(sample_weight, X))
-        return -scale.network_row_sum(self.network_, X, scale.squared_error) / X.shape[0]
+            return -weighted_mean(row_squared_errors(self.network_, rows), checked_sample_weight(sample_weight, rows))
+        n_rows: int = rows.shape[0]
+        return -scale.network_row_sum(self.network_, rows, scale.squared_error) / n_rows
 
     # ------------------------------------------------------------------ fitted views
 
@@ -289,11 +296,11 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         return read_only(self.network_.biases[1])
 
 
-def _rho_hat_to_state(est, meta, arrays) -> None:
+def _rho_hat_to_state(est: SparseAutoencoder, meta: StateMeta, arrays: StateArrays) -> None:
     arrays["rho_hat_"] = est.rho_hat_
 
 
-def _rho_hat_from_state(est, meta, arrays) -> None:
+def _rho_hat_from_state(est: SparseAutoencoder, meta: StateMeta, arrays: StateArrays) -> None:
     est.rho_hat_ = arrays["rho_hat_"]
 
 

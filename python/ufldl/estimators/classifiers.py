@@ -21,28 +21,30 @@ Training goes through ``ufldl.train``: ``"lbfgs"``, ``"cg"`` and ``"gd"`` on the
 """
 
 import functools
+from collections.abc import Mapping
 from typing import Any, Self
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ufldl._lib.types import ArrayLike, BatchSize, DTypeName, FloatArray, RandomStateLike, SolverName
+from ufldl._lib.types import (ActivationName, ArrayLike, BatchSize, DTypeName, Float64Array, FloatArray, IntArray,
+                              Labels, LossName, RandomStateLike, RowsLike, RowsResult, SolverName)
 from ufldl import scale
 from ufldl._lib.sparse import is_sparse
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
-from ufldl.estimators.constraints import real_in
+from ufldl.estimators.constraints import ParameterConstraints, real_in
 from ufldl.estimators.docstrings import (DOC_CLASSES_CHANGE, DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS,
                                          DOC_MLP_ATTRIBUTES, DOC_OPTIMIZER, DOC_REST, DOC_SOLVER,
                                          DOC_STOP_CLASSIFIER)
 from ufldl.estimators.hyperparameters import FITTING, TRAINING
-from ufldl.estimators.labels import (check_class_labels, classes_from_meta, classes_to_meta, encode_labels,
-                                     label_set)
+from ufldl.estimators.labels import (check_class_labels, encode_labels, label_set, labels_from_state,
+                                     labels_to_state)
 from ufldl.estimators.multilayer import MultiLayerEstimator
 from ufldl.estimators.persistence import register
-from ufldl.estimators.solvers import is_minibatch
+from ufldl.estimators.solvers import minibatch_only
+from ufldl.network import Network
 
 __all__ = ["NetworkClassifier", "SoftmaxRegression", "NeuralNetClassifier"]
 
@@ -51,27 +53,31 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
     """A softmax output layer trained with cross-entropy on any labels (``classes_``); with ``_multilabel``, also
     an indicator matrix y, trained as sigmoid outputs with binary cross-entropy."""
 
-    _OUTPUT = ("softmax", "cross_entropy")
-    _MULTILABEL_OUTPUT = ("sigmoid", "binary_cross_entropy")
+    network_: Network  # set by fit (NetworkEstimator._fit), with classes_
+    classes_: Labels
+
+    _OUTPUT: tuple[ActivationName, LossName] = ("softmax", "cross_entropy")
+    _MULTILABEL_OUTPUT: tuple[ActivationName, LossName] = ("sigmoid", "binary_cross_entropy")
     _stratify = True
     _multilabel = False
 
-    def _validate_xy(self, X, y, reset):
+    def _validate_xy(self, X: RowsLike, y: ArrayLike, reset: bool) -> tuple[RowsLike, RowsLike]:
         # y: 1-D (a column vector is accepted with scikit-learn's DataConversionWarning), finite; or, for a
         # multilabel classifier, an (n_samples, n_labels) indicator matrix.
         if not self._multilabel:
             return self._validated_xy(X, y, reset, ensure_min_samples=1)  # (a memmap, a Dask X: not read whole)
-        X, y = self._validated_xy(X, y, reset, ensure_min_samples=1, multi_output=True)
-        return X, (column_or_1d(y, warn=True) if y.ndim == 2 and y.shape[1] == 1 else y)
+        X, Y = self._validated_xy(X, y, reset, ensure_min_samples=1, multi_output=True)
+        return X, (column_or_1d(Y, warn=True) if Y.ndim == 2 and Y.shape[1] == 1 else Y)
 
-    def _output_layer(self, Y):
+    def _output_layer(self, Y: RowsLike) -> tuple[ActivationName, LossName]:
         return self._MULTILABEL_OUTPUT if Y.ndim == 2 else self._OUTPUT
 
     @property
-    def _is_multilabel(self):
+    def _is_multilabel(self) -> bool:
         return self.network_.loss == self._MULTILABEL_OUTPUT[1]
 
-    def _multilabel_targets(self, y, *, first, classes):
+    def _multilabel_targets(self, y: RowsLike, *, first: bool,
+                            classes: Any) -> tuple[FloatArray, int, dict[str, Any]]:
         """An indicator matrix y (one 0/1 column per label): the targets as they are, ``classes_`` the column
         indices (scikit-learn's convention)."""
         kind = type_of_target(y)
@@ -87,7 +93,8 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
             raise ValueError(f"classes must name the {n_labels} label columns of y; got {len(classes)}")
         return np.asarray(y, dtype=np.float64), n_labels, {"classes_": np.arange(n_labels)}
 
-    def _targets(self, y, *, first, partial, classes):
+    def _targets(self, y: RowsLike, *, first: bool, partial: bool,
+                 classes: Any) -> tuple[FloatArray | IntArray, int, dict[str, Any]]:  # (partial_fit's classes)
         if y.ndim == 2:
             return self._multilabel_targets(y, first=first, classes=classes)
         check_class_labels(y)
@@ -106,14 +113,14 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
                                  f"got {label_set(classes).tolist()!r}")
         return encode_labels(y, found), found.size, {"classes_": found}
 
-    def _reusable(self, spec, fitted, params):
+    def _reusable(self, spec: NetworkSpec, fitted: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
         if getattr(self, "network_", None) is not None and not np.array_equal(self.classes_, fitted["classes_"]):
             raise ValueError(f"warm_start needs y to hold the classes of the previous fit, "
                              f"{self.classes_.tolist()!r}; got {fitted['classes_'].tolist()!r} (set "
                              "warm_start=False to start afresh)")
         return super()._reusable(spec, fitted, params)
 
-    def _stratification_problem(self, Y, m, n_val):
+    def _stratification_problem(self, Y: IntArray, m: int, n_val: int) -> str | None:
         """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible, naming the user's labels
         (None: it is possible)."""
         counts = np.bincount(Y, minlength=len(self.classes_))
@@ -127,7 +134,8 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         return None
 
     @staticmethod
-    def _validation_score(net, X_val, y_val, sample_weight=None):
+    def _validation_score(net: Network, X_val: RowsLike, y_val: RowsLike,  # type: ignore[override]  # (base: None)
+                          sample_weight: Float64Array | None = None) -> float:
         """Accuracy on the held-out examples (scikit-learn's MLPClassifier uses it too; for multilabel targets,
         the subset accuracy: every label of a row right), weighted by their weights."""
         P = net.forward(X_val)
@@ -166,7 +174,7 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         """
         return self._fit(X, y, partial=False, sample_weight=sample_weight, checkpoint=checkpoint)
 
-    @available_if(is_minibatch)
+    @minibatch_only
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None,
                     sample_weight: ArrayLike | None = None) -> Self:
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
@@ -190,13 +198,13 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         """
         return self._fit(X, y, partial=True, classes=classes, sample_weight=sample_weight)
 
-    def _logits(self, X):
+    def _logits(self, X: ArrayLike) -> RowsResult:
         """The output layer's input Z (n_samples, n_classes), computed in float64."""
         X = self._validated_input(X)
         net = self.network_.copy() if scale.is_dask_array(X) else self.network_  # (lazy: the parameters of now)
         W, b = net.weights[-1].T.astype(np.float64), net.biases[-1].astype(np.float64)
 
-        def logits(rows):
+        def logits(rows: Any) -> Float64Array:  # (rows: an in-memory block, dense or sparse)
             H = rows if net.n_layers == 1 else net.forward(rows, stop=net.n_layers - 1)
             if is_sparse(H):  # (a softmax regression's sparse X: a sparse x dense product, not densified)
                 return np.asarray(H.astype(np.float64) @ W) + b
@@ -231,11 +239,11 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
 
 
 # Functions of whole rows of logits (picklable: Dask's workers run them on the chunks of a lazy result).
-def _positive(Z):
+def _positive(Z: Float64Array) -> IntArray:
     return (Z > 0).astype(np.int64)
 
 
-def _log_sigmoid(Z):
+def _log_sigmoid(Z: Float64Array) -> Float64Array:
     return -np.logaddexp(0.0, -Z)
 
 
@@ -286,7 +294,7 @@ class SoftmaxRegression(NetworkClassifier):
         rest=DOC_REST.format(random="Only ", classes=DOC_CLASSES_CHANGE),
         fitted=DOC_FIT_ATTRIBUTES)
 
-    _parameter_constraints = {"weight_decay": real_in(low=0.0), **TRAINING, **FITTING}
+    _parameter_constraints: ParameterConstraints = {"weight_decay": real_in(low=0.0), **TRAINING, **FITTING}
 
     def __init__(self, weight_decay: float = 1e-4, *, solver: SolverName = "lbfgs", max_iter: int = 100,
                  tol: float | None = None, batch_size: BatchSize = "auto", learning_rate: float | None = None,
@@ -308,10 +316,10 @@ class SoftmaxRegression(NetworkClassifier):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _network_spec(self, n_features, Y, n_outputs, params):
+    def _network_spec(self, n_features: int, Y: RowsLike, n_outputs: int, params: Mapping[str, Any]) -> NetworkSpec:
         return NetworkSpec((n_features, n_outputs), ("softmax",), "cross_entropy", params["weight_decay"])
 
-    def _initial_parameters(self, net, rng) -> None:
+    def _initial_parameters(self, net: Network, rng: np.random.Generator) -> None:
         net.theta = np.zeros(net.n_params)
 
     def decision_function(self, X: ArrayLike) -> FloatArray:
@@ -328,7 +336,7 @@ class SoftmaxRegression(NetworkClassifier):
         ndarray of float64, shape (n_samples, n_classes) or (n_samples,)
             The logits, or for two classes the log-odds of ``classes_[1]``.
         """
-        Z = self._logits(X)
+        Z: FloatArray = self._logits(X)  # (or Dask's: a lazy result for a Dask X)
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
 
     @property
@@ -382,19 +390,11 @@ class NeuralNetClassifier(NetworkClassifier, MultiLayerEstimator):
 
     _multilabel = True
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # a sklearn.utils.Tags (scikit-learn: untyped)
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
 
 
-def _labels_to_state(est, meta, arrays) -> None:
-    meta["targets"] = classes_to_meta(est)
-
-
-def _labels_from_state(est, meta, arrays) -> None:
-    est.classes_ = classes_from_meta(meta["targets"])
-
-
-register(SoftmaxRegression, _labels_to_state, _labels_from_state)
-register(NeuralNetClassifier, _labels_to_state, _labels_from_state)
+register(SoftmaxRegression, labels_to_state, labels_from_state)
+register(NeuralNetClassifier, labels_to_state, labels_from_state)

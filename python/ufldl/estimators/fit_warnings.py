@@ -2,11 +2,16 @@
 that give them."""
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ufldl import scale
+from ufldl._lib.types import RowsLike
 from ufldl.reference import init_scale
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = ["AutoencoderCollapseWarning", "DecoderRangeWarning", "warn_if_outside_unit_range", "warn_if_collapsed"]
 
@@ -24,7 +29,7 @@ class DecoderRangeWarning(UserWarning):
     patches to [0.1, 0.9]: ``ufldl.PatchNormalizer``) or use ``decoder="linear"``."""
 
 
-def warn_if_outside_unit_range(X, stacklevel: int) -> None:
+def warn_if_outside_unit_range(X: RowsLike, stacklevel: int) -> None:
     """A DecoderRangeWarning when X holds values outside [0, 1] (``stacklevel`` counted from the caller)."""
     low, high = scale.value_range(X)
     if low < 0.0 or high > 1.0:
@@ -33,7 +38,8 @@ def warn_if_outside_unit_range(X, stacklevel: int) -> None:
                       "or use decoder='linear'", DecoderRangeWarning, stacklevel=stacklevel + 1)
 
 
-def warn_if_collapsed(ae, X, stacklevel: int) -> None:
+# (ae: typed as its scikit-learn base, as ufldl.estimators.autoencoder, which defines its class, imports this module)
+def warn_if_collapsed(ae: "BaseEstimator", X: RowsLike, stacklevel: int) -> None:
     """An AutoencoderCollapseWarning when the fitted SparseAutoencoder ``ae`` is the trivial solution on X
     (``stacklevel`` counted from the caller).
 

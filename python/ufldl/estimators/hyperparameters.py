@@ -1,8 +1,8 @@
 """The hyperparameters the estimators share, as groups of constraints (``ufldl.estimators.constraints``) that a
 class's ``_parameter_constraints`` combines with its own."""
 
-from ufldl.estimators.constraints import (DTYPE, FLAG, PATIENCE, RANDOM_STATE, VERBOSITY, auto_or, explained,
-                                          integer_at_least, one_of, optional, real_in)
+from ufldl.estimators.constraints import (DTYPE, FLAG, PATIENCE, RANDOM_STATE, VERBOSITY, ParameterConstraints,
+                                          auto_or, explained, integer_at_least, one_of, optional, real_in)
 from ufldl.estimators.sklearn_names import learning_rate_hint
 from ufldl.optimize import SCHEDULES, SOLVERS
 
@@ -12,7 +12,7 @@ __all__ = ["HIDDEN_ACTIVATIONS", "TRAINING", "OPTIMIZER", "LBFGS", "FITTING"]
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 
 #: The solver and how long and on what it trains.
-TRAINING = {
+TRAINING: ParameterConstraints = {
     "solver": one_of(*SOLVERS),
     "max_iter": integer_at_least(1),
     "tol": optional(real_in(low=0.0)),
@@ -24,7 +24,7 @@ TRAINING = {
     "max_fun": optional(integer_at_least(1)),
 }
 #: The mini-batch optimisers' own (``ufldl.SGD``, ``ufldl.Adam``).
-OPTIMIZER = {
+OPTIMIZER: ParameterConstraints = {
     "lr_schedule": one_of(*SCHEDULES),
     "power_t": real_in(low=0.0),
     "momentum": real_in(0.0, 1.0, high_inclusive=False),
@@ -34,6 +34,6 @@ OPTIMIZER = {
     "epsilon": real_in(low=0.0, low_inclusive=False),
     "shuffle": FLAG,
 }
-LBFGS = {"max_corrections": integer_at_least(1)}
+LBFGS: ParameterConstraints = {"max_corrections": integer_at_least(1)}
 #: Precision, randomness, output and warm start.
-FITTING = {"dtype": DTYPE, "random_state": RANDOM_STATE, "verbose": VERBOSITY, "warm_start": FLAG}
+FITTING: ParameterConstraints = {"dtype": DTYPE, "random_state": RANDOM_STATE, "verbose": VERBOSITY, "warm_start": FLAG}

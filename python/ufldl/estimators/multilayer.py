@@ -2,21 +2,23 @@
 networks (``NeuralNetClassifier``, ``NeuralNetRegressor``)."""
 
 import numbers
-
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ufldl._lib.types import ActivationName, BatchSize, DTypeName, FloatArray, RandomStateLike, ScheduleName, SolverName
+from ufldl._lib.types import (ActivationName, BatchSize, DTypeName, FloatArray, LossName, RandomStateLike, RowsLike,
+                              ScheduleName, SolverName)
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
-from ufldl.estimators.constraints import Constraint, real_in
+from ufldl.estimators.constraints import Constraint, ParameterConstraints, real_in
 from ufldl.estimators.hyperparameters import FITTING, HIDDEN_ACTIVATIONS, LBFGS, OPTIMIZER, TRAINING
+from ufldl.network import Network
 
 __all__ = ["MultiLayerEstimator", "HIDDEN_LAYER_SIZES", "HIDDEN_ACTIVATION"]
 
 
-def _hidden_layer_sizes(given, name):
+def _hidden_layer_sizes(given: Any, name: str) -> tuple[int, ...]:
     if isinstance(given, str):
         raise TypeError(f"{name} must be an int or a sequence of ints >= 1; got str {given!r}")
     sizes = (given,) if isinstance(given, numbers.Integral) else given
@@ -34,7 +36,7 @@ def _hidden_layer_sizes(given, name):
     return tuple(int(n) for n in sizes)
 
 
-def _hidden_activation(given, name):
+def _hidden_activation(given: Any, name: str) -> str | tuple[str, ...]:
     if isinstance(given, str):
         names = (given,)
     else:
@@ -60,9 +62,12 @@ class MultiLayerEstimator(NetworkEstimator):
     """Hidden layers of any depth and the full set of solver hyperparameters; the output layer is the
     subclass's ``_OUTPUT = (activation, loss)``."""
 
-    _OUTPUT = None
-    _parameter_constraints = {"hidden_layer_sizes": HIDDEN_LAYER_SIZES, "activation": HIDDEN_ACTIVATION,
-                              "weight_decay": real_in(low=0.0), **TRAINING, **OPTIMIZER, **LBFGS, **FITTING}
+    network_: Network  # set by fit (NetworkEstimator._fit)
+
+    _OUTPUT: tuple[ActivationName, LossName]  # every subclass sets it
+    _parameter_constraints: ParameterConstraints = {
+        "hidden_layer_sizes": HIDDEN_LAYER_SIZES, "activation": HIDDEN_ACTIVATION, "weight_decay": real_in(low=0.0),
+        **TRAINING, **OPTIMIZER, **LBFGS, **FITTING}
 
     def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,),
                  activation: ActivationName | Sequence[ActivationName] = "relu", *, weight_decay: float = 1e-4,
@@ -100,8 +105,9 @@ class MultiLayerEstimator(NetworkEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _hidden_activations(self, params):
-        sizes, activation = params["hidden_layer_sizes"], params["activation"]
+    def _hidden_activations(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        sizes: tuple[int, ...] = params["hidden_layer_sizes"]
+        activation: str | tuple[str, ...] = params["activation"]  # (as HIDDEN_ACTIVATION returns it)
         if isinstance(activation, str):
             return (activation,) * len(sizes)
         if len(activation) != len(sizes):
@@ -110,14 +116,14 @@ class MultiLayerEstimator(NetworkEstimator):
                              f"{self.activation!r}")
         return activation
 
-    def _check_combination(self, params) -> None:
+    def _check_combination(self, params: Mapping[str, Any]) -> None:
         self._hidden_activations(params)
 
-    def _output_layer(self, Y):
+    def _output_layer(self, Y: RowsLike) -> tuple[ActivationName, LossName]:
         """``(activation, loss)`` of the output layer for the targets Y (the class's ``_OUTPUT`` by default)."""
         return self._OUTPUT
 
-    def _network_spec(self, n_features, Y, n_outputs, params):
+    def _network_spec(self, n_features: int, Y: RowsLike, n_outputs: int, params: Mapping[str, Any]) -> NetworkSpec:
         sizes = params["hidden_layer_sizes"]
         activation, loss = self._output_layer(Y)
         return NetworkSpec((n_features, *sizes, n_outputs), (*self._hidden_activations(params), activation), loss,

@@ -8,12 +8,22 @@ tells ``ufldl.io`` the class under the kind ``"ufldl.<ClassName>"``.
 
 import math
 import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 from ufldl import io
+from ufldl._lib.types import StateArrays, StateMeta
 from ufldl.estimators.solvers import new_optimizer
+from ufldl.network import Network
 from ufldl.network_state import network_from_state, network_to_state
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+#: What a class adds to a fitted estimator's state, or takes back from it: ``extra(est, meta, arrays)``.
+ExtraState: TypeAlias = Callable[[Any, StateMeta, StateArrays], None]
 
 __all__ = ["STATE_VERSION", "params_to_meta", "params_from_meta", "network_to_meta", "network_from_meta",
            "estimator_to_state", "estimator_from_state", "register"]
@@ -25,14 +35,14 @@ STATE_VERSION = 1
 _ADDED_LATER = {"t_": 0}
 
 
-def params_to_meta(est):
+def params_to_meta(est: "BaseEstimator") -> StateMeta:
     """``get_params()`` as JSON-able metadata: ``{"params": ..., "tuple_params": [...], "inf_params": [...]}``.
 
     Tuples are named so that they come back as tuples (the file's JSON turns them into lists), infinities so
     that they come back (JSON holds finite numbers only); a RandomState or Generator is not stored (the loaded
     estimator has random_state=None).
     """
-    params = {}
+    params: dict[str, Any] = {}
     for name, value in est.get_params(deep=False).items():
         if isinstance(value, np.ndarray):
             value = tuple(value.tolist())
@@ -50,7 +60,7 @@ def params_to_meta(est):
             "inf_params": infinite}
 
 
-def params_from_meta(meta):
+def params_from_meta(meta: StateMeta) -> dict[str, Any]:
     """The keyword arguments ``params_to_meta`` stored, tuples and infinities restored."""
     params = dict(meta["params"])
     for name in meta.get("tuple_params", []):
@@ -60,18 +70,18 @@ def params_from_meta(meta):
     return params
 
 
-def network_to_meta(net, arrays, name: str = "theta"):
+def network_to_meta(net: Network, arrays: StateArrays, name: str = "theta") -> StateMeta:
     """A Network's metadata; its parameters go into ``arrays[name]``."""
     meta, net_arrays = network_to_state(net)
     arrays[name] = net_arrays["theta"]
     return meta
 
 
-def network_from_meta(meta, arrays, name: str = "theta"):
+def network_from_meta(meta: StateMeta, arrays: StateArrays, name: str = "theta") -> Network:
     return network_from_state(meta, {"theta": arrays[name]})
 
 
-def _optimizer_to_meta(est, arrays):
+def _optimizer_to_meta(est: "BaseEstimator", arrays: StateArrays) -> StateMeta | None:
     optimizer = getattr(est, "_optimizer", None)
     if optimizer is None:
         return None
@@ -80,7 +90,7 @@ def _optimizer_to_meta(est, arrays):
     return {"name": optimizer.name, **opt_meta}
 
 
-def _load_optimizer(est, opt_meta, arrays):
+def _load_optimizer(est: "BaseEstimator", opt_meta: StateMeta | None, arrays: StateArrays) -> None:
     est._optimizer = None
     if opt_meta is None:
         return
@@ -91,11 +101,11 @@ def _load_optimizer(est, opt_meta, arrays):
                                               if key.startswith("optimizer.")})
 
 
-def estimator_to_state(est):
+def estimator_to_state(est: "BaseEstimator") -> tuple[StateMeta, StateArrays]:
     """The common part of an estimator's file: its hyperparameters and, when fitted, its class's
     ``_fitted_attributes``, ``feature_names_in_``, ``network_`` and the mini-batch optimiser's state."""
     meta = {"version": STATE_VERSION, **params_to_meta(est), "fitted": hasattr(est, "network_")}
-    arrays = {}
+    arrays: StateArrays = {}
     if meta["fitted"]:
         for name in type(est)._fitted_attributes:
             meta[name] = getattr(est, name)
@@ -106,7 +116,7 @@ def estimator_to_state(est):
     return meta, arrays
 
 
-def estimator_from_state(cls, meta, arrays):
+def estimator_from_state(cls: type[Any], meta: StateMeta, arrays: StateArrays) -> Any:
     """The estimator ``estimator_to_state`` described (its class restores what it added itself)."""
     if meta.get("version") != STATE_VERSION:
         raise ValueError(f"unknown {cls.__name__} state version {meta.get('version')!r} (this ufldl reads "
@@ -124,19 +134,20 @@ def estimator_from_state(cls, meta, arrays):
     return est
 
 
-def register(cls, extra_to_state=None, extra_from_state=None) -> None:
+def register(cls: type[Any], extra_to_state: ExtraState | None = None,
+             extra_from_state: ExtraState | None = None) -> None:
     """Tell ``ufldl.io`` the estimator class ``cls`` as kind ``"ufldl.<ClassName>"``.
 
     ``extra_to_state(est, meta, arrays)`` adds what only the class has to a fitted estimator's state;
     ``extra_from_state(est, meta, arrays)`` puts it back.
     """
-    def to_state(est):
+    def to_state(est: Any) -> tuple[StateMeta, StateArrays]:
         meta, arrays = estimator_to_state(est)
         if meta["fitted"] and extra_to_state is not None:
             extra_to_state(est, meta, arrays)
         return meta, arrays
 
-    def from_state(meta, arrays):
+    def from_state(meta: StateMeta, arrays: StateArrays) -> Any:
         est = estimator_from_state(cls, meta, arrays)
         if meta["fitted"] and extra_from_state is not None:
             extra_from_state(est, meta, arrays)

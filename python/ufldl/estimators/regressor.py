@@ -4,20 +4,21 @@ twin of ``NeuralNetClassifier`` (the differences from scikit-learn's MLPRegresso
 from typing import Any, Self
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.metaestimators import available_if
 
-from ufldl._lib.types import ArrayLike, FloatArray
+from ufldl._lib.types import (ActivationName, ArrayLike, Float64Array, FloatArray, LossName, RowsLike, StateArrays,
+                              StateMeta)
 from ufldl import scale
 from ufldl.estimators.docstrings import (DOC_FIT_ATTRIBUTES, DOC_HIDDEN, DOC_LBFGS, DOC_MLP_ATTRIBUTES,
                                          DOC_OPTIMIZER, DOC_REST, DOC_SOLVER, DOC_STOPPING)
 from ufldl.estimators.multilayer import MultiLayerEstimator
 from ufldl.estimators.persistence import register
-from ufldl.estimators.solvers import is_minibatch
+from ufldl.estimators.solvers import minibatch_only
+from ufldl.network import Network
 
 __all__ = ["NeuralNetRegressor"]
 
 
-def _r2(Y, P, sample_weight=None):
+def _r2(Y: ArrayLike, P: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
     """R^2 averaged over the targets (scikit-learn's r2_score, with its convention for constant targets; with
     ``sample_weight``, its weighted form)."""
     Y = np.asarray(Y, dtype=np.float64)
@@ -57,17 +58,19 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         mlp=DOC_MLP_ATTRIBUTES.format(outputs="the number of targets", out="identity"),
         fitted=DOC_FIT_ATTRIBUTES)
 
-    _OUTPUT = ("identity", "squared")
+    _OUTPUT: tuple[ActivationName, LossName] = ("identity", "squared")
+    _y_ndim: int  # set by fit: y's number of dimensions, which predict's output has
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # a sklearn.utils.Tags (scikit-learn: untyped)
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
-    def _validate_xy(self, X, y, reset):
+    def _validate_xy(self, X: RowsLike, y: ArrayLike, reset: bool) -> tuple[RowsLike, RowsLike]:
         return self._validated_xy(X, y, reset, multi_output=True, y_numeric=True, ensure_min_samples=1)
 
-    def _targets(self, y, *, first, partial, classes):
+    def _targets(self, y: RowsLike, *, first: bool, partial: bool,
+                 classes: object) -> tuple[RowsLike, int, dict[str, Any]]:
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if not first and Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y must have {self.n_outputs_} target(s) per example, as in the first call to "
@@ -75,7 +78,8 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         return Y, Y.shape[1], {"_y_ndim": y.ndim} if first else {}
 
     @staticmethod
-    def _validation_score(net, X_val, Y_val, sample_weight=None):
+    def _validation_score(net: Network, X_val: RowsLike, Y_val: RowsLike,  # type: ignore[override]  # (base: None)
+                          sample_weight: Float64Array | None = None) -> float:
         """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too), weighted by their weights."""
         return _r2(Y_val, net.forward(X_val), sample_weight)
 
@@ -110,7 +114,7 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         """
         return self._fit(X, y, partial=False, sample_weight=sample_weight, checkpoint=checkpoint)
 
-    @available_if(is_minibatch)
+    @minibatch_only
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """One epoch of the mini-batch solver over (X, y) (``solver="sgd"`` or ``"adam"`` only).
 
@@ -152,11 +156,11 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         return P[:, 0] if self._y_ndim == 1 else P
 
 
-def _y_ndim_to_state(est, meta, arrays) -> None:
+def _y_ndim_to_state(est: NeuralNetRegressor, meta: StateMeta, arrays: StateArrays) -> None:
     meta["targets"] = {"y_ndim": int(est._y_ndim)}
 
 
-def _y_ndim_from_state(est, meta, arrays) -> None:
+def _y_ndim_from_state(est: NeuralNetRegressor, meta: StateMeta, arrays: StateArrays) -> None:
     est._y_ndim = int(meta["targets"]["y_ndim"])
 
 

@@ -3,6 +3,8 @@
 Python's bare "unexpected keyword argument"."""
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["SKLEARN_NAMES", "explain_unknown_keywords", "learning_rate_hint"]
 
@@ -19,12 +21,12 @@ SKLEARN_NAMES = {
 }
 
 
-def explain_unknown_keywords(init):
+def explain_unknown_keywords(init: Callable[..., None]) -> Callable[..., None]:
     """Wrap an estimator's ``__init__`` so that an unknown keyword raises a TypeError naming the estimator and,
     for scikit-learn's names, the ufldl hyperparameter to use. The signature seen by ``inspect`` (and so by
     scikit-learn's ``get_params``) stays the original's."""
     @functools.wraps(init)
-    def checked_init(self, *args, **kwargs):
+    def checked_init(self: object, *args: Any, **kwargs: Any) -> None:
         known = init.__code__.co_varnames[1:init.__code__.co_argcount + init.__code__.co_kwonlyargcount]
         unknown = [name for name in kwargs if name not in known]
         if unknown:
@@ -35,7 +37,7 @@ def explain_unknown_keywords(init):
     return checked_init
 
 
-def learning_rate_hint(value):
+def learning_rate_hint(value: object) -> str | None:
     """The explanation for a string ``learning_rate`` (scikit-learn's name for the schedule), or None."""
     if isinstance(value, str):
         return (f"learning_rate is the step size (scikit-learn's learning_rate_init); scikit-learn's "

@@ -2,11 +2,20 @@
 and one training call with the library's warnings and errors handled."""
 
 import warnings
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ufldl.optimize import SGD, Adam, NonFiniteError, TrainingInterrupted, train
+from sklearn.utils.metaestimators import available_if
+
+from ufldl._lib.types import RowsLike, SolverName
+from ufldl.network import Network
+from ufldl.optimize import SGD, Adam, NonFiniteError, OptimizeResult, TrainingInterrupted, train
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = ["DEFAULT_LEARNING_RATE", "UNEXPOSED_DEFAULTS", "MINIBATCH_SOLVERS", "is_minibatch", "new_optimizer",
-           "solver_options", "fit_network"]
+           "solver_options", "fit_network", "minibatch_only"]
 
 #: The step size of each solver when ``learning_rate=None``.
 DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
@@ -16,18 +25,27 @@ UNEXPOSED_DEFAULTS = {"momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2"
                       "rho_hat_decay": None, "max_fun": None}
 MINIBATCH_SOLVERS = ("sgd", "adam")
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
-def is_minibatch(estimator) -> bool:
+
+def is_minibatch(estimator: "BaseEstimator") -> bool:
     """Whether the estimator's solver trains on mini-batches (and so offers ``partial_fit``)."""
     return estimator.solver in MINIBATCH_SOLVERS
 
 
-def _learning_rate(params):
+def minibatch_only(method: _Method) -> _Method:
+    """Decorator: scikit-learn's ``available_if(is_minibatch)``, the method (``partial_fit``) present only when
+    the estimator's solver trains on mini-batches; typed as the method itself (scikit-learn's decorator is not
+    annotated), so that a type checker keeps its signature."""
+    return cast(_Method, available_if(is_minibatch)(method))
+
+
+def _learning_rate(params: Mapping[str, Any]) -> float:
     rate = params["learning_rate"]
     return DEFAULT_LEARNING_RATE[params["solver"]] if rate is None else rate
 
 
-def new_optimizer(params):
+def new_optimizer(params: Mapping[str, Any]) -> SGD | Adam:
     """The SGD or Adam object of a mini-batch solver, from the checked hyperparameters ``params``."""
     rate, schedule, power_t = _learning_rate(params), params["lr_schedule"], params["power_t"]
     if params["solver"] == "sgd":
@@ -35,7 +53,7 @@ def new_optimizer(params):
     return Adam(rate, params["beta_1"], params["beta_2"], params["epsilon"], schedule, power_t)
 
 
-def solver_options(params):
+def solver_options(params: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of ``ufldl.train`` for the solver (early stopping and the optimiser aside)."""
     solver = params["solver"]
     full_batch = {"max_evals": params["max_fun"]}  # (scikit-learn's MLP calls the cap on evaluations max_fun)
@@ -49,7 +67,8 @@ def solver_options(params):
             "n_iter_no_change": params["n_iter_no_change"], "rho_hat_decay": params["rho_hat_decay"]}
 
 
-def fit_network(net, X, Y, solver, record, *, stacklevel, **kwargs):
+def fit_network(net: Network, X: RowsLike, Y: RowsLike, solver: SolverName, record: Callable[[OptimizeResult], None], *,
+                stacklevel: int, **kwargs: Any) -> OptimizeResult:
     """``ufldl.train(net, X, Y, solver, **kwargs)`` for an estimator.
 
     ``record(result)`` files the outcome, also that of a run that stopped on a non-finite value (before the

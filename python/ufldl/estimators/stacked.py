@@ -1,27 +1,28 @@
 """``StackedAutoencoder``: the tutorial's deep network, greedy layer-wise pretraining then fine-tuning."""
 
 import warnings
-
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Self
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ufldl._lib.types import ActivationName, ArrayLike, DTypeName, FloatArray, RandomStateLike
+from ufldl._lib.types import (ActivationName, ArrayLike, DecoderName, DTypeName, FloatArray, IntArray, Labels,
+                              RandomStateLike, RowsLike)
 from ufldl import scale
 from ufldl._lib.validation import random_generator
 from ufldl.estimators.autoencoder import DECODERS, AutoencoderCollapseWarning, DecoderRangeWarning, SparseAutoencoder
 from ufldl.estimators.base import NetworkEstimator, checked_sample_weight, preserve_dtype
-from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, integer_at_least,
-                                          one_of, real_in)
+from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, Constraint, ParameterConstraints,
+                                          integer_at_least, one_of, real_in)
 from ufldl.estimators.labels import check_class_labels, encode_labels
 from ufldl.estimators.solvers import fit_network
 from ufldl.estimators.stacked_params import FINETUNE_DECAY as FINETUNE_DECAY  # (re-exported: ufldl.stacked's)
 from ufldl.estimators.stacked_params import finetune_decay, hidden_sizes, layer_values, per_layer
 from ufldl.estimators.stacked_state import register_stacked
 from ufldl.network import Network
+from ufldl.optimize import OptimizeResult
 
 __all__ = ["StackedAutoencoder"]
 
@@ -109,7 +110,15 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
     True
     """
 
-    _parameter_constraints = {
+    # Set by fit.
+    classes_: Labels
+    autoencoders_: list[SparseAutoencoder]
+    pretrained_network_: Network
+    network_: Network
+    loss_curve_: list[float]
+    n_iter_: int
+
+    _parameter_constraints: ParameterConstraints = {
         "hidden_layer_sizes": Constraint("a non-empty sequence of ints >= 1", hidden_sizes),
         "rho": per_layer(real_in(0.0, 1.0, low_inclusive=False, high_inclusive=False)),
         "beta": per_layer(real_in(low=0.0)),
@@ -129,7 +138,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
 
     def __init__(self, hidden_layer_sizes: int | Sequence[int] = (200, 200), *, rho: float | Sequence[float] = 0.1,
                  beta: float | Sequence[float] = 3.0, weight_decay: float | Sequence[float] = 1e-4,
-                 decoder: ActivationName | Sequence[ActivationName] = "sigmoid", pretrain_max_iter: int = 400,
+                 decoder: DecoderName | Sequence[DecoderName] = "sigmoid", pretrain_max_iter: int = 400,
                  softmax_weight_decay: float = 1e-4, softmax_max_iter: int = 400, finetune: bool = True,
                  finetune_weight_decay: Literal["all", "softmax"] | float = "all", finetune_max_iter: int = 400,
                  max_corrections: int = 100, dtype: DTypeName = "float64", random_state: RandomStateLike = None,
@@ -150,18 +159,18 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # a sklearn.utils.Tags (scikit-learn: untyped)
         return preserve_dtype(super().__sklearn_tags__(), self.dtype)
 
     # ------------------------------------------------------------------ validation
 
-    def _check_combination(self, params) -> None:
+    def _check_combination(self, params: dict[str, Any]) -> None:
         n_layers = len(params["hidden_layer_sizes"])
         for name in ("rho", "beta", "weight_decay", "decoder"):
             params[name] = layer_values(params[name], name, n_layers)
 
     @staticmethod
-    def _finetune_decays(params, n_weight_layers):
+    def _finetune_decays(params: Mapping[str, Any], n_weight_layers: int) -> list[float]:
         choice = params["finetune_weight_decay"]
         if isinstance(choice, float):
             return [choice] * n_weight_layers
@@ -170,7 +179,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def _say(self, text) -> None:
+    def _say(self, text: str) -> None:
         if self.verbose:
             print(text, flush=True)
 
@@ -191,26 +200,26 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         self : StackedAutoencoder
             The estimator, trained.
         """
-        params = self._checked_parameters()
+        params: dict[str, Any] = self._checked_parameters()
         self._check_combination(params)
-        X, y = self._validated_xy(X, y, reset=True, ensure_min_samples=2)
-        params["sample_weight"] = checked_sample_weight(sample_weight, X)
-        check_class_labels(y)
-        self.classes_ = np.unique(y)
+        rows, y_checked = self._validated_xy(X, y, reset=True, ensure_min_samples=2)
+        params["sample_weight"] = checked_sample_weight(sample_weight, rows)
+        check_class_labels(y_checked)
+        self.classes_ = np.unique(y_checked)
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least 2 classes; got only {self.classes_[0]!r}")
-        labels = encode_labels(y, self.classes_)
+        labels = encode_labels(y_checked, self.classes_)
         rng = random_generator(params["random_state"])
-        features = self._pretrain(X, params, rng)
+        features = self._pretrain(rows, params, rng)
         softmax = self._train_softmax(features, labels, params, rng)
-        net = self._assemble(X.shape[1], softmax, params)
+        net = self._assemble(rows.shape[1], softmax, params)
         self.pretrained_network_ = net.copy()
         self.network_, self.loss_curve_, self.n_iter_ = net, [], 0
         if params["finetune"]:
-            self._finetune(X, labels, params)
+            self._finetune(rows, labels, params)
         return self
 
-    def _pretrain(self, X, params, rng):
+    def _pretrain(self, X: RowsLike, params: Mapping[str, Any], rng: np.random.Generator) -> RowsLike:
         """1. Greedy layer-wise pretraining: each autoencoder on the previous one's features; returns the last
         features."""
         self.autoencoders_ = []
@@ -233,7 +242,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
             features = ae.transform(features)
         return features
 
-    def _train_softmax(self, features, labels, params, rng):
+    def _train_softmax(self, features: RowsLike, labels: IntArray, params: Mapping[str, Any],
+                       rng: np.random.Generator) -> Network:
         """2. A softmax classifier on the last features (the encoders fixed)."""
         self._say(f"training the softmax layer on {features.shape[1]} features")
         softmax = Network([features.shape[1], len(self.classes_)], "softmax", "cross_entropy",
@@ -244,11 +254,12 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
                     verbose=max(0, params["verbose"] - 1), sample_weight=params["sample_weight"])
         return softmax
 
-    def _assemble(self, n_features, softmax, params):
+    def _assemble(self, n_features: int, softmax: Network, params: Mapping[str, Any]) -> Network:
         """The whole network from the encoders and the softmax layer."""
         layer_sizes = [n_features, *params["hidden_layer_sizes"], len(self.classes_)]
         n_weight_layers = len(layer_sizes) - 1
-        net = Network(layer_sizes, ["sigmoid"] * (n_weight_layers - 1) + ["softmax"], "cross_entropy",
+        hidden: list[ActivationName] = ["sigmoid"] * (n_weight_layers - 1)
+        net = Network(layer_sizes, [*hidden, "softmax"], "cross_entropy",
                       weight_decay=self._finetune_decays(params, n_weight_layers), dtype=params["dtype"])
         for k, ae in enumerate(self.autoencoders_):
             net.weights[k][...] = ae.network_.weights[0]
@@ -257,9 +268,9 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         net.biases[-1][...] = softmax.biases[0]
         return net
 
-    def _finetune(self, X, labels, params) -> None:
+    def _finetune(self, X: RowsLike, labels: IntArray, params: Mapping[str, Any]) -> None:
         """3. Fine-tuning: the whole network trained by backpropagation from the pretrained weights."""
-        def record(result) -> None:
+        def record(result: OptimizeResult) -> None:
             self.loss_curve_, self.n_iter_ = list(result.loss_curve), result.n_iter
 
         self._say(f"fine-tuning the {'-'.join(map(str, self.network_.layer_sizes))} network")
@@ -269,11 +280,11 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
 
     # ------------------------------------------------------------------ using the model
 
-    def _network(self, finetuned):
+    def _network(self, finetuned: bool) -> Network:
         check_is_fitted(self)
         return self.network_ if finetuned else self.pretrained_network_
 
-    def _input(self, X):
+    def _input(self, X: ArrayLike) -> RowsLike:
         # (a Dask array or an input read in blocks is checked without being read whole, and stays so)
         return self._validated_rows(X, reset=False)
 
@@ -317,7 +328,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         frozen = net.copy() if scale.is_dask_array(X) else net  # (a lazy result keeps the parameters of now)
         W, b = net.weights[-1].astype(np.float64), net.biases[-1].astype(np.float64)
 
-        def log_proba(rows):
+        def log_proba(rows: Any) -> FloatArray:  # (rows: an in-memory block)
             hidden = frozen.forward(rows, stop=frozen.n_layers - 1).astype(np.float64)
             return log_softmax(hidden @ W.T + b, axis=1)
 

@@ -2,6 +2,7 @@
 given once for every autoencoder or once per autoencoder."""
 
 import numbers
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -11,8 +12,10 @@ __all__ = ["FINETUNE_DECAY", "hidden_sizes", "finetune_decay", "per_layer", "lay
 
 FINETUNE_DECAY = ("all", "softmax")
 
+_T = TypeVar("_T")
 
-def hidden_sizes(given, name):
+
+def hidden_sizes(given: Any, name: str) -> tuple[int, ...]:
     """``given`` (an int, or a non-empty sequence of ints >= 1) as a tuple of ints; TypeError or ValueError
     naming ``name`` otherwise."""
     sizes = (given,) if isinstance(given, numbers.Integral) and not isinstance(given, (bool, np.bool_)) else given
@@ -26,26 +29,27 @@ def hidden_sizes(given, name):
     return tuple(sizes)
 
 
-def finetune_decay(choice, name):
+def finetune_decay(choice: Any, name: str) -> str | float:
     """``choice``, one of :data:`FINETUNE_DECAY` or a number >= 0 (returned as a float); ValueError otherwise."""
     if isinstance(choice, str) and choice in FINETUNE_DECAY:
         return choice
-    if isinstance(choice, (bool, np.bool_, str)) or not isinstance(choice, numbers.Real) or not choice >= 0:
+    if (isinstance(choice, (bool, np.bool_, str)) or not isinstance(choice, numbers.Real)
+            or not choice >= 0):  # type: ignore[operator]  # typeshed's numbers.Real has no comparison
         raise ValueError(f"{name} must be one of {FINETUNE_DECAY} or a number >= 0; got {choice!r}")
     return float(choice)
 
 
-def per_layer(constraint):
+def per_layer(constraint: Constraint[_T]) -> Constraint[_T | list[_T]]:
     """One value for every autoencoder, or a sequence of one value per autoencoder, each as ``constraint``
     accepts (the count is checked against the layers by the estimator)."""
-    def check(value, name):
+    def check(value: Any, name: str) -> _T | list[_T]:
         if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
             return constraint(value, name)
         return [constraint(v, f"{name}[{k}]") for k, v in enumerate(value)]
     return Constraint(f"{constraint.description}, or a sequence of them (one per hidden layer)", check)
 
 
-def layer_values(value, name, n_layers):
+def layer_values(value: _T | list[_T], name: str, n_layers: int) -> list[_T]:
     """A hyperparameter given once for every autoencoder or once per autoencoder, as a list of n_layers."""
     if not isinstance(value, list):
         return [value] * n_layers

@@ -1,21 +1,34 @@
 """Saving a ``StackedAutoencoder``: its state for ``ufldl.io`` (both networks, and every autoencoder of the stack
 under the prefix ``autoencoder<k>.``), registered by ``ufldl.estimators.stacked`` with :func:`register_stacked`."""
 
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from ufldl import io
+from ufldl._lib.types import StateArrays, StateMeta
 from ufldl.estimators.labels import classes_from_meta, classes_to_meta
 from ufldl.estimators.persistence import network_from_meta, network_to_meta, params_from_meta, params_to_meta
 
 __all__ = ["STATE_VERSION", "stacked_to_state", "stacked_from_state", "register_stacked"]
 
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+    from ufldl.io.registry import Kind
+
 STATE_VERSION = 1
 
 
-def stacked_to_state(est):
+def _autoencoder_kind() -> "Kind":
+    # Registered when ufldl.estimators.autoencoder is imported, which ufldl.estimators.stacked does first.
+    return cast("Kind", io.registry.kind_named("ufldl.SparseAutoencoder"))
+
+
+def stacked_to_state(est: "BaseEstimator") -> tuple[StateMeta, StateArrays]:
     """``(meta, arrays)`` of a StackedAutoencoder, fitted or not."""
     meta = {"version": STATE_VERSION, **params_to_meta(est), "fitted": hasattr(est, "network_")}
-    arrays = {}
+    arrays: StateArrays = {}
     if meta["fitted"]:
         meta["targets"] = classes_to_meta(est)
         meta["n_features_in_"] = est.n_features_in_
@@ -24,13 +37,13 @@ def stacked_to_state(est):
             meta[name] = network_to_meta(getattr(est, name), arrays, name)
         meta["autoencoders_"] = []
         for k, ae in enumerate(est.autoencoders_):
-            ae_meta, ae_arrays = io.registry.kind_named("ufldl.SparseAutoencoder").to_state(ae)
+            ae_meta, ae_arrays = _autoencoder_kind().to_state(ae)
             meta["autoencoders_"].append(ae_meta)
             arrays.update({f"autoencoder{k}.{key}": value for key, value in ae_arrays.items()})
     return meta, arrays
 
 
-def stacked_from_state(cls, meta, arrays):
+def stacked_from_state(cls: type[Any], meta: StateMeta, arrays: StateArrays) -> Any:
     """The estimator of class ``cls`` that :func:`stacked_to_state` saved as ``(meta, arrays)``."""
     if meta.get("version") != STATE_VERSION:
         raise ValueError(f"unknown StackedAutoencoder state version {meta.get('version')!r}")
@@ -43,7 +56,7 @@ def stacked_from_state(cls, meta, arrays):
     est.loss_curve_, est.n_iter_ = meta["loss_curve_"], meta["n_iter_"]
     for name in ("network_", "pretrained_network_"):
         setattr(est, name, network_from_meta(meta[name], arrays, name))
-    from_ae = io.registry.kind_named("ufldl.SparseAutoencoder").from_state
+    from_ae = _autoencoder_kind().from_state
     est.autoencoders_ = []
     for k, ae_meta in enumerate(meta["autoencoders_"]):
         prefix = f"autoencoder{k}."
@@ -52,9 +65,9 @@ def stacked_from_state(cls, meta, arrays):
     return est
 
 
-def register_stacked(cls) -> None:
+def register_stacked(cls: type[Any]) -> None:
     """Tell ``ufldl.io`` the class ``cls`` (StackedAutoencoder) as kind ``"ufldl.StackedAutoencoder"``."""
-    def from_state(meta, arrays):
+    def from_state(meta: StateMeta, arrays: StateArrays) -> Any:
         return stacked_from_state(cls, meta, arrays)
 
     io.register("ufldl.StackedAutoencoder", cls, stacked_to_state, from_state)

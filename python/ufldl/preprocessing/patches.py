@@ -6,14 +6,14 @@ from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ufldl._lib.types import ArrayLike, FloatArray
+from ufldl._lib.types import ArrayLike, Float64Array, FloatArray
 from ufldl._lib.validation import real_scalar
 from ufldl.preprocessing.base import TINY, Transformer, check_columns
 
 __all__ = ["PatchNormalizer", "remove_patch_mean"]
 
 
-def remove_patch_mean(X):
+def remove_patch_mean(X: ArrayLike) -> FloatArray:
     """Subtract from each example (row) its own mean, as the tutorial does to every image patch.
 
     Parameters
@@ -26,12 +26,13 @@ def remove_patch_mean(X):
     ndarray of shape (n_samples, n_features)
         ``X - X.mean(axis=1, keepdims=True)``: float32 for float32 input, float64 otherwise.
     """
-    X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-    return _remove_row_means(X).astype(X.dtype, copy=False)
+    checked: FloatArray = check_array(X, dtype=[np.float64, np.float32], input_name="X")  # (scikit-learn: untyped)
+    return _remove_row_means(checked).astype(checked.dtype, copy=False)
 
 
-def _remove_row_means(X):  # in float64
-    return X - X.mean(axis=1, keepdims=True, dtype=np.float64)
+def _remove_row_means(X: FloatArray) -> Float64Array:  # in float64
+    row_means: Float64Array = X.mean(axis=1, keepdims=True, dtype=np.float64)  # (NumPy types mean(dtype=) as Any)
+    return X - row_means
 
 
 class PatchNormalizer(OneToOneFeatureMixin, Transformer):
@@ -59,6 +60,8 @@ class PatchNormalizer(OneToOneFeatureMixin, Transformer):
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
     """
+
+    scale_: float  # set by fit
 
     def __init__(self, clip_std: float = 3.0, low: float = 0.1, high: float = 0.9) -> None:
         self.clip_std = clip_std

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ufldl._lib.types import ArrayLike, FloatArray
+from ufldl._lib.types import ArrayLike, Float64Array, FloatArray
 from ufldl._lib.validation import flag, real_scalar
 from ufldl.preprocessing.base import TINY, Transformer, check_columns
 
@@ -17,7 +17,10 @@ __all__ = ["PCA", "ZCAWhitening", "CovarianceEigen"]
 class CovarianceEigen(Transformer):
     """Shared by PCA and ZCA: the eigendecomposition of the covariance."""
 
-    def _fit_eigen(self, X):
+    center: bool  # a parameter of both subclasses
+    mean_: Float64Array  # set by fit
+
+    def _fit_eigen(self, X: FloatArray) -> tuple[Float64Array, Float64Array]:
         """Set ``mean_`` and return the covariance's eigenvalues (descending) and eigenvectors (columns)."""
         flag(self.center, "center")
         X = X.astype(np.float64, copy=False)
@@ -35,7 +38,7 @@ class CovarianceEigen(Transformer):
         return eigenvalues, np.ascontiguousarray(U)
 
     @staticmethod
-    def _check_divisible(eigenvalues, epsilon):
+    def _check_divisible(eigenvalues: Float64Array, epsilon: float) -> None:
         """Refuse to whiten when some ``eigenvalue + epsilon`` is zero up to rounding."""
         largest = eigenvalues.max(initial=0.0)
         bad = np.flatnonzero(eigenvalues + epsilon <= TINY * largest)
@@ -88,6 +91,14 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
         Only when ``X`` had string column names.
     """
 
+    # Set by fit.
+    eigenvalues_: Float64Array
+    n_components_: int
+    components_: Float64Array
+    explained_variance_: Float64Array
+    explained_variance_ratio_: Float64Array
+    _scale: Float64Array
+
     def __init__(self, n_components: int | float | None = None, *, whiten: bool = False, epsilon: float = 0.0,
                  center: bool = True) -> None:
         self.n_components = n_components
@@ -95,7 +106,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
         self.epsilon = epsilon
         self.center = center
 
-    def _n_components(self, eigenvalues):
+    def _n_components(self, eigenvalues: Float64Array) -> int:
         """The number of components to keep, from ``n_components`` and the eigenvalues (descending)."""
         n, n_features = self.n_components, eigenvalues.size
         if n is None:
@@ -147,7 +158,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, CovarianceEigen):
         return self
 
     @property
-    def _n_features_out(self):
+    def _n_features_out(self) -> int:
         return self.n_components_
 
     def transform(self, X: ArrayLike) -> FloatArray:
@@ -223,6 +234,11 @@ class ZCAWhitening(OneToOneFeatureMixin, CovarianceEigen):
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
     """
+
+    # Set by fit.
+    whitening_: Float64Array
+    coloring_: Float64Array
+    eigenvalues_: Float64Array
 
     def __init__(self, epsilon: float = 0.1, *, center: bool = True) -> None:
         self.epsilon = epsilon
