@@ -123,9 +123,7 @@ EOF
 # scikit-learn's own compliance checks (test_scikit_learn_checks: check_estimator's list) are left to the main
 # suite at the newest release: they change between releases (1.6 and 1.7 check the message of a refused sparse
 # input, and the sparse tag, differently), and what this environment tests is that ufldl works at the minimums.
-# The Ctrl-C tests interrupt at a random moment; with SciPy 1.11's L-BFGS-B callback one landed between the commit
-# of an iterate and its count (31 against 29-30): left to the main suite at the newest SciPy.
-"$work/minimum/bin/python" -m pytest -q -p no:cacheprovider -k "not test_scikit_learn_checks and not ctrl_c" \
+"$work/minimum/bin/python" -m pytest -q -p no:cacheprovider -k "not test_scikit_learn_checks" \
   tests/test_core_api.py tests/test_network_reference.py tests/test_io.py tests/test_optimize.py \
   tests/test_minibatch.py tests/test_train.py tests/test_preprocessing.py tests/test_autoencoder.py \
   tests/test_classifiers.py tests/test_cli.py tests/test_cli_hardening.py tests/test_packaging.py \
