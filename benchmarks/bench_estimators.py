@@ -1,15 +1,12 @@
 """Benchmarks: the estimators' whole trainings on the 8x8 digits, against SciPy + NumPy, scikit-learn and PyTorch.
 
-Data: ``ufldl.datasets.load_digits()`` (1,797 images, pixels in [0, 1]), float64, split once in halves with
-``train_test_split(test_size=0.5, random_state=0, stratify=y)``: m = 898 training and 899 test examples. Every
-row of a group trains from scratch on the training half; one round is one whole training (a few hundred ms to a
-few seconds), 3 rounds, no warm-up round (as ``bench_training.py``). Before its rounds, each benchmark runs its
-training once untimed with 1 iteration (or epoch) per stage, which loads every library and touches the buffers.
-
-Every row's final parameters are evaluated with the same oracle, ``ufldl.reference``: the training cost of the
-group's objective, ``J = -(1/m) sum_i log p(y_i | x_i) + (lambda / 2) sum_l ||W_l||_F^2`` (biases not decayed,
-not divided by m; the ``train_cost`` of ``extra_info``) and the test accuracy (``test_accuracy``), which must
-be >= 0.9. Iterations, epochs and solver messages go into ``benchmark.extra_info`` too. lambda = 1e-4 throughout.
+Data: m = 898 training and 899 test examples of ``ufldl.datasets.load_digits()``, float64; every row of a group
+trains from scratch on the training half, 3 rounds of one whole training each (a few hundred ms to a few
+seconds), after one untimed run with 1 iteration (or epoch). Every row's final parameters are evaluated with the
+same oracle, ``ufldl.reference``: the training cost of the group's objective (``train_cost`` in ``extra_info``)
+and the test accuracy (``test_accuracy``), which must be >= 0.9. lambda = 1e-4 throughout. The split, the
+objective and the measurement are shared with ``bench_stacked.py`` (the stacked autoencoder) and described in
+``benchmarks/estimator_rows.py``.
 
 Group ``softmax regression digits m=898 (lambda 1e-4, L-BFGS 100 iterations)``, a 64-10 softmax layer with
 intercepts, all parameters starting at 0:
@@ -46,13 +43,13 @@ the optimisers' own counters: ufldl's ``_optimizer.n_updates``, scikit-learn's `
     scikit-learn divides ``alpha`` by the batch's size, not by m, so ``alpha = lambda * batch_size`` gives the
     same decay on the full batches (the last one, of 98, gets about twice as much). Its own initial weights
     (Glorot's bound, random intercepts) and shuffles; its ConvergenceWarning is silenced.
-``torch-eager``
-    A PyTorch loop on the CPU (2 threads, float64): ufldl's initial weights and the same shuffles (the same
-    ``numpy.random.default_rng(0)`` stream), cross-entropy plus ``0.5 lambda ||W||^2`` per batch,
-    ``loss.backward()``, ``torch.optim.Adam`` (which adds epsilon to ``sqrt(v_hat)``, where ufldl and
-    scikit-learn add it to ``sqrt(v)``). Skipped when torch is not installed. Checked untimed: after 2 epochs
-    its training cost is ufldl's to a relative 1e-4 (it follows ufldl's trajectory; with a negligible epsilon
-    the two agree to rounding).
+``pytorch``
+    A PyTorch loop on the CPU (float64, as many threads as ufldl's BLAS pool): ufldl's initial weights and
+    the same shuffles (the same ``numpy.random.default_rng(0)`` stream), cross-entropy plus ``0.5 lambda
+    ||W||^2`` per batch, ``loss.backward()``, ``torch.optim.Adam`` (which adds epsilon to ``sqrt(v_hat)``,
+    where ufldl and scikit-learn add it to ``sqrt(v)``). Skipped when torch is not installed. Checked
+    untimed: after 2 epochs its training cost is ufldl's to a relative 1e-4 (it follows ufldl's trajectory;
+    with a negligible epsilon the two agree to rounding).
 
 Group ``MLP digits m=898 64-100-10 relu L-BFGS 200 iterations``: the same network, full-batch L-BFGS:
 
@@ -65,266 +62,52 @@ Group ``MLP digits m=898 64-100-10 relu L-BFGS 200 iterations``: the same networ
     checked against the reference cost), SciPy's L-BFGS-B with its default 10 correction pairs and ``ftol``, its
     own initial weights. Both rows run the 200 iterations here (``n_iter``; ufldl's ``n_evals`` too).
 
-Group ``stacked autoencoder digits m=898 64-32-16-10`` (``UFLDL_BENCH_STACK_HIDDEN=200,200``: the exercise's
-64-200-200-10), the tutorial's deep network: sparse autoencoders
-64-32-64 on X and 32-16-32 on the first one's features (sigmoid, rho 0.1, beta 3, lambda 1e-4), a softmax
-layer on the 16 features (lambda 1e-4, initial weights scaled to max |W| = 0.005), then fine-tuning of the whole
-64-32-16-10 network (decay 1e-4 on every layer); 400 L-BFGS iterations (at most) for each of the four stages:
-
-``ufldl``
-    ``ufldl.StackedAutoencoder((32, 16), random_state=0).fit`` (its defaults are the above).
-``ufldl-lbfgsb``
-    The estimator with its four stages run by SciPy's L-BFGS-B on the core (``solver="lbfgsb"`` of
-    ``ufldl.train``): the estimator as it ran before the native L-BFGS.
-``scipy+numpy-reference``
-    The same pipeline with ``scipy.optimize.minimize(method="L-BFGS-B", jac=True, options={"maxiter": 400,
-    "maxcor": 100, "ftol": 1e-9, "gtol": 1e-5})`` on ``ufldl.reference.cost_and_grad`` for each stage, and
-    ``reference.forward`` for the features. Its initial weights are ufldl's, drawn the way the estimator draws
-    them: ``reference.init_params`` for the two autoencoders and the softmax layer in turn from one
-    ``numpy.random.default_rng(0)`` (the draws of ``ufldl.Network.initialize``). Checked untimed: after 10
-    iterations per stage it holds the parameters of ``ufldl-lbfgsb`` (the same solver; to 1e-8). The stages are not convex, and over
-    400 iterations rounding differences grow until the runs reach different minima: after the whole training
-    only the accuracies are asserted.
-
-For both rows of the last group ``extra_info`` holds the test accuracy before fine-tuning
-(``test_accuracy_pretrained``) and after (``test_accuracy``), and the iterations of the autoencoders
-(``pretrain_n_iter``) and of fine-tuning (``n_iter``).
-
 Run ``python -m pytest benchmarks/bench_estimators.py --benchmark-json=est.json`` and ``python
 benchmarks/report.py est.json`` on a quiet machine (see benchmarks/README.md). To check this file quickly with
 ``--benchmark-disable``, ``UFLDL_BENCH_EST_ITER_SCALE=0.25`` runs a quarter of every iteration and epoch count
 (the group names then carry the counts run; the accuracy threshold still applies; timings mean nothing).
 """
 
-import contextlib
 import math
-import os
-import warnings
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pytest
-import scipy.optimize
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_info
 
 import ufldl
-from ufldl import datasets, reference
+from benchmarks import pytorch_rows
+from benchmarks.estimator_rows import (
+    GTOL,
+    LAMBDA,
+    LAMBDA_TEXT,
+    M_TRAIN,
+    N_CLASSES,
+    SEED,
+    Classifier,
+    Outcome,
+    copies,
+    digits,
+    measure,
+    network_outcome,
+    outcome_of,
+    scaled,
+    scipy_lbfgs,
+    silenced,
+    sklearn_mlp_outcome,
+    unpack,
+)
+from benchmarks.pytorch_rows import import_torch
+from ufldl import reference
 
-LAMBDA_TEXT = "1e-4"  # as the group names spell it
-LAMBDA = float(LAMBDA_TEXT)
-ROUNDS = 3
-SEED = 0
-MAX_CORRECTIONS = 100  # ufldl's L-BFGS memory (the tutorial's minFunc)
-FTOL, GTOL = 1e-9, 1e-5  # ufldl.minimize's defaults, which the estimators use; given to SciPy too
-TORCH_THREADS = 2
-MIN_ACCURACY = 0.9
 COST_RTOL = 1e-3  # ufldl's final cost may exceed SciPy's by at most this (relative)
-WARM_ITER = 1  # iterations (or epochs) per stage of the untimed run before the rounds
 AGREE_EPOCHS, AGREE_RTOL = 2, 1e-4  # torch's Adam loop against ufldl's, after a short untimed run
-AGREE_ITER, AGREE_ATOL = 10, 1e-8  # the SciPy stacked pipeline against ufldl's, parameters after a short run
-
-SCALE = float(os.environ.get("UFLDL_BENCH_EST_ITER_SCALE", "1"))
-if not 0 < SCALE <= 1:
-    raise ValueError(f"UFLDL_BENCH_EST_ITER_SCALE must be a number in (0, 1]; got {SCALE}")
-
-
-def scaled(n):
-    return max(1, round(n * SCALE))
-
 
 SOFTMAX_ITER = scaled(100)
 HIDDEN, BATCH, LEARNING_RATE = 100, 200, 1e-3
 ADAM_EPOCHS = scaled(200)
 MLP_LBFGS_ITER = scaled(200)
 MLP_MAX_FUN = 100_000
-# UFLDL_BENCH_STACK_HIDDEN="200,200": the tutorial's stacked-autoencoder exercise's hidden sizes (minutes).
-STACK_HIDDEN = tuple(int(h) for h in os.environ.get("UFLDL_BENCH_STACK_HIDDEN", "32,16").split(","))
-RHO, BETA = 0.1, 3.0
-STACK_ITER = scaled(400)
-
-LOAD_AT_START = os.getloadavg()
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Data, parameter layout and the oracle
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Digits:
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray
-    y_test: np.ndarray
-
-    @property
-    def m(self):
-        return self.X_train.shape[0]
-
-
-@lru_cache(maxsize=None)
-def digits():
-    X, y = datasets.load_digits()
-    parts = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
-    for part in parts:
-        part.flags.writeable = False
-    return Digits(*parts)
-
-
-M_TRAIN = digits().m
-N_CLASSES = int(digits().y_train.max()) + 1
-
-
-def pack(weights, biases):
-    """theta in ``ufldl.Network``'s layout, ``[W_1, ..., W_L, b_1, ..., b_L]``, each W row-major."""
-    return np.concatenate([np.ravel(p) for p in list(weights) + list(biases)])
-
-
-def unpack(theta, sizes):
-    """Views ``([W_1, ..., W_L], [b_1, ..., b_L])`` of theta, ``W_l`` of shape (n_l, n_{l-1})."""
-    weights, biases, start = [], [], 0
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        weights.append(theta[start:start + n_in * n_out].reshape(n_out, n_in))
-        start += n_in * n_out
-    for n_out in sizes[1:]:
-        biases.append(theta[start:start + n_out])
-        start += n_out
-    assert start == theta.size, f"theta has {theta.size} parameters, layers {sizes} need {start}"
-    return weights, biases
-
-
-def reference_fun(sizes, activations, loss, X, Y, weight_decay, sparsity_layers=(), rho=RHO, beta=BETA):
-    """``theta -> (cost, grad)`` with ``ufldl.reference.cost_and_grad``, in ufldl's flat layout."""
-
-    def fun(theta):
-        weights, biases = unpack(theta, sizes)
-        cost, grad_w, grad_b, _ = reference.cost_and_grad(weights, biases, X, Y, activations, loss, weight_decay,
-                                                          sparsity_layers, rho, beta)
-        return cost, pack(grad_w, grad_b)
-
-    return fun
-
-
-def scipy_lbfgs(fun, theta0, max_iter):
-    """SciPy's L-BFGS-B with the options ufldl.minimize gives it (ufldl's maxfun cap is never reached here)."""
-    return scipy.optimize.minimize(fun, theta0, jac=True, method="L-BFGS-B",
-                                   options={"maxiter": max_iter, "maxcor": MAX_CORRECTIONS, "ftol": FTOL,
-                                            "gtol": GTOL})
-
-
-@dataclass(frozen=True)
-class Classifier:
-    """A softmax network and the objective every row of a group is judged by."""
-
-    sizes: tuple
-    activations: tuple
-    weight_decay: object = LAMBDA  # one lambda, or one per weight layer
-
-    @property
-    def n_params(self):
-        return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
-
-    def fun(self):
-        d = digits()
-        return reference_fun(self.sizes, self.activations, "cross_entropy", d.X_train, d.y_train,
-                             self.weight_decay)
-
-    def train_cost(self, weights, biases):
-        d = digits()
-        return reference.cost_and_grad(weights, biases, d.X_train, d.y_train, self.activations, "cross_entropy",
-                                       self.weight_decay)[0]
-
-    def test_accuracy(self, weights, biases):
-        d = digits()
-        probabilities = reference.forward(weights, biases, self.activations, d.X_test)[-1]
-        return float(np.mean(np.argmax(probabilities, axis=1) == d.y_test))
-
-
-@dataclass
-class Outcome:
-    """One training's final parameters (``ufldl.Network``'s orientation) and its counters."""
-
-    weights: list
-    biases: list
-    n_iter: int  # iterations (full batch) or epochs
-    info: dict = field(default_factory=dict)
-    pretrained: tuple = None  # (weights, biases) before fine-tuning, for the stacked autoencoder
-
-
-def copies(arrays):
-    return [np.array(a, dtype=np.float64) for a in arrays]
-
-
-def network_outcome(net, n_iter, **info):
-    return Outcome(copies(net.weights), copies(net.biases), int(n_iter), info)
-
-
-def sklearn_mlp_outcome(clf, **info):
-    """scikit-learn's ``coefs_`` are (n_in, n_out): transposed into ufldl's orientation."""
-    return Outcome(copies(W.T for W in clf.coefs_), copies(clf.intercepts_), int(clf.n_iter_), info)
-
-
-def pools():
-    return [{k: pool.get(k) for k in ("internal_api", "num_threads", "version", "architecture", "filepath")}
-            for pool in threadpool_info()]
-
-
-def import_torch():
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(TORCH_THREADS)
-    return torch
-
-
-OUTCOMES = {}  # (group, implementation) -> the Outcome of its last round
-
-
-def measure(benchmark, group, impl, implementations, problem, **info):
-    """Time ``implementations[impl](n)()`` (one whole training) and evaluate its outcome, untimed."""
-    benchmark.group = group
-    d = digits()
-    benchmark.extra_info.update(implementation=impl, dtype="float64", m_train=d.m, m_test=d.X_test.shape[0],
-                                weight_decay=LAMBDA, loadavg_at_start=LOAD_AT_START, **info)
-    build = implementations[impl]
-    build(WARM_ITER)()  # untimed: loads every library, touches the buffers, wakes the thread pools
-    benchmark.extra_info["pools"] = pools()
-    if impl.startswith("torch"):
-        import torch
-
-        benchmark.extra_info["torch"] = {"version": torch.__version__, "num_threads": torch.get_num_threads(),
-                                         "mkl": torch.backends.mkl.is_available()}
-    outcome = benchmark.pedantic(build(None), rounds=ROUNDS, iterations=1, warmup_rounds=0)
-    OUTCOMES[group, impl] = outcome
-    evaluate(benchmark, impl, problem, outcome)
-    return outcome
-
-
-def evaluate(benchmark, impl, problem, outcome):
-    params = outcome.weights + outcome.biases
-    assert all(np.all(np.isfinite(p)) for p in params), f"{impl}: non-finite parameters"
-    cost = problem.train_cost(outcome.weights, outcome.biases)
-    accuracy = problem.test_accuracy(outcome.weights, outcome.biases)
-    benchmark.extra_info.update(train_cost=cost, test_accuracy=accuracy, n_iter=outcome.n_iter, **outcome.info)
-    assert accuracy >= MIN_ACCURACY, f"{impl}: test accuracy {accuracy:.4f} < {MIN_ACCURACY}"
-    return cost, accuracy
-
-
-def outcome_of(group, impl, implementations):
-    """An implementation's outcome: from its benchmark if it ran in this session, else one untimed training."""
-    if (group, impl) not in OUTCOMES:
-        OUTCOMES[group, impl] = implementations[impl](None)()
-    return OUTCOMES[group, impl]
-
-
-def silenced(fit):
-    """Run ``fit()`` with scikit-learn's ConvergenceWarning ignored (max_iter is the intended stop)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -482,7 +265,7 @@ def mlp_adam_torch(n=None):
 ADAM_IMPLEMENTATIONS = {
     "ufldl": mlp_adam_ufldl,
     "sklearn-MLPClassifier": mlp_adam_sklearn,
-    "torch-eager": mlp_adam_torch,
+    pytorch_rows.ROW: mlp_adam_torch,
 }
 
 
@@ -496,7 +279,7 @@ def test_mlp_adam(benchmark, impl):
     assert outcome.info["examples_seen"] == ADAM_EPOCHS * m, f"{impl}: {outcome.info['examples_seen']} examples"
     updates = outcome.info["n_updates"]
     assert updates is None or updates == ADAM_EPOCHS * batches_per_epoch(m), f"{impl}: {updates} updates"
-    if impl == "torch-eager":
+    if impl == pytorch_rows.ROW:
         # Untimed: from ufldl's start, with ufldl's shuffles, the loop follows ufldl's training (only Adam's
         # epsilon sits elsewhere), so the costs after a few epochs agree closely.
         ours, theirs = cost_after(mlp_adam_ufldl, AGREE_EPOCHS), cost_after(mlp_adam_torch, AGREE_EPOCHS)
@@ -543,128 +326,3 @@ def test_mlp_lbfgs(benchmark, impl):
         cost = benchmark.extra_info["train_cost"]
         assert abs(outcome.info["reported_loss"] - cost) <= 1e-6 * max(cost, 1e-3), (
             f"{impl} reports loss {outcome.info['reported_loss']}, the reference gives {cost}")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# 4. Stacked autoencoder: two sparse autoencoders, a softmax layer, fine-tuning
-# ---------------------------------------------------------------------------------------------------------
-
-STACK = Classifier((64, *STACK_HIDDEN, N_CLASSES), ("sigmoid",) * len(STACK_HIDDEN) + ("softmax",),
-                   weight_decay=(LAMBDA,) * (len(STACK_HIDDEN) + 1))
-STACK_GROUP = (f"stacked autoencoder digits m={M_TRAIN} {'-'.join(map(str, STACK.sizes))}"
-               + ("" if SCALE == 1 else f" L-BFGS {STACK_ITER} iterations per stage"))
-
-
-def stacked_ufldl(n=None, solver="lbfgs"):
-    d, max_iter = digits(), n or STACK_ITER
-
-    def run():
-        with stage_solver(solver):
-            return fit_stack()
-
-    def fit_stack():
-        clf = ufldl.StackedAutoencoder(STACK_HIDDEN, rho=RHO, beta=BETA, weight_decay=LAMBDA,
-                                       pretrain_max_iter=max_iter, softmax_weight_decay=LAMBDA,
-                                       softmax_max_iter=max_iter, finetune_weight_decay="all",
-                                       finetune_max_iter=max_iter, random_state=SEED).fit(d.X_train, d.y_train)
-        outcome = network_outcome(clf.network_, clf.n_iter_,
-                                  pretrain_n_iter=[int(ae.n_iter_) for ae in clf.autoencoders_])
-        outcome.pretrained = (copies(clf.pretrained_network_.weights), copies(clf.pretrained_network_.biases))
-        return outcome
-
-    return run
-
-
-def pretrain_autoencoder(features, n_hidden, rng, max_iter):
-    """One sparse autoencoder with SciPy and the reference: returns the encoder (W, b) and the iterations."""
-    n = features.shape[1]
-    sizes = (n, n_hidden, n)
-    weights, biases = reference.init_params(sizes, rng)
-    fun = reference_fun(sizes, ("sigmoid", "sigmoid"), "squared", features, features, LAMBDA, (1,), RHO, BETA)
-    result = scipy_lbfgs(fun, pack(weights, biases), max_iter)
-    weights, biases = unpack(result.x, sizes)
-    return weights[0], biases[0], int(result.nit)
-
-
-def train_softmax_layer(features, labels, rng, max_iter):
-    """The softmax layer on the last features, from small weights (max |W| = 0.005, as the estimator)."""
-    sizes = (features.shape[1], N_CLASSES)
-    theta0 = pack(*reference.init_params(sizes, rng))
-    theta0 *= 0.005 / np.abs(theta0).max()
-    fun = reference_fun(sizes, ("softmax",), "cross_entropy", features, labels, LAMBDA)
-    weights, biases = unpack(scipy_lbfgs(fun, theta0, max_iter).x, sizes)
-    return weights[0], biases[0]
-
-
-def stacked_scipy(n=None):
-    d, max_iter = digits(), n or STACK_ITER
-    finetune = STACK.fun()
-
-    def run():
-        rng = np.random.default_rng(SEED)  # drawn in the estimator's order: autoencoder 1, 2, the softmax layer
-        features, weights, biases, pretrain_iter = d.X_train, [], [], []
-        for n_hidden in STACK_HIDDEN:
-            W, b, nit = pretrain_autoencoder(features, n_hidden, rng, max_iter)
-            weights.append(W)
-            biases.append(b)
-            pretrain_iter.append(nit)
-            features = reference.forward([W], [b], ("sigmoid",), features)[-1]
-        W, b = train_softmax_layer(features, d.y_train, rng, max_iter)
-        pretrained = (copies(weights + [W]), copies(biases + [b]))
-        result = scipy_lbfgs(finetune, pack(*pretrained), max_iter)
-        outcome = Outcome(*unpack(result.x, STACK.sizes), int(result.nit),
-                          {"pretrain_n_iter": pretrain_iter, "message": result.message})
-        outcome.pretrained = pretrained
-        return outcome
-
-    return run
-
-
-@contextlib.contextmanager
-def stage_solver(solver):
-    """The estimator's four L-BFGS stages run by ``solver`` ("lbfgsb": SciPy's L-BFGS-B on the core, the
-    estimator as it was before the native L-BFGS)."""
-    from ufldl.estimators import base, stacked  # noqa: PLC0415  (base: the autoencoders' fits)
-
-    original = stacked.fit_network
-    if solver != "lbfgs":
-        def replaced(net, X, Y, _solver, *args, **kwargs):
-            return original(net, X, Y, solver, *args, **kwargs)
-        base.fit_network = stacked.fit_network = replaced
-    try:
-        yield
-    finally:
-        base.fit_network = stacked.fit_network = original
-
-
-STACK_IMPLEMENTATIONS = {
-    "ufldl": stacked_ufldl,
-    "ufldl-lbfgsb": lambda n=None: stacked_ufldl(n, solver="lbfgsb"),
-    "scipy+numpy-reference": stacked_scipy,
-}
-
-
-@pytest.mark.parametrize("impl", list(STACK_IMPLEMENTATIONS))
-def test_stacked_autoencoder(benchmark, impl):
-    outcome = measure(benchmark, STACK_GROUP, impl, STACK_IMPLEMENTATIONS, STACK, layer_sizes=list(STACK.sizes),
-                      rho=RHO, beta=BETA, max_iter_per_stage=STACK_ITER)
-    pretrained_accuracy = STACK.test_accuracy(*outcome.pretrained)
-    benchmark.extra_info.update(test_accuracy_pretrained=pretrained_accuracy,
-                                train_cost_pretrained=STACK.train_cost(*outcome.pretrained))
-    assert all(1 <= k <= STACK_ITER for k in outcome.info["pretrain_n_iter"] + [outcome.n_iter])
-    if impl == "scipy+numpy-reference":
-        difference = stacked_difference(AGREE_ITER)
-        benchmark.extra_info.update(agreement_iter=AGREE_ITER, agreement_max_abs_difference=difference)
-        assert difference <= AGREE_ATOL, (
-            f"after {AGREE_ITER} iterations per stage the SciPy pipeline's parameters differ from ufldl's by "
-            f"{difference:.3g}")
-
-
-def stacked_difference(n):
-    """Max |difference| between the parameters of ufldl's estimator with SciPy's L-BFGS-B and the SciPy pipeline's,
-    before and after fine-tuning, after short untimed runs (n iterations per stage): the same starts, objectives
-    and solver."""
-    ours, theirs = stacked_ufldl(n, solver="lbfgsb")(), stacked_scipy(n)()  # (both SciPy's L-BFGS-B)
-    pairs = zip(ours.weights + ours.biases + ours.pretrained[0] + ours.pretrained[1],
-                theirs.weights + theirs.biases + theirs.pretrained[0] + theirs.pretrained[1])
-    return float(max(np.abs(a - b).max() for a, b in pairs))

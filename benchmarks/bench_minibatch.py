@@ -8,12 +8,12 @@ momentum 0.9, float32, lambda 1e-4), m = 10,240 examples (40 steps).
 ``ufldl-train_minibatch``
     The public API, ``ufldl.train_minibatch(..., max_epochs=1)``: the same epoch plus its bookkeeping (the
     shuffle, the runs of batches between Python checks, the finiteness checks and the loss history).
-``products-floor`` / ``torch-products-floor``
+``products-floor`` / ``pytorch-products-floor``
     Only the eight matrix products of each step (forward and backward), with NumPy's OpenBLAS and with
     PyTorch's MKL: what no implementation built on that library can beat.
-``torch-eager``
-    The same maths in a PyTorch eager loop on the CPU (2 threads): forward, ``loss.backward()``, and
-    ``torch.optim.SGD(momentum=0.9)``; skipped when torch is not installed.
+``pytorch``
+    The same maths in a PyTorch eager loop on the CPU (as many threads as ufldl's BLAS pool): forward,
+    ``loss.backward()``, and ``torch.optim.SGD(momentum=0.9)``; skipped when torch is not installed.
 
 Each benchmark times one epoch; divide by the 40 steps for a time per step. The first epoch of each is checked
 to lower the loss (outside the timed part).
@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 
 import ufldl
+from benchmarks import pytorch_rows
+from benchmarks.pytorch_rows import import_torch
 from ufldl import reference
 
 SIZES = (784, 256, 256, 10)
@@ -93,9 +95,8 @@ def test_numpy_reference(benchmark):
 
 
 @pytest.mark.benchmark(group=GROUP)
-def test_torch_eager(benchmark):
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(2)
+def test_pytorch(benchmark):
+    torch = import_torch()
     X, y = data()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     weights, biases = reference.init_params(SIZES, np.random.default_rng(1), dtype=DTYPE)
@@ -124,7 +125,7 @@ def test_torch_eager(benchmark):
     epoch()
     with torch.no_grad():
         assert loss_of(Xt, yt).item() < before
-    benchmark.extra_info["implementation"] = "torch-eager"
+    benchmark.extra_info.update(implementation=pytorch_rows.ROW, torch=pytorch_rows.torch_info())
     benchmark.pedantic(epoch, rounds=5, warmup_rounds=1)
 
 
@@ -173,12 +174,11 @@ def test_products_floor(benchmark):
 
 
 @pytest.mark.benchmark(group=GROUP)
-def test_torch_products_floor(benchmark):
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(2)
+def test_pytorch_products_floor(benchmark):
+    torch = import_torch()
     X, _ = data()
     weights, _ = reference.init_params(SIZES, np.random.default_rng(1), dtype=DTYPE)
-    benchmark.extra_info["implementation"] = "torch-products-floor"
+    benchmark.extra_info.update(implementation=f"{pytorch_rows.ROW}-products-floor", torch=pytorch_rows.torch_info())
     with torch.no_grad():
         benchmark.pedantic(products(torch.matmul, torch.from_numpy(X), [torch.from_numpy(W) for W in weights]),
                            rounds=5, warmup_rounds=1)

@@ -8,10 +8,13 @@ group per (layer sizes, dtype), each holding:
     ``Network.cost_and_grad(X, X, grad=buffer)``, the gradient written into a preallocated buffer.
 ``numpy-reference``
     ``ufldl.reference.cost_and_grad``: the plain NumPy oracle the compiled core is tested against.
-``torch-autograd``
-    The same maths written directly with PyTorch tensors of the same dtype on the CPU with 2 threads, then
-    ``loss.backward()`` for the gradients of W1, W2, b1, b2. Skipped when torch is not installed (it is never a
-    dependency of ufldl).
+``pytorch``
+    The same maths written with PyTorch tensors of the same dtype on the CPU (``benchmarks/pytorch_rows.py``),
+    ``torch.set_num_threads`` at the threads of ufldl's BLAS pool; the parameters one flat tensor in ufldl's
+    layout viewed into W1, W2, b1, b2, so that ``loss.backward()`` leaves one flat gradient as ufldl's. In
+    float64 its cost and gradient are first checked against ``Network.cost_and_grad`` at the same theta (relative
+    1e-10). Skipped when torch is not installed (``benchmarks/requirements-torch.txt``; never a dependency of
+    ufldl).
 ``products-floor``
     The five matrix products of one cost-and-gradient evaluation, alone, with NumPy, into preallocated outputs:
     a floor that no implementation built on these products can beat by much.
@@ -35,6 +38,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import ufldl
+from benchmarks import pytorch_rows
+from benchmarks.pytorch_rows import import_torch
 from ufldl import reference
 
 RHO = 0.01
@@ -184,34 +189,28 @@ def setup_numpy_reference(case):
     return run, check
 
 
-def setup_torch_autograd(case):
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(2)  # the machine's 2 cores, like the two OpenBLAS pools (process-wide setting)
+def setup_pytorch(case):
+    torch = import_torch()
     p = problem(case)
-    m = p.X.shape[0]
     X = torch.from_numpy(p.X)  # shares memory, same dtype
-    params = [torch.tensor(a, requires_grad=True) for a in p.weights + p.biases]  # copies: W1, W2, b1, b2
-    eps = torch.finfo(X.dtype).eps
+    cost = pytorch_rows.objective(torch, case.sizes, ACTIVATIONS, "squared", X, X, weight_decay=LAMBDA,
+                                  sparsity_layers=(1,), rho=RHO, beta=BETA)
+    theta = torch.tensor(p.net.theta, requires_grad=True)  # one flat copy in ufldl's layout [W1, W2, b1, b2]
+    if case.dtype == np.float64:  # once, untimed: ufldl's own cost and gradient at the same theta, to 1e-10
+        got = pytorch_rows.cost_and_grad(torch, cost, p.net.theta)
+        pytorch_rows.assert_matches_ufldl(f"pytorch {case.label}", got, p.net.cost_and_grad(p.X, p.X))
 
     def run():
-        for t in params:  # zero the gradients in place (backward accumulates into them)
-            if t.grad is not None:
-                t.grad.zero_()
-        W1, W2, b1, b2 = params
-        A1 = torch.sigmoid(torch.addmm(b1, X, W1.T))  # Z1 = X W1^T + b1
-        A2 = torch.sigmoid(torch.addmm(b2, A1, W2.T))  # Z2 = A1 W2^T + b2
-        diff = A2 - X
-        data = 0.5 * (diff * diff).sum() / m
-        decay = 0.5 * LAMBDA * ((W1 * W1).sum() + (W2 * W2).sum())
-        rho_hat = A1.mean(dim=0).clamp(eps, 1 - eps)  # clipped like the reference (inactive here)
-        kl = RHO * torch.log(RHO / rho_hat) + (1 - RHO) * torch.log((1 - RHO) / (1 - rho_hat))
-        loss = data + decay + BETA * kl.sum()
+        if theta.grad is not None:  # zeroed in place: backward accumulates into it
+            theta.grad.zero_()
+        loss = cost(theta)
         loss.backward()
         return loss
 
     def check(loss):
-        blocks = [t.grad.numpy() for t in params]
-        assert_matches_reference(case, "torch-autograd", float(loss.detach()), blocks)
+        grad = theta.grad.numpy()
+        assert grad.shape == (p.net.n_params,), f"pytorch {case.label}: gradient of shape {grad.shape}"
+        assert_matches_reference(case, "pytorch", float(loss.detach()), split_flat(grad, case.sizes))
 
     return run, check
 
@@ -262,7 +261,7 @@ def setup_products_floor(case):
 IMPLEMENTATIONS = {
     "ufldl": setup_ufldl,
     "numpy-reference": setup_numpy_reference,
-    "torch-autograd": setup_torch_autograd,
+    pytorch_rows.ROW: setup_pytorch,
     "products-floor": setup_products_floor,
 }
 
@@ -285,11 +284,8 @@ def test_sparse_autoencoder(benchmark, case, impl):
 
     check(run())  # correctness, once, untimed (also the first call: allocations, page faults)
     benchmark.extra_info["pools"] = pools()  # after the first call, so that torch's OpenMP is loaded
-    if impl == "torch-autograd":
-        import torch
-
-        benchmark.extra_info["torch"] = {"version": torch.__version__, "num_threads": torch.get_num_threads(),
-                                         "mkl": torch.backends.mkl.is_available()}
+    if impl == pytorch_rows.ROW:
+        benchmark.extra_info["torch"] = pytorch_rows.torch_info()
 
     warmup_rounds = 0
     if benchmark.enabled:

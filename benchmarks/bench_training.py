@@ -29,16 +29,20 @@ pytest-benchmark group, each row one whole training (a few seconds), 3 rounds:
 ``scipy+numpy-reference-isolated``
     The same with SciPy's own OpenBLAS pool (chosen by its file path) limited to 1 thread: NumPy keeps its 2
     threads for the products, and SciPy's idle pool no longer spins against them. The stronger baseline.
-``torch-lbfgs``
+``pytorch``
     ``torch.optim.LBFGS(line_search_fn="strong_wolfe", history_size=100, max_iter=400)``, one ``step`` with a
-    closure computing the same cost with float64 tensors and ``backward()``; 2 threads; torch's other settings
-    at their defaults (``tolerance_grad=1e-7``, ``tolerance_change=1e-9``, ``max_eval=500``). Skipped when torch
-    is not installed (it is never a dependency of ufldl).
+    closure computing the same cost with float64 tensors (one flat parameter tensor) and ``backward()``, as many
+    threads as ufldl's BLAS pool; ``max_eval``, ``tolerance_grad`` and ``tolerance_change`` from ufldl's own
+    limits so that torch never stops on a test before ufldl would (``pytorch_rows.lbfgs_options``). Its cost and
+    gradient at theta0 are first checked against ``Network.cost_and_grad`` (relative 1e-10). Skipped when torch
+    is not installed (``benchmarks/requirements-torch.txt``; never a dependency of ufldl).
 
 Correctness is asserted in each benchmark, outside the timed part: the final parameters are evaluated with
 ``ufldl.reference`` (the same oracle for every row) and that cost must lie far below the initial one; each
-competitor's final cost is compared with ufldl's, which must be no higher than ``other * (1 + 1e-3)``. The final
-cost, iterations, evaluations and messages go into ``benchmark.extra_info``.
+competitor's final cost is compared with ufldl's, which must be no higher than ``other * (1 + 1e-3)`` at the
+exercise's m = 10,000 (``other * (1 + 1e-2)`` on a shrunken set, where the runs stop unconverged at the 400th
+iteration a few 1e-3 apart either way). The final cost, iterations, evaluations and messages go into
+``benchmark.extra_info``.
 
 Run ``python -m pytest benchmarks/bench_training.py --benchmark-json=train.json`` and
 ``python benchmarks/report.py train.json`` on a quiet machine (see benchmarks/README.md). ``UFLDL_BENCH_TRAIN_M=500``
@@ -57,6 +61,8 @@ import scipy.optimize
 from threadpoolctl import ThreadpoolController, threadpool_info
 
 import ufldl
+from benchmarks import pytorch_rows
+from benchmarks.pytorch_rows import import_torch
 from ufldl import datasets, reference
 from ufldl.optimize import minimize
 
@@ -67,10 +73,16 @@ MAX_ITER = 400
 MAX_CORRECTIONS = 100  # minFunc's L-BFGS memory, the tutorial's optimiser
 ROUNDS = 3
 DATA_SEED, NET_SEED = 0, 1
-TORCH_THREADS = 2
 
-# ufldl's final cost may exceed another implementation's by at most this (relative).
+# ufldl's final cost may exceed another implementation's by at most this (relative) at the exercise's size,
+# m = 10,000 and above, where ending as low as the others is a target of the speed work.
 COST_RTOL = 1e-3
+EXERCISE_M = 10_000
+# On a shrunken training set (UFLDL_BENCH_TRAIN_M, the quick check) every row still stops at the 400-iteration cap
+# unconverged, and the solvers' different line searches leave these non-convex runs at costs a few 1e-3 apart in
+# either direction (ufldl -2e-3 to +4.4e-3 relative to SciPy's L-BFGS-B at m = 200 to 2,000): there the
+# comparison can only catch a solver gone wrong, which ends far higher.
+SHRUNKEN_COST_RTOL = 1e-2
 
 LOAD_AT_START = os.getloadavg()
 
@@ -234,50 +246,20 @@ def setup_scipy_reference_isolated():
     return run, fun
 
 
-def setup_torch_lbfgs():
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(TORCH_THREADS)
+def setup_pytorch():
+    torch = import_torch()
     X = torch.tensor(patches())  # a float64 copy (the NumPy array is read-only)
-    m = X.shape[0]
-    n, h, _ = SIZES
-    eps = torch.finfo(X.dtype).eps
-
-    def cost(p):
-        W1, W2 = p[:h * n].view(h, n), p[h * n:2 * h * n].view(n, h)
-        b1, b2 = p[2 * h * n:2 * h * n + h], p[2 * h * n + h:]
-        A1 = torch.sigmoid(torch.addmm(b1, X, W1.T))
-        A2 = torch.sigmoid(torch.addmm(b2, A1, W2.T))
-        diff = A2 - X
-        data = 0.5 * (diff * diff).sum() / m
-        decay = 0.5 * LAMBDA * ((W1 * W1).sum() + (W2 * W2).sum())
-        rho_hat = A1.mean(dim=0).clamp(eps, 1 - eps)
-        kl = RHO * torch.log(RHO / rho_hat) + (1 - RHO) * torch.log((1 - RHO) / (1 - rho_hat))
-        return data + decay + BETA * kl.sum()
-
-    def fun(theta):  # for the untimed warm-up call
-        p = torch.tensor(theta, requires_grad=True)
-        loss = cost(p)
-        loss.backward()
-        return float(loss.detach()), p.grad.numpy()
+    cost = pytorch_rows.objective(torch, SIZES, ACTIVATIONS, "squared", X, X, weight_decay=LAMBDA,
+                                  sparsity_layers=(1,), rho=RHO, beta=BETA)
+    # Untimed: the torch cost and gradient are ufldl's at theta0 (relative 1e-10).
+    pytorch_rows.assert_matches_ufldl("pytorch", pytorch_rows.cost_and_grad(torch, cost, theta0()),
+                                      network().cost_and_grad(patches(), patches(), theta0()))
 
     def run():
-        p = torch.tensor(theta0(), requires_grad=True)  # a copy: every round starts from theta0
-        optimizer = torch.optim.LBFGS([p], lr=1, max_iter=MAX_ITER, history_size=MAX_CORRECTIONS,
-                                      line_search_fn="strong_wolfe")
+        result = pytorch_rows.lbfgs(torch, cost, theta0(), MAX_ITER, MAX_CORRECTIONS)
+        return Outcome(result.theta, float("nan"), result.n_iter, result.n_evals, result.message)
 
-        def closure():
-            optimizer.zero_grad()
-            loss = cost(p)
-            loss.backward()
-            return loss
-
-        first_loss = optimizer.step(closure)
-        state = optimizer.state[p]
-        theta = p.detach().numpy().copy()
-        return Outcome(theta, float("nan"), int(state["n_iter"]), int(state["func_evals"]),
-                       f"one step from loss {float(first_loss.detach()):.6g}")
-
-    return run, fun
+    return run, (lambda theta: pytorch_rows.cost_and_grad(torch, cost, theta))
 
 
 IMPLEMENTATIONS = {
@@ -288,7 +270,7 @@ IMPLEMENTATIONS = {
     "ufldl-no-isolation": setup_ufldl(blas_isolation=False),
     "scipy+numpy-reference": setup_scipy_reference,
     "scipy+numpy-reference-isolated": setup_scipy_reference_isolated,
-    "torch-lbfgs": setup_torch_lbfgs,
+    pytorch_rows.ROW: setup_pytorch,
 }
 
 
@@ -315,11 +297,8 @@ def test_training(benchmark, impl):
         warm_cost, _ = fun(theta0())
     assert abs(warm_cost - initial_cost) <= 1e-10 * initial_cost, f"{impl}: cost {warm_cost} vs {initial_cost}"
     benchmark.extra_info["pools"] = pools()
-    if impl == "torch-lbfgs":
-        import torch
-
-        benchmark.extra_info["torch"] = {"version": torch.__version__, "num_threads": torch.get_num_threads(),
-                                         "mkl": torch.backends.mkl.is_available()}
+    if impl == pytorch_rows.ROW:
+        benchmark.extra_info["torch"] = pytorch_rows.torch_info()
 
     start = time.perf_counter()
     outcome = benchmark.pedantic(run, rounds=ROUNDS, iterations=1, warmup_rounds=0)
@@ -340,5 +319,6 @@ def test_training(benchmark, impl):
     if impl != "ufldl":
         ours = ufldl_outcome().cost
         benchmark.extra_info["ufldl_final_cost"] = ours
-        assert ours <= outcome.cost * (1 + COST_RTOL), (
-            f"ufldl's final cost {ours:.8g} is above {impl}'s {outcome.cost:.8g} by more than {COST_RTOL:g}")
+        rtol = COST_RTOL if M >= EXERCISE_M else SHRUNKEN_COST_RTOL
+        assert ours <= outcome.cost * (1 + rtol), (
+            f"ufldl's final cost {ours:.8g} is above {impl}'s {outcome.cost:.8g} by more than {rtol:g} (m={M})")

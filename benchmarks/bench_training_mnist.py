@@ -16,6 +16,12 @@ multiple of the evaluations' time (``optimiser_share``):
     ``ufldl.minimize(..., method="lbfgsb")``: SciPy's L-BFGS-B on the compiled core.
 ``scipy+numpy-reference-isolated``
     SciPy's L-BFGS-B on ``ufldl.reference.cost_and_grad`` (NumPy), SciPy's own BLAS pool limited to 1 thread.
+``pytorch``
+    ``torch.optim.LBFGS(line_search_fn="strong_wolfe", history_size=100, max_iter=MAX_ITER)`` on the same cost
+    written with float64 torch tensors (``benchmarks/pytorch_rows.py``: one flat parameter tensor, autograd,
+    as many threads as ufldl's BLAS pool, tolerances that never stop it before ufldl would). Its cost and
+    gradient at the start are checked against ``Network.cost_and_grad`` first (relative 1e-10, untimed).
+    Skipped without torch (``benchmarks/requirements-torch.txt``).
 
 Correctness: every final cost recomputed with ufldl's network; at 400 iterations ufldl's must not be above the
 others' by more than 1e-3 (relative). Run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m pytest
@@ -34,6 +40,8 @@ import scipy.optimize
 from threadpoolctl import ThreadpoolController
 
 import ufldl
+from benchmarks import pytorch_rows
+from benchmarks.pytorch_rows import import_torch
 from ufldl import reference
 
 SIZES = (784, 196, 784)
@@ -107,11 +115,34 @@ def run_scipy_numpy():
     return result.x, int(result.nit), int(result.nfev)
 
 
+@lru_cache(maxsize=None)
+def pytorch_objective():
+    """torch and the torch cost (benchmarks/pytorch_rows.py), checked once, untimed, against ufldl's cost and
+    gradient at the initial theta (relative 1e-10)."""
+    torch = import_torch()
+    X = torch.tensor(mnist_shaped())  # a float64 copy (the NumPy array is read-only)
+    cost = pytorch_rows.objective(torch, SIZES, ("sigmoid", "sigmoid"), "squared", X, X, weight_decay=LAMBDA,
+                                  sparsity_layers=(1,), rho=RHO, beta=BETA)
+    net = network()
+    pytorch_rows.assert_matches_ufldl("pytorch", pytorch_rows.cost_and_grad(torch, cost, net.theta),
+                                      net.cost_and_grad(mnist_shaped(), mnist_shaped()))
+    return torch, cost
+
+
+def run_pytorch():
+    torch, cost = pytorch_objective()
+    result = pytorch_rows.lbfgs(torch, cost, network().theta, MAX_ITER, CORRECTIONS)
+    return result.theta, result.n_iter, result.n_evals
+
+
 def evaluation_seconds(impl, repeats=5):
     """The median time of one cost-and-gradient evaluation as ``impl`` makes them."""
     X, net = mnist_shaped(), network()
     if impl.startswith("scipy"):
         fun = reference_fun
+    elif impl == pytorch_rows.ROW:
+        torch, cost = pytorch_objective()
+        fun = lambda theta: pytorch_rows.cost_and_grad(torch, cost, theta)  # noqa: E731
     else:
         fun = net.objective(X, X) if impl == "ufldl" else (lambda theta: net.cost_and_grad(X, X, theta))
     theta = net.theta.astype(np.float64)
@@ -125,13 +156,16 @@ def evaluation_seconds(impl, repeats=5):
 
 
 IMPLEMENTATIONS = {"ufldl": run_ufldl, "ufldl-lbfgsb": run_ufldl_lbfgsb,
-                   "scipy+numpy-reference-isolated": run_scipy_numpy}
+                   "scipy+numpy-reference-isolated": run_scipy_numpy, pytorch_rows.ROW: run_pytorch}
 
 
 @pytest.mark.parametrize("impl", list(IMPLEMENTATIONS))
 def test_training_mnist(benchmark, impl):
     benchmark.group = GROUP
     X = mnist_shaped()
+    if impl == pytorch_rows.ROW:
+        pytorch_objective()  # untimed: skips without torch, builds the tensors, checks against ufldl
+        benchmark.extra_info["torch"] = pytorch_rows.torch_info()
     theta, n_iter, n_evals = benchmark.pedantic(IMPLEMENTATIONS[impl], rounds=1, iterations=1, warmup_rounds=0)
     cost = network().cost(X, X, theta)
     initial = network().cost(X, X)

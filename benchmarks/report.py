@@ -8,6 +8,8 @@ Usage::
 Each row is one implementation (``extra_info["implementation"]``, set by the benchmarks; the test's name when
 absent). The ratio column reads ``numpy-reference / ufldl = 3.4x`` (how many times slower than ufldl) and, for
 the ``products-floor`` row, ``ufldl / products-floor = 1.3x`` (how far ufldl is above the bare matrix products).
+Rows of whole trainings carry their outcome in ``extra_info`` (final cost, iterations, evaluations); a group
+that has them gets a column with them, so that a time can be read beside the work done and where it ended.
 """
 
 import argparse
@@ -16,7 +18,8 @@ import sys
 
 UFLDL = "ufldl"
 FLOOR = "products-floor"
-ORDER = (UFLDL, "numpy-reference", "torch-autograd", FLOOR)
+PYTORCH = "pytorch"  # every PyTorch row (benchmarks/pytorch_rows.py), so that its ratio to ufldl is printed
+ORDER = (UFLDL, "numpy-reference", PYTORCH, FLOOR)
 
 
 def implementation(bench):
@@ -28,7 +31,7 @@ def ratio_text(impl, median, ufldl_median):
         return "1.0x (baseline)"
     if ufldl_median is None or median <= 0 or ufldl_median <= 0:
         return "n/a (no ufldl result in this group)" if ufldl_median is None else "n/a"
-    if impl.endswith(FLOOR):  # products-floor, torch-products-floor: how far ufldl is above the bare products
+    if impl.endswith(FLOOR):  # products-floor, pytorch-products-floor: how far ufldl is above the bare products
         return f"{UFLDL} / {impl} = {ufldl_median / median:.2f}x"
     return f"{impl} / {UFLDL} = {median / ufldl_median:.2f}x"
 
@@ -37,17 +40,29 @@ def sort_key(impl):
     return (ORDER.index(impl), "") if impl in ORDER else (len(ORDER), impl)
 
 
+def outcome_text(extra):
+    """A training's outcome from its extra_info: final cost, iterations, evaluations ('' when it has none)."""
+    cost = extra.get("final_cost", extra.get("train_cost"))
+    parts = [] if cost is None else [f"cost {cost:.8g}"]
+    parts += [f"{extra[key]} {label}" for key, label in (("n_iter", "iter"), ("n_evals", "evals"),
+                                                          ("stage_n_evals", "evals per stage"))
+              if extra.get(key) not in (None, -1)]
+    return ", ".join(parts)
+
+
 def group_table(rows):
-    """Markdown lines for one group; rows are (implementation, stats) pairs."""
-    by_impl = {impl: stats for impl, stats in rows}
+    """Markdown lines for one group; rows are (implementation, stats, extra_info) triples."""
+    by_impl = {impl: stats for impl, stats, _ in rows}
     ufldl_median = by_impl[UFLDL]["median"] if UFLDL in by_impl else None
-    lines = ["| implementation | median ms | IQR ms | min ms | rounds | ratio |", "|---|---:|---:|---:|---:|---|"]
-    for impl, stats in sorted(rows, key=lambda row: sort_key(row[0])):
+    outcomes = any(outcome_text(extra) for _, _, extra in rows)
+    head = "| implementation | median ms | IQR ms | min ms | rounds | ratio |" + (" outcome |" if outcomes else "")
+    lines = [head, "|---|---:|---:|---:|---:|---|" + ("---|" if outcomes else "")]
+    for impl, stats, extra in sorted(rows, key=lambda row: sort_key(row[0])):
         median = stats["median"]
         lines.append(
             f"| {impl} | {median * 1e3:.3f} | {stats.get('iqr', float('nan')) * 1e3:.3f} "
             f"| {stats.get('min', float('nan')) * 1e3:.3f} | {stats.get('rounds', '?')} "
-            f"| {ratio_text(impl, median, ufldl_median)} |"
+            f"| {ratio_text(impl, median, ufldl_median)} |" + (f" {outcome_text(extra)} |" if outcomes else "")
         )
     return lines
 
@@ -95,7 +110,8 @@ def report(data):
                 "benchmark fail or get skipped?)")
     groups = {}
     for bench in benchmarks:
-        groups.setdefault(bench.get("group") or "(no group)", []).append((implementation(bench), bench["stats"]))
+        groups.setdefault(bench.get("group") or "(no group)", []).append(
+            (implementation(bench), bench["stats"], bench.get("extra_info") or {}))
     out = ["# Benchmarks", ""] + context_lines(data, benchmarks)
     for group, rows in groups.items():
         out += ["", f"## {group}", ""] + group_table(rows)
