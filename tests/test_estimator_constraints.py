@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.utils import get_tags
 
 import ufldl
 from ufldl.estimators import constraints as c
@@ -27,6 +28,33 @@ def test_the_defaults_pass_their_own_constraints(cls):
     checked = c.check_parameters(cls())
     assert set(checked) == set(cls._parameter_constraints)
     assert checked["dtype"] == np.dtype(np.float64)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_an_unknown_dtype_is_refused_by_fit_naming_it(cls):
+    # np.dtype("foo") raises, and NumPy compares the None left behind equal to float64: the check once let "foo"
+    # through as None, for Network to fail later with "got None".
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(0.1, 0.9, size=(20, 4)), np.arange(20) % 2
+    estimator = cls(dtype="foo")  # (scikit-learn's convention: __init__ stores, fit checks)
+    assert get_tags(estimator).input_tags.sparse  # (its tags are read without checking the dtype)
+    with pytest.raises(ValueError, match=r"^dtype must be 'float64' or 'float32'; got 'foo'$"):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "network_")
+
+
+def test_warm_start_from_a_minibatch_to_a_full_batch_solver_drops_the_optimiser(tmp_path):
+    # The SGD object was once kept: saved with the L-BFGS estimator, its state made ufldl.load refuse the file.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = ufldl.NeuralNetClassifier((4,), solver="sgd", max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(solver="lbfgs").fit(X, y)
+    assert clf._optimizer is None and clf.n_iter_ > 3  # (the L-BFGS fit continued the SGD one)
+    clf.save(tmp_path / "clf.npz")
+    loaded = ufldl.load(tmp_path / "clf.npz")
+    assert loaded._optimizer is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 def test_constraints_accept_and_refuse():

@@ -56,6 +56,13 @@ def main() -> None:
     proba = classifier.predict_proba(codes)
     assert_type(proba, npt.NDArray[np.floating[Any]])
     assert proba.shape == (40, 3)
+    # The fitted attributes NetworkEstimator declares, typed for every estimator.
+    assert_type(classifier.network_, ufldl.Network)
+    assert_type(classifier.loss_curve_, list[float])
+    assert_type(autoencoder.n_iter_, int)
+    assert_type(classifier.best_validation_score_, float | None)
+    assert_type(classifier.classes_, npt.NDArray[Any])
+    assert classifier.n_features_in_ == 4 and classifier.validation_scores_ is None
 
     # The mini-batch solvers' partial_fit keeps its signature (scikit-learn's available_if is untyped), and the
     # decoder takes the estimators' own names ("linear", not the network's "identity").

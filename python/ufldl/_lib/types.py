@@ -11,7 +11,7 @@ __all__ = ["ActivationName", "ArrayLike", "DTypeName", "FloatArray", "IntArray",
            "RandomStateLike", "Float64Array", "DTypeLike", "Activations",
            "WeightDecay", "Targets", "ThetaLike", "CostAndGrad", "Terms", "MethodName",
            "SolverName", "ScheduleName", "BatchSize", "DaskArray", "RowsResult", "DecoderName", "Labels",
-           "StateMeta", "StateArrays"]
+           "SampleWeights", "StateMeta", "StateArrays"]
 
 ArrayLike: TypeAlias = npt.ArrayLike
 #: Rows of examples: anything ``numpy.asarray`` takes, or a ``scipy.sparse`` matrix or array (typed as Any: SciPy's
@@ -50,6 +50,10 @@ DaskArray: TypeAlias = Any
 # What a pass over rows returns (ufldl.scale.forward, apply_rows, per_row): an ndarray, or a lazy
 # ``dask.array.Array`` for a Dask input (Any, as DaskArray).
 RowsResult: TypeAlias = Any
+# ``sample_weight`` as an estimator's fit checked it: None (unweighted), a float64 ndarray of shape (n_samples,), or,
+# for X read in pieces, the weights as given (a memmap, an h5py or zarr dataset) or a float64 Dask array (Any, as
+# DaskArray: no common type).
+SampleWeights: TypeAlias = Any
 # An autoencoder's output layer (SparseAutoencoder, StackedAutoencoder): "linear" is the identity.
 DecoderName: TypeAlias = Literal["sigmoid", "linear"]
 # Class labels as a classifier keeps them (``classes_``): any dtype (ints, floats, bools, strings, objects).

@@ -1,16 +1,16 @@
 """``SparseAutoencoder``: the tutorial's sparse autoencoder as a scikit-learn transformer."""
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Self, cast
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ufldl._lib.types import (ActivationName, ArrayLike, BatchSize, DecoderName, DTypeName, FloatArray, RandomStateLike,
-                              RowsLike, ScheduleName, SolverName, StateArrays, StateMeta)
+from ufldl._lib.types import (ActivationName, ArrayLike, BatchSize, DecoderName, DTypeName, Float64Array, FloatArray,
+                              RandomStateLike, RowsLike, SampleWeights, ScheduleName, SolverName, StateArrays,
+                              StateMeta)
 from ufldl import scale
-from ufldl.estimators.base import (NetworkEstimator, NetworkSpec, checked_sample_weight, preserve_dtype, read_only,
-                                   row_squared_errors, weighted_mean)
+from ufldl.estimators.base import NetworkEstimator, NetworkSpec, checked_sample_weight, preserve_dtype, read_only
 from ufldl.estimators.constraints import ParameterConstraints, integer_at_least, one_of, optional, real_in
 from ufldl.estimators.docstrings import DOC_SPARSE_AUTOENCODER
 from ufldl.estimators.fit_warnings import (AutoencoderCollapseWarning, DecoderRangeWarning, warn_if_collapsed,
@@ -24,15 +24,37 @@ from ufldl.network import Network
 __all__ = ["SparseAutoencoder", "AutoencoderCollapseWarning", "DecoderRangeWarning"]
 
 
-DECODERS = {"sigmoid": "sigmoid", "linear": "identity"}
+DECODERS: dict[DecoderName, ActivationName] = {"sigmoid": "sigmoid", "linear": "identity"}
+
+
+def _squared_errors_in_memory(net: Network, X: RowsLike, theta: FloatArray | None) -> Float64Array:
+    residual = net.forward(X, theta).astype(np.float64) - X
+    errors: Float64Array = 0.5 * np.einsum("ij,ij->i", residual, residual)  # (einsum: typed Any)
+    return errors
+
+
+def _row_squared_errors(net: Network, X: RowsLike) -> Float64Array:
+    """``0.5 ||net.forward(x_i) - x_i||^2`` of each row of ``X`` (an autoencoder's), float64 of shape (m,); an X
+    read in pieces block by block (a Dask X's chunk by chunk, computed: one value per row)."""
+    if not (scale.is_dask_array(X) or scale.is_row_source(X)):
+        return _squared_errors_in_memory(net, X, None)
+    theta = net.theta.copy()
+    errors = scale.apply_rows(X, lambda rows: _squared_errors_in_memory(net, rows, theta)[:, None], 1, np.float64)
+    return np.asarray(errors.compute() if scale.is_dask_array(errors) else errors)[:, 0]
+
+
+def _weighted_mean(values: Float64Array, sample_weight: SampleWeights) -> float:
+    """``sum_i w_i v_i / sum_i w_i`` (docs/math.md#sample-weights); weights in blocks or on Dask read whole (one
+    value per row)."""
+    w = np.asarray(sample_weight.compute() if scale.is_dask_array(sample_weight) else sample_weight,
+                   dtype=np.float64)
+    return float(w @ values / np.sum(w))
 
 
 class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkEstimator):
     __doc__ = DOC_SPARSE_AUTOENCODER  # (the docstring, in ufldl.estimators.docstrings)
 
-    # Set by fit (NetworkEstimator._fit and _recorded).
-    network_: Network
-    rho_hat_: FloatArray
+    rho_hat_: FloatArray  # set by fit (_recorded), besides NetworkEstimator's fitted attributes
 
     _parameter_constraints: ParameterConstraints = {
         "n_hidden": integer_at_least(1),
@@ -201,7 +223,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return scale.forward(self.network_, X, stop=1)
+        return cast(FloatArray, scale.forward(self.network_, X, stop=1))  # (RowsResult: Any, lazy for a Dask X)
 
     def inverse_transform(self, H: ArrayLike) -> FloatArray:
         """Decode hidden activations into input space.
@@ -239,7 +261,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return scale.forward(self.network_, X)
+        return cast(FloatArray, scale.forward(self.network_, X))  # (RowsResult: Any, lazy for a Dask X)
 
     def score(self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None) -> float:
         """Minus the mean reconstruction cost, ``-(1/m) sum_i 0.5 ||x_hat(i) - x(i)||^2`` (higher is better;
@@ -265,7 +287,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Netwo
         check_is_fitted(self)
         rows = self._validate_input(X, reset=False)
         if sample_weight is not None:
-            return -weighted_mean(row_squared_errors(self.network_, rows), checked_sample_weight(sample_weight, rows))
+            return -_weighted_mean(_row_squared_errors(self.network_, rows), checked_sample_weight(sample_weight, rows))
         n_rows: int = rows.shape[0]
         return -scale.network_row_sum(self.network_, rows, scale.squared_error) / n_rows
 

@@ -10,25 +10,29 @@ score and what it does after training.
 
 import math
 import warnings
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import (_check_sample_weight, assert_all_finite, check_array, check_is_fitted,
                                       column_or_1d, validate_data)
 
-from ufldl._lib.types import PathLike
+from ufldl._lib.types import ArrayLike, Float64Array, IntArray, PathLike, RowsLike, SampleWeights
 from ufldl import io, scale
 from ufldl._lib.sparse import contiguous_rows
 from ufldl._lib.validation import random_generator
-from ufldl.estimators.constraints import check_parameters
+from ufldl.estimators.constraints import ParameterConstraints, check_parameters
 from ufldl.estimators.sklearn_names import explain_unknown_keywords
-from ufldl.estimators.solvers import (UNEXPOSED_DEFAULTS, fit_network, is_minibatch, new_optimizer,
-                                      solver_options)
+from ufldl.estimators.solvers import (UNEXPOSED_DEFAULTS, NetworkSpec, ValidationScore, fit_network, is_minibatch,
+                                      new_optimizer, solver_options)
 from ufldl.network import Network
+from ufldl.optimize import SGD, Adam, OptimizeResult
 
 __all__ = ["NetworkEstimator", "NetworkSpec", "FLOAT_DTYPES", "SPARSE_FORMATS", "FITTED_ATTRIBUTES",
-           "checked_sample_weight", "preserve_dtype", "read_only", "row_squared_errors", "weighted_mean"]
+           "ValidationScore", "checked_sample_weight", "preserve_dtype", "read_only"]
 
 #: The input dtypes the estimators keep as they are (anything else is converted to float64).
 FLOAT_DTYPES = [np.float64, np.float32]
@@ -39,15 +43,17 @@ SPARSE_FORMATS = ("csr", "csc")
 FITTED_ATTRIBUTES = ("n_features_in_", "loss_curve_", "n_iter_", "t_", "converged_", "validation_scores_",
                      "best_validation_score_")
 
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
-def read_only(array):
+
+def read_only(array: npt.NDArray[_Scalar]) -> npt.NDArray[_Scalar]:
     """A read-only view of ``array`` (fitted weights exposed without letting them be written by accident)."""
     view = array.view()
     view.flags.writeable = False
     return view
 
 
-def _holdout_size(m, fraction):
+def _holdout_size(m: int, fraction: float) -> int:
     """The rows early stopping holds out of ``m`` (train_test_split's and train_minibatch's rounding), checked:
     at least 2 to score and 1 left to train on."""
     n_val = math.ceil(fraction * m)
@@ -60,7 +66,7 @@ def _holdout_size(m, fraction):
     return n_val
 
 
-def checked_sample_weight(sample_weight, X):
+def checked_sample_weight(sample_weight: ArrayLike | None, X: RowsLike) -> SampleWeights:
     """``fit``'s ``sample_weight`` as scikit-learn checks it (``_check_sample_weight``: shape (n_samples,), finite,
     >= 0, not all zero), float64; None stays None (every example weighs 1, the unweighted path).
 
@@ -83,56 +89,13 @@ def checked_sample_weight(sample_weight, X):
         raise ValueError(f"sample_weight: {exc}") from None
 
 
-def _squared_errors_in_memory(net, X, theta):
-    residual = net.forward(X, theta).astype(np.float64) - X
-    return 0.5 * np.einsum("ij,ij->i", residual, residual)
-
-
-def row_squared_errors(net, X):
-    """``0.5 ||net.forward(x_i) - x_i||^2`` of each row of ``X`` (an autoencoder's), float64 of shape (m,); an X
-    read in pieces block by block (a Dask X's chunk by chunk, computed: one value per row)."""
-    if not (scale.is_dask_array(X) or scale.is_row_source(X)):
-        return _squared_errors_in_memory(net, X, None)
-    theta = net.theta.copy()
-    errors = scale.apply_rows(X, lambda rows: _squared_errors_in_memory(net, rows, theta)[:, None], 1, np.float64)
-    return np.asarray(errors.compute() if scale.is_dask_array(errors) else errors)[:, 0]
-
-
-def weighted_mean(values, sample_weight):
-    """``sum_i w_i v_i / sum_i w_i`` (docs/math.md#sample-weights); weights in blocks or on Dask read whole (one
-    value per row)."""
-    w = np.asarray(sample_weight.compute() if scale.is_dask_array(sample_weight) else sample_weight,
-                   dtype=np.float64)
-    return float(w @ values / np.sum(w))
-
-
-def preserve_dtype(tags, dtype):
+def preserve_dtype(tags: Any, dtype: npt.DTypeLike) -> Any:  # (tags: a sklearn.utils.Tags, untyped)
     """A transformer's scikit-learn tags, saying that it returns ``dtype`` (its parameters' precision)."""
     try:
         tags.transformer_tags.preserves_dtype = [np.dtype(dtype).name]
     except TypeError:
         pass  # an invalid dtype is reported by fit
     return tags
-
-
-class NetworkSpec:
-    """The network an estimator trains: ``Network(layer_sizes, activations, loss, weight_decay, sparsity)``."""
-
-    def __init__(self, layer_sizes, activations, loss, weight_decay, sparsity=None) -> None:
-        self.layer_sizes = tuple(layer_sizes)
-        self.activations = tuple(activations)
-        self.loss = loss
-        self.weight_decay = weight_decay
-        self.sparsity = sparsity
-
-    def build(self, dtype):
-        return Network(self.layer_sizes, self.activations, self.loss, weight_decay=self.weight_decay,
-                       sparsity=self.sparsity, dtype=dtype)
-
-    def matches(self, net, dtype):
-        """Whether ``net`` has this architecture and dtype (so that warm start can continue from it)."""
-        return (net.layer_sizes == self.layer_sizes and net.activations == self.activations
-                and net.loss == self.loss and net.dtype == dtype)
 
 
 class NetworkEstimator(BaseEstimator):
@@ -151,33 +114,59 @@ class NetworkEstimator(BaseEstimator):
     ``_stratify``, ``_recorded(X)`` (after every training, also one that diverged) and ``_after_training(X)``.
     """
 
-    _parameter_constraints = {}
-    _fitted_attributes = FITTED_ATTRIBUTES
+    # Set by fit: _fit (validate_data sets n_features_in_); StackedAutoencoder's own fit sets the first four only.
+    network_: Network
+    n_features_in_: int
+    loss_curve_: list[float]
+    n_iter_: int
+    t_: int
+    converged_: bool
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
+    _rng: np.random.Generator
+    _optimizer: SGD | Adam | None  # (a mini-batch solver's; None for the full-batch ones)
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    _parameter_constraints: ParameterConstraints = {}
+    _fitted_attributes: tuple[str, ...] = FITTED_ATTRIBUTES
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
-            cls.__init__ = explain_unknown_keywords(cls.__dict__["__init__"])
+            # (setattr: mypy refuses an assignment to a method)
+            setattr(cls, "__init__", explain_unknown_keywords(cls.__dict__["__init__"]))
     _stratify = False
-    _validation_score = None
+    _validation_score: ValidationScore | None = None
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # a sklearn.utils.Tags (scikit-learn: untyped)
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # scipy.sparse X: the first layer's products run sparse in the core
         return tags
 
     # ------------------------------------------------------------------ hyperparameters
 
-    def _checked_parameters(self):
+    def _checked_parameters(self) -> dict[str, Any]:
         """Every hyperparameter checked and normalised, with the defaults of those the class does not expose."""
         return {**UNEXPOSED_DEFAULTS, **check_parameters(self)}
 
-    def _check_combination(self, params) -> None:
+    def _check_combination(self, params: dict[str, Any]) -> None:
         """Checks that involve more than one hyperparameter (none by default)."""
+
+    # ------------------------------------------------------------------ what a subclass defines (class docstring)
+
+    def _network_spec(self, n_features: int, Y: RowsLike, n_outputs: int, params: Mapping[str, Any]) -> NetworkSpec:
+        raise NotImplementedError(f"{type(self).__name__} defines no _network_spec")
+
+    def _validate_xy(self, X: RowsLike, y: ArrayLike | None, reset: bool) -> tuple[RowsLike, RowsLike]:
+        raise NotImplementedError(f"{type(self).__name__} defines no _validate_xy")
+
+    def _targets(self, y: RowsLike, *, first: bool, partial: bool,
+                 classes: ArrayLike | None) -> tuple[RowsLike, int, dict[str, Any]]:
+        raise NotImplementedError(f"{type(self).__name__} defines no _targets")
 
     # ------------------------------------------------------------------ fitting
 
-    def _fit(self, X, y, *, partial, classes=None, sample_weight=None, checkpoint=None):
+    def _fit(self, X: RowsLike, y: ArrayLike | None, *, partial: bool, classes: ArrayLike | None = None,
+             sample_weight: ArrayLike | None = None, checkpoint: Any = None) -> Self:
         """``fit`` (``partial=False``) and ``partial_fit`` (one epoch, ``partial=True``), with the examples
         weighted by ``sample_weight`` (docs/math.md#sample-weights)."""
         params = self._checked_parameters()
@@ -187,9 +176,10 @@ class NetworkEstimator(BaseEstimator):
         # network: X must have the features it was fitted on (scikit-learn's "X has N features, but ... is
         # expecting M features as input"), not start afresh.
         X, y = self._validate_xy(X, y, reset=not (fitted_before and (partial or params["warm_start"])))
-        sample_weight = checked_sample_weight(sample_weight, X)
+        weights = checked_sample_weight(sample_weight, X)
         first = not (partial and fitted_before)
         Y, n_outputs, fitted = self._targets(y, first=first, partial=partial, classes=classes)
+        rng: np.random.Generator
         if partial and fitted_before:
             rng = getattr(self, "_rng", None) or random_generator(None)
         else:
@@ -203,16 +193,16 @@ class NetworkEstimator(BaseEstimator):
         for name, value in fitted.items():
             setattr(self, name, value)
         self._rng = rng
-        self._train(X, Y, rng, partial, params, sample_weight, checkpoint)
+        self._train(X, Y, rng, partial, params, weights, checkpoint)
         self._after_training(X)
         return self
 
-    def _reusable(self, spec, fitted, params):
+    def _reusable(self, spec: NetworkSpec, fitted: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
         """warm_start: whether the fitted network can be trained further on data of this shape."""
         net = getattr(self, "network_", None)
         return net is not None and spec.matches(net, params["dtype"])
 
-    def _initialize(self, spec, params, rng) -> None:
+    def _initialize(self, spec: NetworkSpec, params: Mapping[str, Any], rng: np.random.Generator) -> None:
         self.network_ = spec.build(params["dtype"])
         self._initial_parameters(self.network_, rng)
         self._optimizer = new_optimizer(params) if is_minibatch(self) else None
@@ -223,7 +213,7 @@ class NetworkEstimator(BaseEstimator):
         self.validation_scores_ = None
         self.best_validation_score_ = None
 
-    def _continue(self, spec, params) -> None:
+    def _continue(self, spec: NetworkSpec, params: Mapping[str, Any]) -> None:
         """Train the fitted network further: the cost's hyperparameters as now set, and the optimiser's state
         kept unless the solver or its hyperparameters changed."""
         self.network_.weight_decay = spec.weight_decay
@@ -232,11 +222,15 @@ class NetworkEstimator(BaseEstimator):
             fresh = new_optimizer(params)
             if repr(getattr(self, "_optimizer", None)) != repr(fresh):
                 self._optimizer = fresh
+        else:  # a full-batch solver has none (a mini-batch one's left behind was saved, and refused by load)
+            self._optimizer = None
 
-    def _initial_parameters(self, net, rng) -> None:
+    def _initial_parameters(self, net: Network, rng: np.random.Generator) -> None:
         net.initialize(rng)  # the tutorial's W ~ U(-r, r), r = sqrt(6 / (n_in + n_out + 1)); biases 0
 
-    def _split(self, X, Y, rng, fraction, sample_weight=None):
+    def _split(self, X: RowsLike, Y: RowsLike, rng: np.random.Generator, fraction: float,
+               sample_weight: Float64Array | None = None) -> tuple[RowsLike, RowsLike, RowsLike, RowsLike,
+                                                                   Float64Array | None, Float64Array | None]:
         """Hold out ``fraction`` of the examples for early stopping: stratified by class for a classifier
         (unless the classes are too few or too small for it, which is said in a warning), and at least 2
         examples (scikit-learn refuses fewer too). The weights, if any, go with their rows."""
@@ -261,18 +255,21 @@ class NetworkEstimator(BaseEstimator):
                              "validation_fraction")
         return contiguous_rows(X), contiguous_rows(Y), X_val, Y_val, w, w_val
 
-    def _stratification_problem(self, Y, m, n_val):
+    def _stratification_problem(self, Y: IntArray, m: int, n_val: int) -> str | None:
         """Why a stratified hold-out of ``n_val`` of the ``m`` examples is impossible (None: it is possible)."""
         return None
 
-    def _train(self, X, Y, rng, partial, params, sample_weight=None, checkpoint=None) -> None:
+    def _train(self, X: RowsLike, Y: RowsLike, rng: np.random.Generator, partial: bool, params: Mapping[str, Any],
+               sample_weight: SampleWeights = None, checkpoint: Any = None) -> None:
         options = solver_options(params)
         if checkpoint is not None:
             options["checkpoint"] = checkpoint  # (ufldl.train refuses it for the mini-batch solvers)
         early = False
         seen = 0
-        if is_minibatch(self):
-            options.update(optimizer=self._optimizer, random_state=rng, early_stopping=False)
+        # (set by _initialize or _continue whenever the solver is a mini-batch one)
+        optimizer = self._optimizer if is_minibatch(self) else None
+        if optimizer is not None:
+            options.update(optimizer=optimizer, random_state=rng, early_stopping=False)
             if partial:
                 options["n_iter_no_change"] = math.inf  # one epoch: no stopping rule
             elif params["early_stopping"]:
@@ -285,19 +282,20 @@ class NetworkEstimator(BaseEstimator):
                                                                            sample_weight)
                     options.update(early_stopping=True, validation_data=(X_val, Y_val, w_val),
                                    scoring=self._validation_score)
-            seen = self._optimizer.samples_seen
-        m = X.shape[0]
+            seen = optimizer.samples_seen
+        m: int = X.shape[0]
         fit_network(self.network_, X, Y, params["solver"],
-                    lambda result: self._record(result, m, early, partial, seen, X), stacklevel=4,
+                    lambda result: self._record(result, m, early, partial, optimizer, seen, X), stacklevel=4,
                     max_iter=1 if partial else params["max_iter"], tol=params["tol"], verbose=params["verbose"],
                     sample_weight=sample_weight, **options)
 
-    def _record(self, result, m, early, partial, seen, X) -> None:
+    def _record(self, result: OptimizeResult, m: int, early: bool, partial: bool, optimizer: SGD | Adam | None,
+                seen: int, X: RowsLike) -> None:
         self.loss_curve_ = self.loss_curve_ + [float(v) for v in result.loss_curve]
         self.n_iter_ += int(result.n_iter)
         self.converged_ = bool(result.converged)
-        if is_minibatch(self):
-            self.t_ += int(self._optimizer.samples_seen - seen)
+        if optimizer is not None:
+            self.t_ += int(optimizer.samples_seen - seen)
         else:
             self.t_ += int(result.n_evals) * m
         if early:
@@ -309,10 +307,10 @@ class NetworkEstimator(BaseEstimator):
             self.best_validation_score_ = None
         self._recorded(X)
 
-    def _recorded(self, X) -> None:
+    def _recorded(self, X: RowsLike) -> None:
         """After every training, also one that stopped on a non-finite value (nothing by default)."""
 
-    def _after_training(self, X) -> None:
+    def _after_training(self, X: RowsLike) -> None:
         """After a training that completed (nothing by default)."""
 
     # ------------------------------------------------------------------ scikit-learn's loss attributes
@@ -335,11 +333,11 @@ class NetworkEstimator(BaseEstimator):
 
     # ------------------------------------------------------------------ using the model
 
-    def _validated_input(self, X):
+    def _validated_input(self, X: RowsLike) -> RowsLike:
         check_is_fitted(self)
         return self._validated_rows(X, reset=False)
 
-    def _validated_rows(self, X, reset, **checks):
+    def _validated_rows(self, X: RowsLike, reset: bool, **checks: Any) -> RowsLike:
         """``validate_data(self, X, ...)``, which keeps a memory-mapped array mapped; an input read in pieces (a
         Dask array, an h5py or zarr dataset, ``ufldl.scale.RowBlocks``) gets the same checks without being read
         whole (``ufldl.scale.validate_rows``; its values are checked as its blocks are evaluated)."""
@@ -347,23 +345,25 @@ class NetworkEstimator(BaseEstimator):
             return scale.validate_rows(self, X, reset)
         return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, **checks)
 
-    def _validated_xy(self, X, y, reset, *, multi_output: bool = False, y_numeric: bool = False, **checks):
+    def _validated_xy(self, X: RowsLike, y: ArrayLike | None, reset: bool, *, multi_output: bool = False,
+                      y_numeric: bool = False, **checks: Any) -> tuple[RowsLike, RowsLike]:
         """``validate_data(self, X, y, ...)``; for an X read in pieces, X as ``_validated_rows`` checks it and y (a
         Dask y computed: one value or row per example) as scikit-learn checks it."""
         if not (scale.is_dask_array(X) or scale.is_row_source(X)):
-            return validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS,
-                                 multi_output=multi_output, y_numeric=y_numeric, **checks)
+            X, checked = validate_data(self, X, y, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS,
+                                       multi_output=multi_output, y_numeric=y_numeric, **checks)
+            return X, checked
         X = scale.validate_rows(self, X, reset)
-        y = np.asarray(y.compute() if scale.is_dask_array(y) else y)
+        y_checked = np.asarray(cast(Any, y).compute() if scale.is_dask_array(y) else y)  # (Dask's API: Any)
         if multi_output:
-            y = check_array(y, ensure_2d=False, dtype="numeric" if y_numeric else None, input_name="y")
+            y_checked = check_array(y_checked, ensure_2d=False, dtype="numeric" if y_numeric else None, input_name="y")
         else:
-            y = column_or_1d(y, warn=True)
-            assert_all_finite(y, input_name="y")
-        if y.shape[0] != X.shape[0]:
+            y_checked = column_or_1d(y_checked, warn=True)
+            assert_all_finite(y_checked, input_name="y")
+        if y_checked.shape[0] != X.shape[0]:
             raise ValueError(f"Found input variables with inconsistent numbers of samples: [{X.shape[0]}, "
-                             f"{y.shape[0]}]")
-        return X, y
+                             f"{y_checked.shape[0]}]")
+        return X, y_checked
 
     def save(self, path: PathLike, *, compress: bool = False) -> None:
         """Write the estimator (hyperparameters, fitted state, optimiser state) to a portable ``.npz``.

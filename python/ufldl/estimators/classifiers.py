@@ -22,7 +22,7 @@ Training goes through ``ufldl.train``: ``"lbfgs"``, ``"cg"`` and ``"gd"`` on the
 
 import functools
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Self, cast
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
@@ -53,15 +53,13 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
     """A softmax output layer trained with cross-entropy on any labels (``classes_``); with ``_multilabel``, also
     an indicator matrix y, trained as sigmoid outputs with binary cross-entropy."""
 
-    network_: Network  # set by fit (NetworkEstimator._fit), with classes_
-    classes_: Labels
-
+    classes_: Labels  # set by fit (NetworkEstimator._fit, from _targets)
     _OUTPUT: tuple[ActivationName, LossName] = ("softmax", "cross_entropy")
     _MULTILABEL_OUTPUT: tuple[ActivationName, LossName] = ("sigmoid", "binary_cross_entropy")
     _stratify = True
     _multilabel = False
 
-    def _validate_xy(self, X: RowsLike, y: ArrayLike, reset: bool) -> tuple[RowsLike, RowsLike]:
+    def _validate_xy(self, X: RowsLike, y: ArrayLike | None, reset: bool) -> tuple[RowsLike, RowsLike]:
         # y: 1-D (a column vector is accepted with scikit-learn's DataConversionWarning), finite; or, for a
         # multilabel classifier, an (n_samples, n_labels) indicator matrix.
         if not self._multilabel:
@@ -134,7 +132,7 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         return None
 
     @staticmethod
-    def _validation_score(net: Network, X_val: RowsLike, y_val: RowsLike,  # type: ignore[override]  # (base: None)
+    def _validation_score(net: Network, X_val: RowsLike, y_val: RowsLike,
                           sample_weight: Float64Array | None = None) -> float:
         """Accuracy on the held-out examples (scikit-learn's MLPClassifier uses it too; for multilabel targets,
         the subset accuracy: every label of a row right), weighted by their weights."""
@@ -217,10 +215,11 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         for multilabel targets, the indicator matrix (n_samples, n_labels) of the labels whose probability
         exceeds 0.5."""
         Z = self._logits(X)  # (checks that the estimator is fitted)
-        if self._is_multilabel:
-            return scale.per_row(Z, _positive, dtype=np.int64)
+        if self._is_multilabel:  # (scale.per_row's RowsResult is Any: an ndarray, or lazy for a Dask X)
+            return cast(IntArray, scale.per_row(Z, _positive, dtype=np.int64))
         classes = self.classes_
-        return scale.per_row(Z, lambda rows: classes[np.argmax(rows, axis=1)], dtype=classes.dtype, columns=False)
+        return cast(Labels, scale.per_row(Z, lambda rows: classes[np.argmax(rows, axis=1)], dtype=classes.dtype,
+                                          columns=False))
 
     def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """Log-probabilities of the classes, shape (n_samples, n_classes), columns in ``classes_`` order (for
@@ -229,8 +228,9 @@ class NetworkClassifier(ClassifierMixin, NetworkEstimator):
         Computed from float64 logits (``scipy.special.log_softmax``; ``-log(1 + exp(-z))`` per label): finite
         even where a probability underflows to 0.
         """
-        Z = self._logits(X)
-        return scale.per_row(Z, _log_sigmoid if self._is_multilabel else _log_softmax_rows, dtype=np.float64)
+        Z = self._logits(X)  # (scale.per_row's RowsResult is Any: an ndarray, or lazy for a Dask X)
+        return cast(Float64Array, scale.per_row(Z, _log_sigmoid if self._is_multilabel else _log_softmax_rows,
+                                                dtype=np.float64))
 
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Probabilities of the classes, shape (n_samples, n_classes), float64; each row sums to 1 (for

@@ -13,7 +13,6 @@ from ufldl._lib.types import (ActivationName, BatchSize, DTypeName, FloatArray, 
 from ufldl.estimators.base import NetworkEstimator, NetworkSpec, read_only
 from ufldl.estimators.constraints import Constraint, ParameterConstraints, real_in
 from ufldl.estimators.hyperparameters import FITTING, HIDDEN_ACTIVATIONS, LBFGS, OPTIMIZER, TRAINING
-from ufldl.network import Network
 
 __all__ = ["MultiLayerEstimator", "HIDDEN_LAYER_SIZES", "HIDDEN_ACTIVATION"]
 
@@ -62,8 +61,6 @@ class MultiLayerEstimator(NetworkEstimator):
     """Hidden layers of any depth and the full set of solver hyperparameters; the output layer is the
     subclass's ``_OUTPUT = (activation, loss)``."""
 
-    network_: Network  # set by fit (NetworkEstimator._fit)
-
     _OUTPUT: tuple[ActivationName, LossName]  # every subclass sets it
     _parameter_constraints: ParameterConstraints = {
         "hidden_layer_sizes": HIDDEN_LAYER_SIZES, "activation": HIDDEN_ACTIVATION, "weight_decay": real_in(low=0.0),
@@ -105,9 +102,9 @@ class MultiLayerEstimator(NetworkEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _hidden_activations(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+    def _hidden_activations(self, params: Mapping[str, Any]) -> tuple[ActivationName, ...]:
         sizes: tuple[int, ...] = params["hidden_layer_sizes"]
-        activation: str | tuple[str, ...] = params["activation"]  # (as HIDDEN_ACTIVATION returns it)
+        activation: ActivationName | tuple[ActivationName, ...] = params["activation"]  # (HIDDEN_ACTIVATION's)
         if isinstance(activation, str):
             return (activation,) * len(sizes)
         if len(activation) != len(sizes):

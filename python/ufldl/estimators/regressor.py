@@ -66,7 +66,7 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _validate_xy(self, X: RowsLike, y: ArrayLike, reset: bool) -> tuple[RowsLike, RowsLike]:
+    def _validate_xy(self, X: RowsLike, y: ArrayLike | None, reset: bool) -> tuple[RowsLike, RowsLike]:
         return self._validated_xy(X, y, reset, multi_output=True, y_numeric=True, ensure_min_samples=1)
 
     def _targets(self, y: RowsLike, *, first: bool, partial: bool,
@@ -78,7 +78,7 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
         return Y, Y.shape[1], {"_y_ndim": y.ndim} if first else {}
 
     @staticmethod
-    def _validation_score(net: Network, X_val: RowsLike, Y_val: RowsLike,  # type: ignore[override]  # (base: None)
+    def _validation_score(net: Network, X_val: RowsLike, Y_val: RowsLike,
                           sample_weight: Float64Array | None = None) -> float:
         """R^2 on the held-out examples (scikit-learn's MLPRegressor uses it too), weighted by their weights."""
         return _r2(Y_val, net.forward(X_val), sample_weight)
@@ -152,7 +152,8 @@ class NeuralNetRegressor(RegressorMixin, MultiLayerEstimator):
             The predictions (for a Dask X, a lazy Dask array).
         """
         X = self._validated_input(X)
-        P = scale.forward(self.network_, X).astype(np.float64, copy=False)  # (by blocks, or lazily by chunks)
+        # (by blocks, or lazily by chunks: scale.forward's RowsResult is Any, a lazy Dask array for a Dask X)
+        P: FloatArray = scale.forward(self.network_, X).astype(np.float64, copy=False)
         return P[:, 0] if self._y_ndim == 1 else P
 
 

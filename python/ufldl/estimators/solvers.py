@@ -1,21 +1,24 @@
-"""From an estimator's checked hyperparameters to ``ufldl.train``: the optimiser object, the solver's options,
-and one training call with the library's warnings and errors handled."""
+"""From an estimator's checked hyperparameters to ``ufldl.train``: the network to train (``NetworkSpec``), the
+optimiser object, the solver's options, the validation score's signature, and one training call with the
+library's warnings and errors handled."""
 
 import warnings
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+import numpy as np
 from sklearn.utils.metaestimators import available_if
 
-from ufldl._lib.types import RowsLike, SolverName
+from ufldl._lib.types import ActivationName, Float64Array, LossName, RowsLike, SolverName, WeightDecay
+from ufldl.layers import KLSparsity
 from ufldl.network import Network
 from ufldl.optimize import SGD, Adam, NonFiniteError, OptimizeResult, TrainingInterrupted, train
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
 
-__all__ = ["DEFAULT_LEARNING_RATE", "UNEXPOSED_DEFAULTS", "MINIBATCH_SOLVERS", "is_minibatch", "new_optimizer",
-           "solver_options", "fit_network", "minibatch_only"]
+__all__ = ["DEFAULT_LEARNING_RATE", "UNEXPOSED_DEFAULTS", "MINIBATCH_SOLVERS", "NetworkSpec", "ValidationScore",
+           "is_minibatch", "new_optimizer", "solver_options", "fit_network", "minibatch_only"]
 
 #: The step size of each solver when ``learning_rate=None``.
 DEFAULT_LEARNING_RATE = {"gd": 0.1, "sgd": 0.01, "adam": 0.001}
@@ -26,6 +29,35 @@ UNEXPOSED_DEFAULTS = {"momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2"
 MINIBATCH_SOLVERS = ("sgd", "adam")
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class NetworkSpec:
+    """The network an estimator trains: ``Network(layer_sizes, activations, loss, weight_decay, sparsity)``."""
+
+    def __init__(self, layer_sizes: Sequence[int], activations: Sequence[ActivationName], loss: LossName,
+                 weight_decay: WeightDecay, sparsity: KLSparsity | None = None) -> None:
+        self.layer_sizes = tuple(layer_sizes)
+        self.activations = tuple(activations)
+        self.loss = loss
+        self.weight_decay = weight_decay
+        self.sparsity = sparsity
+
+    def build(self, dtype: np.dtype[Any]) -> Network:
+        return Network(self.layer_sizes, self.activations, self.loss, weight_decay=self.weight_decay,
+                       sparsity=self.sparsity, dtype=dtype)
+
+    def matches(self, net: Network, dtype: np.dtype[Any]) -> bool:
+        """Whether ``net`` has this architecture and dtype (so that warm start can continue from it)."""
+        return (net.layer_sizes == self.layer_sizes and net.activations == self.activations
+                and net.loss == self.loss and net.dtype == dtype)
+
+
+class ValidationScore(Protocol):
+    """``score(net, X_val, Y_val[, sample_weight_val]) -> float``, higher is better (``ufldl.train_minibatch``'s
+    ``scoring``, which passes the held-out weights only when there are some)."""
+
+    def __call__(self, net: Network, X_val: RowsLike, Y_val: RowsLike, sample_weight: Float64Array | None = None,
+                 /) -> float: ...
 
 
 def is_minibatch(estimator: "BaseEstimator") -> bool:

@@ -2,7 +2,7 @@
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, cast
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin, TransformerMixin
@@ -110,13 +110,10 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
     True
     """
 
-    # Set by fit.
+    # Set by fit, with NetworkEstimator's network_, n_features_in_, loss_curve_, n_iter_ (not _fit's others).
     classes_: Labels
     autoencoders_: list[SparseAutoencoder]
     pretrained_network_: Network
-    network_: Network
-    loss_curve_: list[float]
-    n_iter_: int
 
     _parameter_constraints: ParameterConstraints = {
         "hidden_layer_sizes": Constraint("a non-empty sequence of ints >= 1", hidden_sizes),
@@ -305,7 +302,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
             Each row's class probabilities.
         """
         net = self._network(finetuned)
-        return scale.forward(net, self._input(X))
+        return cast(FloatArray, scale.forward(net, self._input(X)))  # (RowsResult: Any, lazy for a Dask X)
 
     def predict_log_proba(self, X: ArrayLike, finetuned: bool = True) -> FloatArray:
         """Log-probabilities, computed stably from the softmax layer's inputs (a lazy Dask array for a Dask
@@ -332,7 +329,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
             hidden = frozen.forward(rows, stop=frozen.n_layers - 1).astype(np.float64)
             return log_softmax(hidden @ W.T + b, axis=1)
 
-        return scale.apply_rows(X, log_proba, len(self.classes_), np.float64)
+        return cast(FloatArray, scale.apply_rows(X, log_proba, len(self.classes_), np.float64))  # (RowsResult: Any)
 
     def predict(self, X: ArrayLike, finetuned: bool = True) -> np.ndarray[Any, Any]:
         """The most probable class of each row: shape (n_samples,), values from ``classes_`` (a lazy Dask
@@ -352,7 +349,9 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         """
         proba = self.predict_proba(X, finetuned)  # (first: it checks that the model is fitted)
         classes = self.classes_
-        return scale.per_row(proba, lambda P: classes[np.argmax(P, axis=1)], dtype=classes.dtype, columns=False)
+        # (scale.per_row's RowsResult is Any: an ndarray, or a lazy Dask array for a Dask X)
+        return cast(Labels, scale.per_row(proba, lambda P: classes[np.argmax(P, axis=1)], dtype=classes.dtype,
+                                          columns=False))
 
     def transform(self, X: ArrayLike) -> FloatArray:
         """The last hidden layer's activations (the learned features) of the fine-tuned network (a lazy Dask
@@ -369,7 +368,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
             The last hidden layer's activations.
         """
         net = self._network(True)
-        return scale.forward(net, self._input(X), stop=net.n_layers - 1)
+        return cast(FloatArray, scale.forward(net, self._input(X), stop=net.n_layers - 1))  # (RowsResult: Any)
 
     def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None, **fit_params: Any) -> FloatArray:
         """Fit on (X, y), then return the features of X: ``fit(X, y, **fit_params).transform(X)``.
