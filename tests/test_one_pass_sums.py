@@ -102,13 +102,16 @@ def test_one_pass_with_sample_weights_and_csr_input(rng, dtype, sparse_X):
 
 @DTYPES
 def test_large_chunks_split_into_shards(rng, dtype):
-    # Chunks of thousands of rows are evaluated as several shards (each its own F^T X, added in shard order).
+    # Chunks of thousands of rows are evaluated as several shards when the core has several threads (each shard
+    # its own F^T X, added in shard order), as one with one thread: both are the whole's to rounding.
     net, X, Y = trained_problem(CASES["sparse-autoencoder"], dtype, rng, m=6000)
-    parts = [net.one_pass_sums(X[:2500], Y[:2500]), net.one_pass_sums(X[2500:], Y[2500:])]
-    cost, grad = net.combine(total := parts[0] + parts[1])
     whole_cost, whole_grad = net.cost_and_grad(X, Y)
-    assert abs(cost - whole_cost) <= TOL[dtype] * abs(whole_cost)
-    assert np.abs(grad - whole_grad).max() <= TOL[dtype] * terms_scale(parts, total)
+    for threads in (None, 1):
+        with ufldl.blas_threads(threads or ufldl.blas_info()["num_threads"]):
+            parts = [net.one_pass_sums(X[:2500], Y[:2500]), net.one_pass_sums(X[2500:], Y[2500:])]
+        cost, grad = net.combine(total := parts[0] + parts[1])
+        assert abs(cost - whole_cost) <= TOL[dtype] * abs(whole_cost)
+        assert np.abs(grad - whole_grad).max() <= TOL[dtype] * terms_scale(parts, total)
 
 
 @DTYPES
