@@ -83,6 +83,41 @@ public:
     // running rho_hat of `cost`, if any, is updated in place.
     py::tuple cost_and_grad(const py::array& theta, const py::object& X, const py::object& Y, py::array& grad,
                             const CostSettings& cost, const py::object& sample_weight) {
+        return evaluate(theta, X, Y, grad, cost, sample_weight, nullptr);
+    }
+
+    // cost_and_grad, and the first hidden layer's one-pass sums (FirstLayerSums, docs/math.md#one-pass-kl-sums)
+    // written into three float64 arrays: activation_sum and derivative_sum of shape (n_1,), derivative_input of
+    // shape (n_1, n_0).
+    py::tuple cost_and_grad_one_pass(const py::array& theta, const py::object& X, const py::object& Y,
+                                     py::array& grad, const CostSettings& cost, py::array& activation_sum,
+                                     py::array& derivative_sum, py::array& derivative_input,
+                                     const py::object& sample_weight) {
+        const auto& sizes = net_.sizes();
+        if (net_.n_layers() < 2)
+            throw py::value_error("the one-pass sums are those of the first hidden layer; this network has none");
+        check_array<double>(activation_sum, "activation_sum", {sizes[1]});
+        check_array<double>(derivative_sum, "derivative_sum", {sizes[1]});
+        check_array<double>(derivative_input, "derivative_input", {sizes[1], sizes[0]});
+        const std::vector<NamedArray> outputs{{&activation_sum, "activation_sum"},
+                                              {&derivative_sum, "derivative_sum"},
+                                              {&derivative_input, "derivative_input"}};
+        for (const NamedArray& out : outputs) {
+            for (const NamedArray& other : outputs)
+                if (&other != &out) check_no_overlap(out, {other});
+            check_no_overlap(out, {{&grad, "grad"}, {&theta, "theta"}});
+        }
+        const FirstLayerSums first_layer{writable_data<double>(activation_sum, "activation_sum"),
+                                         writable_data<double>(derivative_sum, "derivative_sum"),
+                                         writable_data<double>(derivative_input, "derivative_input")};
+        return evaluate(theta, X, Y, grad, cost, sample_weight, &first_layer, outputs);
+    }
+
+private:
+    // Both cost_and_grad bindings: `written` (the one-pass outputs, if any) are also checked against the inputs.
+    py::tuple evaluate(const py::array& theta, const py::object& X, const py::object& Y, py::array& grad,
+                       const CostSettings& cost, const py::object& sample_weight, const FirstLayerSums* first_layer,
+                       const std::vector<NamedArray>& written = {}) {
         check_array<T>(theta, "theta", {net_.n_params()});
         check_array<T>(grad, "grad", {net_.n_params()});
         std::vector<NamedArray> inputs;
@@ -101,6 +136,10 @@ public:
             check_no_overlap_all(rho_arg, inputs);
             check_no_overlap(rho_arg, {{&grad, "grad"}});
         }
+        for (const NamedArray& out : written) {
+            check_no_overlap_all(out, inputs);
+            check_no_overlap(out, {rho_arg});
+        }
         if (weights) params.sample_weight = weights->data();
         const T* th = static_cast<const T*>(theta.data());
         T* g = writable_data<T>(grad, "grad");
@@ -110,15 +149,16 @@ public:
             py::gil_scoped_release release;
             std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
             if (lock.owns_lock()) {
-                terms = net_.cost_and_grad(th, batch, params, g, workspace_);
+                terms = net_.cost_and_grad(th, batch, params, g, workspace_, first_layer);
             } else {
                 Workspace<T> private_workspace;
-                terms = net_.cost_and_grad(th, batch, params, g, private_workspace);
+                terms = net_.cost_and_grad(th, batch, params, g, private_workspace, first_layer);
             }
         }
         return py::make_tuple(terms.data, terms.decay, terms.sparsity);
     }
 
+public:
     // Runs mini-batch updates in C++ over the rows `order` of X (see Network::minibatch_epoch): theta, the
     // optimiser's state (state1: the velocity for sgd, the first moment m1 for adam; state2: the second moment
     // m2 for adam, unused by sgd), step (int64, shape (1,)), batch_costs (float64, one entry per batch) and the
@@ -448,6 +488,12 @@ void bind_engine(py::module_& m, const char* name) {
              "Writes the gradient into grad and returns the cost terms (data, decay, sparsity) for the\n"
              "hyperparameters `cost` (a CostSettings; its running_rho_hat, if any, is updated in place).\n"
              "sample_weight: None or m weights >= 0 (converted to float64), every mean over rows weighted.")
+        .def("cost_and_grad_one_pass", &Engine<T>::cost_and_grad_one_pass, py::arg("theta"), py::arg("X"),
+             py::arg("Y"), py::arg("grad"), py::arg("cost"), py::arg("activation_sum"), py::arg("derivative_sum"),
+             py::arg("derivative_input"), py::arg("sample_weight") = py::none(),
+             "cost_and_grad, and the first hidden layer's one-pass sums written into three float64 arrays:\n"
+             "activation_sum (n_1,) = sum_i w_i A_1[i], derivative_sum (n_1,) = colsum F and\n"
+             "derivative_input (n_1, n_0) = F^T X, with F = f_1'(Z_1) row i scaled by w_i (1 without weights).")
         .def("minibatch_epoch", &Engine<T>::minibatch_epoch, py::arg("theta"), py::arg("X"), py::arg("Y"),
              py::arg("order"), py::arg("batch_size"), py::arg("cost"), py::arg("update"), py::arg("state1"),
              py::arg("state2"), py::arg("step"), py::arg("batch_costs"), py::arg("sample_weight") = py::none(),

@@ -243,9 +243,51 @@ void hidden_delta(T* A, const T* P, index_t m, index_t n, const T* s, Activation
     }
 }
 
+template <class T, Activation A>
+void derivative_sums_rows(const T* __restrict__ Act, T* __restrict__ F, index_t m, index_t n,
+                          double* __restrict__ asum, double* __restrict__ fsum, const double* __restrict__ weight) {
+    for (index_t i = 0; i < m; ++i) {
+        const T* __restrict__ a = Act + i * n;
+        T* __restrict__ f = F + i * n;
+        if (weight) {  // the weighted sums of docs/math.md#sample-weights, w_i in double
+            const double w = weight[i];
+            const T wt = static_cast<T>(w);
+#pragma omp simd
+            for (index_t j = 0; j < n; ++j) {
+                const T d = wt * derivative_from_output<T, A>(a[j]);
+                f[j] = d;
+                asum[j] += w * static_cast<double>(a[j]);
+                fsum[j] += static_cast<double>(d);
+            }
+        } else {
+#pragma omp simd
+            for (index_t j = 0; j < n; ++j) {
+                const T d = derivative_from_output<T, A>(a[j]);
+                f[j] = d;
+                asum[j] += static_cast<double>(a[j]);
+                fsum[j] += static_cast<double>(d);
+            }
+        }
+    }
+}
+
+template <class T>
+void derivative_sums(const T* A, T* F, index_t m, index_t n, Activation act, double* asum, double* fsum,
+                     const double* weight) {
+    switch (act) {
+        case Activation::Sigmoid: return derivative_sums_rows<T, Activation::Sigmoid>(A, F, m, n, asum, fsum, weight);
+        case Activation::Tanh: return derivative_sums_rows<T, Activation::Tanh>(A, F, m, n, asum, fsum, weight);
+        case Activation::Relu: return derivative_sums_rows<T, Activation::Relu>(A, F, m, n, asum, fsum, weight);
+        case Activation::Identity:
+            return derivative_sums_rows<T, Activation::Identity>(A, F, m, n, asum, fsum, weight);
+        case Activation::Softmax: break;  // refused on hidden layers by the network's constructor
+    }
+}
+
 template <class T>
 ElementwiseKernels<T> kernels() {
-    return {&bias_activate<T>, &output_squared<T>, &output_softmax_ce<T>, &output_sigmoid_bce<T>, &hidden_delta<T>};
+    return {&bias_activate<T>, &output_squared<T>, &output_softmax_ce<T>, &output_sigmoid_bce<T>, &hidden_delta<T>,
+            &derivative_sums<T>};
 }
 
 }  // namespace ufldl::UFLDL_ISA

@@ -109,7 +109,8 @@ int Network<T>::shard_count(index_t m) const {
 }
 
 template <class T>
-void Network<T>::resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y) const {
+void Network<T>::resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y,
+                        bool first_layer) const {
     // Grow only: a later, smaller batch reuses the buffers without allocating.
     const auto grow = [](auto& v, index_t n) {
         if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));
@@ -126,6 +127,10 @@ void Network<T>::resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, 
         grow(sh.output_block, block);
         if (sparse_X) grow(sh.first_grad_t, first_weights);
         if (sparse_Y) grow(sh.target_block, block);
+        if (first_layer) {
+            grow(sh.first_layer_sums, 2 * sizes_[1]);
+            grow(sh.first_layer_product, first_weights);
+        }
         grow(sh.act_sum, n_units_);
         grow(sh.delta_sum, n_units_);
         grow(sh.sparse_term, n_units_);
@@ -203,6 +208,7 @@ void Network<T>::forward_hidden(const Shard& sh) const {
             ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs, scale ? scale + q0 : nullptr);
             return 0.0;
         });
+        if (l == 1 && sh.pb.first_layer) first_layer_sums(sh, A);
     }
 }
 
@@ -382,7 +388,7 @@ void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index
 
 template <class T>
 CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const CostParams& params, T* grad,
-                                    Workspace<T>& ws) const {
+                                    Workspace<T>& ws, const FirstLayerSums* first_layer) const {
     const CoreCall call;  // takes the pool for the whole evaluation if no other core call is running
     const index_t m = batch.m;
     const Problem pb{theta,
@@ -395,14 +401,15 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const
                      &params,
                      grad,
                      T(1) / static_cast<T>(m),
-                     row_scales(params, m, ws)};
+                     row_scales(params, m, ws),
+                     n_layers() > 1 ? first_layer : nullptr};
     const bool sparse_X = pb.X_csr != nullptr, sparse_Y = pb.Y_csr != nullptr;
     // The cost and gradient are sums over examples: with several threads, the batch is split into shards of
     // rows, each evaluated on a thread of its own with single-threaded BLAS (no hand-off per product, every
     // pass in parallel); the shards' sums are then added in shard order. With one thread, or if the pool is
     // busy, one shard runs here and BLAS and the passes use the pool themselves.
     int shards = shard_count(m);
-    resize(ws, m, shards, sparse_X, sparse_Y);
+    resize(ws, m, shards, sparse_X, sparse_Y, pb.first_layer != nullptr);
     // Sparse X: W_1^T once for every shard, so that each row of Z_1 is a sum of contiguous rows.
     if (sparse_X) transpose_into(ws.first_weights_t.data(), theta + w_offset_[1], sizes_[1], sizes_[0], false);
     bool done = false;
@@ -413,7 +420,8 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const
     }
     if (!done) {
         shards = 1;
-        resize(ws, m, 1, sparse_X, sparse_Y);  // one shard takes larger blocks of rows than a shard of several
+        // One shard takes larger blocks of rows than a shard of several.
+        resize(ws, m, 1, sparse_X, sparse_Y, pb.first_layer != nullptr);
         evaluate_shard(pb, ws, 0, 1, nullptr);
     }
 
@@ -449,6 +457,7 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const
             gb[j] = static_cast<T>(sum);
         }
     }
+    if (pb.first_layer) reduce_first_layer_sums(pb, ws, shards);
     return terms;
 }
 

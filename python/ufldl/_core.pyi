@@ -95,6 +95,18 @@ class _Engine:
         cost: CostSettings,
         sample_weight: npt.ArrayLike | None = None,  # m weights >= 0, converted to float64
     ) -> tuple[float, float, float]: ...
+    def cost_and_grad_one_pass(
+        self,
+        theta: npt.NDArray[np.floating],
+        X: _Rows,
+        Y: _Targets,
+        grad: npt.NDArray[np.floating],
+        cost: CostSettings,
+        activation_sum: npt.NDArray[np.float64],  # (n_1,), written
+        derivative_sum: npt.NDArray[np.float64],  # (n_1,), written
+        derivative_input: npt.NDArray[np.float64],  # (n_1, n_0), written
+        sample_weight: npt.ArrayLike | None = None,
+    ) -> tuple[float, float, float]: ...
     def minibatch_epoch(
         self,
         theta: npt.NDArray[np.floating],

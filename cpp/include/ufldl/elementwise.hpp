@@ -44,6 +44,12 @@ struct ElementwiseKernels {
     // by r_i; dsum[j] += D[i, j]. NumPy twin: ufldl.reference.hidden_delta.
     void (*hidden_delta)(T* A, const T* P, index_t m, index_t n, const T* s, Activation act, double* dsum,
                          const double* row_scale);
+
+    // The first hidden layer's one-pass KL sums (docs/math.md#one-pass-kl-sums): F = w_i f'(A) written to F (A is
+    // left as it is), asum[j] += w_i A[i, j] and fsum[j] += F[i, j], in double. weight (may be null: every row 1)
+    // is the rows' sample weights w_i themselves, not the row scales. NumPy twin: ufldl.reference.derivative_sums.
+    void (*derivative_sums)(const T* A, T* F, index_t m, index_t n, Activation act, double* asum, double* fsum,
+                            const double* weight);
 };
 
 // The kernels best suited to this CPU, chosen once.

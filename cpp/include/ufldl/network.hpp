@@ -55,6 +55,19 @@ inline bool rho_hat_given(const CostParams& params) {
     return params.running_rho_hat != nullptr && params.rho_hat_decay == 1.0;
 }
 
+// The extra outputs of a one-pass chunk (docs/math.md#one-pass-kl-sums), float64 buffers of the caller's. With
+// F = f_1'(Z_1) (from A_1), row i scaled by its sample weight w_i (1 without weights), over the call's rows:
+//   activation_sum (n_1)          sum_i w_i A_1[i, :], the KL penalty's column sums (rho_hat's numerator);
+//   derivative_sum (n_1)          colsum F;
+//   derivative_input (n_1 x n_0)  F^T X, row-major (X dense or CSR).
+// The KL term of layer 1 enters the gradient only through k_j (F^T X)[j, :] and k_j colsum F_j, with k from the
+// global rho_hat: a chunked evaluation adds these over the chunks and applies k after the reduction.
+struct FirstLayerSums {
+    double* activation_sum = nullptr;
+    double* derivative_sum = nullptr;
+    double* derivative_input = nullptr;
+};
+
 // The cost's three terms; the cost is their sum.
 struct CostTerms {
     double data = 0.0;
@@ -89,6 +102,8 @@ struct ShardBuffers {
     std::vector<T> grad;            // the shard's weight gradients (shard 0 writes the caller's buffer instead)
     std::vector<T> first_grad_t;    // sparse X: gW_1^T (n_0 x n_1) of the shard's rows, before its transpose-add
     std::vector<T> target_block;    // sparse targets: one block of rows of Y, densified
+    std::vector<double> first_layer_sums;  // one-pass: the shard's activation_sum then derivative_sum (2 n_1)
+    std::vector<T> first_layer_product;    // one-pass: the shard's F^T X (n_1 x n_0), in T as the gradients are
     double data = 0.0, decay = 0.0, sparsity = 0.0;  // the shard's cost terms (data not yet divided by m)
 };
 
@@ -142,8 +157,9 @@ public:
     }
     // The same for a batch whose X or targets may be sparse (docs/math.md#sparse-input): only the first layer's
     // two products change (ufldl/sparse_input.hpp); sparse targets are densified one block of rows at a time.
+    // With first_layer (L >= 2), also writes the first hidden layer's one-pass sums (FirstLayerSums) of the rows.
     CostTerms cost_and_grad(const T* theta, const Batch<T>& batch, const CostParams& params, T* grad,
-                            Workspace<T>& ws) const;
+                            Workspace<T>& ws, const FirstLayerSums* first_layer = nullptr) const;
 
     // Mini-batch training (docs/math.md#mini-batch-gradient-descent) over the rows order[0 .. n_order) of X
     // (m rows; an epoch, or a run of batches of one). Batch k is the rows order[k*b : (k+1)*b] (the last may be
@@ -190,9 +206,10 @@ private:
         T* grad;
         T inv_m;
         const double* row_scale;  // r_i = w_i m / W, or null without weights
+        const FirstLayerSums* first_layer;  // the one-pass outputs, or null
     };
     const double* row_scales(const CostParams& params, index_t m, Workspace<T>& ws) const;
-    void resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y) const;
+    void resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y, bool first_layer) const;
     index_t block_rows(index_t m) const;
     int shard_count(index_t m) const;
     // One shard's evaluation: rows [r0, r1) of the problem, and the buffers it reads and writes.
@@ -224,6 +241,9 @@ private:
     // gW_1 = beta gW_1 + D^T X[r0:r1] through the shard's transposed buffer.
     void sparse_first_product(const Shard& sh, index_t r0, index_t r1, T* Z) const;
     void sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, const T* D, bool first, bool last) const;
+    // One-pass sums (network_one_pass.cpp): a shard's from its A_1 (step 1), then every shard's added in shard order.
+    void first_layer_sums(const Shard& sh, const T* A) const;
+    void reduce_first_layer_sums(const Problem& pb, const Workspace<T>& ws, int shards) const;
     void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
                                double* colsum, const double* row_scale) const;
 

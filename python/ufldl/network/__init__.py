@@ -29,9 +29,9 @@ from ufldl.layers import (ACTIVATIONS, LOSSES, KLSparsity, as_targets, as_theta,
                           sample_weights, sparse_layer_flags)
 from ufldl.network.derived import DerivedMethods
 from ufldl.network.docstring import NETWORK_DOC
-from ufldl.network.sums import ChunkSums, PartialSums
+from ufldl.network.sums import ChunkSums, OnePassSums, PartialSums
 
-__all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network", "PartialSums"]
+__all__ = ["ACTIVATIONS", "LOSSES", "KLSparsity", "Network", "PartialSums", "OnePassSums"]
 
 _DTYPES = {np.dtype(np.float64): _core.NetworkF64, np.dtype(np.float32): _core.NetworkF32}
 
@@ -156,7 +156,9 @@ class Network(ChunkSums, DerivedMethods):
 
     def _evaluate(self, X: RowsLike, Y: RowsLike, theta: ArrayLike | None, grad: FloatArray | None, warn: bool = True,
                   chunk: bool = False, chunk_rho_hat: Float64Array | None = None,
-                  sample_weight: ArrayLike | None = None) -> tuple[float, FloatArray, Terms]:
+                  sample_weight: ArrayLike | None = None,
+                  first_layer: tuple[Float64Array, Float64Array, Float64Array] | None = None
+                  ) -> tuple[float, FloatArray, Terms]:
         X = as_rows(X, "X", self._sizes[0], self._dtype)
         Y = as_targets(Y, X.shape[0], self._sizes[-1], self._loss, self._dtype)
         sample_weight = sample_weights(sample_weight, X.shape[0])
@@ -170,8 +172,13 @@ class Network(ChunkSums, DerivedMethods):
         settings = self._cost_settings(**given)
         if chunk:
             settings.weight_decay = 0.0
-        data, decay, sparse = self._engine.cost_and_grad(theta, core_rows(X), core_rows(Y), grad, settings,
-                                                         sample_weight)
+        if first_layer is None:
+            data, decay, sparse = self._engine.cost_and_grad(theta, core_rows(X), core_rows(Y), grad, settings,
+                                                             sample_weight)
+        else:  # one_pass_sums: without the KL term, which combine applies to the first layer's sums
+            settings.sparse_layers = [False] * (self.n_layers + 1)
+            data, decay, sparse = self._engine.cost_and_grad_one_pass(theta, core_rows(X), core_rows(Y), grad,
+                                                                      settings, *first_layer, sample_weight)
         terms = {"data": data, "decay": decay, "sparsity": sparse}
         cost = data + decay + sparse
         if not (np.isfinite(cost) and np.isfinite(grad).all()):
@@ -249,6 +256,30 @@ class Network(ChunkSums, DerivedMethods):
                     else float(np.sum(np.asarray(sample_weight, np.float64))))
         return PartialSums(m=m, data=terms["data"] * m, grad=grad.astype(np.float64) * m, rho_hat=rho_hat,
                            kl=terms["sparsity"])
+
+    def one_pass_sums(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
+                      sample_weight: ArrayLike | None = None) -> OnePassSums:
+        """One chunk's sums for a ONE-pass chunked evaluation when the KL penalty is on the first hidden layer only
+        (:attr:`one_pass_applies`; else ValueError): ``combine(sum of one_pass_sums over a partition of the rows)``
+        is ``cost_and_grad`` of all the rows, no global rho_hat needed first (``docs/math.md#one-pass-kl-sums``).
+
+        Parameters
+        ----------
+        X, Y, theta, sample_weight : array_like
+            As in :meth:`partial_sums` (X dense or scipy.sparse; weighted sums, and ``m`` the weights' sum).
+
+        Returns
+        -------
+        OnePassSums
+            Float64 sums that ``+`` adds (their precision: :class:`OnePassSums`); non-finite ones are not warned of.
+        """
+        self._check_one_pass("one_pass_sums")
+        n_1, grad = self._sizes[1], np.empty(self.n_params, dtype=self._dtype)
+        first_layer = (np.empty(n_1), np.empty(n_1), np.empty(self._sizes[1::-1]))  # (n_1,), (n_1,), (n_1, n_0)
+        terms = self._evaluate(X, Y, theta, grad, warn=False, chunk=True, sample_weight=sample_weight,
+                               first_layer=first_layer)[2]
+        m: float = int(np.shape(X)[0]) if sample_weight is None else float(np.sum(np.asarray(sample_weight, float)))
+        return OnePassSums(m, terms["data"] * m, grad.astype(np.float64) * m, *first_layer)
 
     def cost_terms(self, X: RowsLike, Y: RowsLike, theta: ThetaLike = None, *,
                    sample_weight: ArrayLike | None = None) -> Terms:

@@ -15,6 +15,7 @@ from ufldl.reference.formulas import (ACTIVATIONS, LOSSES, activate, activation_
                                       sgd_update)
 from ufldl.reference.network import cost_and_grad, forward, init_params, sparse_autoencoder_cost
 from ufldl.reference.lbfgs import lbfgs_polyinterp, lbfgs_two_loop
+from ufldl.reference.one_pass import derivative_sums, one_pass_kl, one_pass_sums
 from ufldl.reference.sparse_input import sparse_input_gradient, sparse_input_product
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "forward",
     "kl_divergence", "clip_rho_hat", "kl_sparsity", "output_squared", "output_softmax_ce", "output_sigmoid_bce",
     "hidden_delta",
-    "cost_and_grad", "sparse_autoencoder_cost", "sparse_input_product", "sparse_input_gradient", "sgd_update", "adam_update", "lbfgs_two_loop", "lbfgs_polyinterp",
+    "cost_and_grad", "sparse_autoencoder_cost", "derivative_sums", "one_pass_sums", "one_pass_kl",
+    "sparse_input_product", "sparse_input_gradient", "sgd_update", "adam_update", "lbfgs_two_loop", "lbfgs_polyinterp",
 ]

@@ -14,8 +14,9 @@ Both take sample weights (``ufldl.scale.weights``, ``docs/math.md#sample-weights
 (a memory-mapped one stays mapped) read with the blocks, or for a Dask array a NumPy or Dask array of them, with
 its row chunks.
 
-Both follow ``docs/math.md#chunks-and-shards``: with a KL penalty, two passes (the global rho_hat, then the
-gradient at it), the sums added in row order, ``Network.combine`` once. The results are those of the in-memory
+Both follow ``docs/math.md#chunks-and-shards``: one pass over the rows per evaluation, also with a KL penalty on
+the first hidden layer only (``docs/math.md#one-pass-kl-sums``); two with a KL penalty on deeper layers (the global
+rho_hat, then the gradient at it); the sums added in row order, ``Network.combine`` once. The results are those of the in-memory
 fit up to rounding. The layer: above ``ufldl.network``, beside ``ufldl.optimize`` (whose ``train`` uses it),
 below the estimators.
 """

@@ -6,10 +6,14 @@ the client. Each evaluation is one Dask computation (``docs/math.md#chunks-and-s
 1. theta goes to the chunks: inline in the graph, one key that every task shares, while it is at most
    :data:`INLINE_THETA_BYTES`; otherwise scattered once for this evaluation (``client.scatter(theta,
    hash=False)``, never ``broadcast=True``: the workers that need it fetch it from each other);
-2. with a KL penalty, every chunk's ``activation_sums``, added in a tree of fixed shape (groups of
-   :data:`FAN_IN` consecutive chunks, in chunk order), give the global rho_hat, on which
+2. with a KL penalty on a layer other than the first hidden one, every chunk's ``activation_sums``, added in a
+   tree of fixed shape (groups of :data:`FAN_IN` consecutive chunks, in chunk order), give the global rho_hat,
+   on which
 3. every chunk's ``partial_sums`` depend; they are added in the same kind of tree, and only the root (m, the
-   data cost, the float64 gradient) comes back, which ``Network.combine`` finishes on the client.
+   data cost, the float64 gradient) comes back, which ``Network.combine`` finishes on the client. With a KL
+   penalty on the first hidden layer only (or none), step 2 is skipped: every chunk's ``one_pass_sums`` (which
+   carry what the KL term needs, ``docs/math.md#one-pass-kl-sums``) or ``partial_sums`` are added in the tree,
+   one round trip per evaluation.
 
 With sample weights (a Dask array with X's row chunks, ``ufldl.scale.weights``), each chunk's tasks take its
 weights: the weighted rho_hat, and sums whose ``m`` is the chunks' total weight (``docs/math.md#sample-weights``).
@@ -39,12 +43,12 @@ import numpy as np
 from ufldl._lib.types import (ActivationName, ArrayLike, DaskArray, DTypeName, Float64Array, FloatArray, LossName,
                               RowsLike)
 from ufldl.scale.pinning import pin_this_worker, single_threaded_core
-from ufldl.scale.weights import chunk_activation_sums, chunk_partial_sums, dask_weights
+from ufldl.scale.weights import chunk_activation_sums, chunk_one_pass_sums, chunk_partial_sums, dask_weights
 
 if TYPE_CHECKING:
     from ufldl.layers import KLSparsity
     from ufldl.network import Network
-    from ufldl.network.sums import ActivationSums, PartialSums
+    from ufldl.network.sums import ActivationSums, OnePassSums, PartialSums
 
 # A network's architecture as a task carries it (network_spec).
 _Spec: TypeAlias = tuple[tuple[int, ...], tuple[ActivationName, ...], LossName, "KLSparsity | None", DTypeName]
@@ -123,6 +127,12 @@ def _partial_sums(spec: _Spec, client_pid: int, theta: FloatArray, X: RowsLike, 
     pin_this_worker(client_pid)
     rho_hat = None if activations is None else activations.rho_hat
     return chunk_partial_sums(_network(spec), X, X if Y is None else Y, theta, rho_hat, w)
+
+
+def _one_pass_sums(spec: _Spec, client_pid: int, theta: FloatArray, X: RowsLike, Y: RowsLike,
+                   w: Float64Array | None = None) -> "OnePassSums":
+    pin_this_worker(client_pid)
+    return chunk_one_pass_sums(_network(spec), X, X if Y is None else Y, theta, w)
 
 
 def _add(*parts: Any) -> Any:
@@ -215,6 +225,10 @@ class DaskObjective:
     sample_weight : ndarray, dask.array.Array or None, shape (m,)
         The rows' weights (``docs/math.md#sample-weights``); a Dask array is rechunked to X's row chunks. None:
         every row weighs 1.
+    one_pass : bool or None, default None
+        One task per chunk with ``Network.one_pass_sums``: None when it applies (a KL penalty on the first
+        hidden layer only), True to insist (ValueError if it does not apply), False for ``activation_sums``
+        and then ``partial_sums``.
 
     Attributes
     ----------
@@ -224,10 +238,12 @@ class DaskObjective:
         The weights as evaluated: float64, X's row chunks.
     n_chunks : int
     n_evals : int
+    one_pass : bool
+        Whether an evaluation uses ``one_pass_sums``.
     """
 
     def __init__(self, net: "Network", X: DaskArray, Y: RowsLike, persist: bool | None = None, *,
-                 sample_weight: RowsLike = None) -> None:
+                 sample_weight: RowsLike = None, one_pass: bool | None = None) -> None:
         dask = _dask()
         self.net = net
         self.spec = network_spec(net)
@@ -240,6 +256,7 @@ class DaskObjective:
         self.X, self.Y, self.sample_weight = X, Y, w
         self.m = int(X.shape[0])
         self.sparse = net.sparsity is not None and net.sparsity.beta > 0
+        self.one_pass = net.use_one_pass(one_pass)
         self.n_chunks = len(_chunks(X))
         self.n_evals = 0
 
@@ -249,8 +266,9 @@ class DaskObjective:
             return self.client.scatter(theta, hash=False)  # (no broadcast: workers fetch it from each other)
         return _dask().delayed(theta, pure=False)
 
-    def sums(self, theta: ArrayLike) -> "PartialSums":
-        """The added :class:`ufldl.network.sums.PartialSums` of every chunk at ``theta``.
+    def sums(self, theta: ArrayLike) -> "PartialSums | OnePassSums":
+        """The added :class:`ufldl.network.sums.PartialSums` (with ``one_pass``, ``OnePassSums``) of every chunk
+        at ``theta``.
 
         Parameters
         ----------
@@ -259,7 +277,7 @@ class DaskObjective:
 
         Returns
         -------
-        ufldl.network.PartialSums
+        ufldl.network.PartialSums or ufldl.network.OnePassSums
             The sums of all the chunks, added in a tree of fixed shape.
         """
         dask = _dask()
@@ -270,12 +288,16 @@ class DaskObjective:
         ys = [None] * len(xs) if self.Y is None else [block for block, _ in _chunks(self.Y)]
         ws = [None] * len(xs) if self.sample_weight is None else [block for block, _ in _chunks(self.sample_weight)]
         acts = None
-        if self.sparse:
+        if self.sparse and not self.one_pass:
             acts = _tree([dask.delayed(_activation_sums, pure=False)(self.spec, pid, argument, x, w)
                           for (x, _), w in zip(xs, ws)])
-        parts = [dask.delayed(_partial_sums, pure=False)(self.spec, pid, argument, x, y, acts, w)
-                 for (x, _), y, w in zip(xs, ys, ws)]
-        total: PartialSums
+        if self.one_pass:  # (no tree of activation sums: one round trip)
+            parts = [dask.delayed(_one_pass_sums, pure=False)(self.spec, pid, argument, x, y, w)
+                     for (x, _), y, w in zip(xs, ys, ws)]
+        else:
+            parts = [dask.delayed(_partial_sums, pure=False)(self.spec, pid, argument, x, y, acts, w)
+                     for (x, _), y, w in zip(xs, ys, ws)]
+        total: PartialSums | OnePassSums
         try:
             with single_threaded_core():
                 (total,) = dask.compute(_tree(parts))

@@ -1,9 +1,11 @@
 """The cost of all the rows, read block by block: the full-batch solvers on data larger than memory.
 
 :class:`StreamedObjective` is ``fun(theta) -> (cost, grad)`` as :meth:`ufldl.Network.objective` is, but it never
-holds more than one block of rows: each evaluation reads the blocks in order, twice with a KL penalty (the
-global rho_hat first, from every block's ``activation_sums``; then every block's ``partial_sums`` at it), adds
-them in block order and finishes with ``Network.combine`` (``docs/math.md#chunks-and-shards``). With sample
+holds more than one block of rows: each evaluation reads the blocks in order, once (every block's
+``partial_sums``, or with a KL penalty on the first hidden layer only its ``one_pass_sums``,
+``docs/math.md#one-pass-kl-sums``), or twice with a KL penalty on other layers (the global rho_hat first, from
+every block's ``activation_sums``; then every block's ``partial_sums`` at it), adds them in block order and
+finishes with ``Network.combine`` (``docs/math.md#chunks-and-shards``). With sample
 weights, each block is evaluated with its rows' weights: the weighted rho_hat, and sums that ``combine`` divides by
 the total weight (``docs/math.md#sample-weights``). The private
 memory of an evaluation is one block converted to the network's dtype and the core's workspace for one block;
@@ -21,11 +23,12 @@ import numpy.typing as npt
 
 from ufldl._lib.types import ArrayLike, Float64Array, FloatArray, RowsLike, ThetaLike
 from ufldl.scale.rows import block_bounds, block_rows_for, read_rows
-from ufldl.scale.weights import block_weights, chunk_activation_sums, chunk_partial_sums, weights_of
+from ufldl.scale.weights import (block_weights, chunk_activation_sums, chunk_one_pass_sums, chunk_partial_sums,
+                                 weights_of)
 
 if TYPE_CHECKING:
     from ufldl.network import Network
-    from ufldl.network.sums import ActivationSums, PartialSums
+    from ufldl.network.sums import ActivationSums, OnePassSums, PartialSums
 
 __all__ = ["StreamedObjective", "map_rows", "mean_activations", "sum_over_rows"]
 
@@ -45,6 +48,10 @@ class StreamedObjective:
         Rows per block (None: :func:`ufldl.scale.rows.block_rows_for`).
     sample_weight : array_like, memory-mapped array or None, shape (m,)
         The rows' weights (``docs/math.md#sample-weights``), read with their blocks; None: every row weighs 1.
+    one_pass : bool or None, default None
+        Read the blocks once per evaluation with ``Network.one_pass_sums``: None when it applies (a KL penalty
+        on the first hidden layer only), True to insist (ValueError if it does not apply), False for the two
+        passes of ``activation_sums`` and ``partial_sums``.
 
     Attributes
     ----------
@@ -52,10 +59,12 @@ class StreamedObjective:
         Rows.
     bounds : list of (int, int)
         The blocks, in the order they are read and added.
+    one_pass : bool
+        Whether an evaluation reads the blocks once with ``one_pass_sums``.
     """
 
     def __init__(self, net: "Network", X: RowsLike, Y: RowsLike, block_rows: int | None = None,
-                 sample_weight: RowsLike = None) -> None:
+                 sample_weight: RowsLike = None, one_pass: bool | None = None) -> None:
         shape = tuple(X.shape)
         if len(shape) != 2 or shape[1] != net.layer_sizes[0]:
             raise ValueError(f"X must have shape (m, {net.layer_sizes[0]}); got shape {shape}")
@@ -70,6 +79,7 @@ class StreamedObjective:
         self.block_rows = block_rows_for(X, net.layer_sizes, net.dtype, block_rows)
         self.bounds = block_bounds(self.m, self.block_rows)
         self.sparse = net.sparsity is not None and net.sparsity.beta > 0
+        self.one_pass = net.use_one_pass(one_pass)
         self.n_evals = 0
 
     def _rows(self, start: int, stop: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
@@ -96,8 +106,9 @@ class StreamedObjective:
             total = part if total is None else total + part
         return cast("ActivationSums", total).rho_hat  # (m >= 1: one block at least)
 
-    def sums(self, theta: ArrayLike) -> "PartialSums":
-        """The added :class:`ufldl.network.sums.PartialSums` of every block at ``theta``, in block order.
+    def sums(self, theta: ArrayLike) -> "PartialSums | OnePassSums":
+        """The added :class:`ufldl.network.sums.PartialSums` (with ``one_pass``, ``OnePassSums``) of every block
+        at ``theta``, in block order.
 
         Parameters
         ----------
@@ -106,10 +117,12 @@ class StreamedObjective:
 
         Returns
         -------
-        ufldl.network.PartialSums
+        ufldl.network.PartialSums or ufldl.network.OnePassSums
             The sums of all the rows.
         """
         theta = np.asarray(theta)
+        if self.one_pass:
+            return self._one_pass_sums(theta)
         rho_hat = self.rho_hat(theta) if self.sparse else None
         total: PartialSums | None = None
         for start, stop in self.bounds:
@@ -117,6 +130,15 @@ class StreamedObjective:
             part = chunk_partial_sums(self.net, Xb, Yb, theta, rho_hat, weights_of(self.sample_weight, start, stop))
             total = part if total is None else total + part
         return cast("PartialSums", total)  # (m >= 1: one block at least)
+
+    def _one_pass_sums(self, theta: FloatArray) -> "OnePassSums":
+        """Every block's ``one_pass_sums``, added in block order: one reading of the blocks."""
+        total: OnePassSums | None = None
+        for start, stop in self.bounds:
+            Xb, Yb = self._rows(start, stop)
+            part = chunk_one_pass_sums(self.net, Xb, Yb, theta, weights_of(self.sample_weight, start, stop))
+            total = part if total is None else total + part
+        return cast("OnePassSums", total)  # (m >= 1: one block at least)
 
     def __call__(self, theta: ArrayLike) -> tuple[float, FloatArray]:
         self.n_evals += 1

@@ -8,7 +8,7 @@ the rows, then cut with them, so that every block or chunk evaluates its rows wi
   with the row chunks of X (a Dask array rechunked to them), checked in one computation.
 
 A block or chunk whose weights are all zero contributes nothing (a weight of zero removes its row), so
-:func:`chunk_activation_sums` and :func:`chunk_partial_sums` return zero sums for it, where the network would
+:func:`chunk_activation_sums`, :func:`chunk_partial_sums` and :func:`chunk_one_pass_sums` return zero sums for it, where the network would
 refuse weights that are all zero; the weights of all the rows must not be.
 """
 
@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ufldl._lib.types import DaskArray, Float64Array, RowsLike, ThetaLike
-from ufldl.network.sums import ActivationSums, PartialSums
+from ufldl.network.sums import ActivationSums, OnePassSums, PartialSums
 from ufldl.scale.rows import block_bounds, is_dask_array
 
 if TYPE_CHECKING:
     from ufldl.network import Network
 
-__all__ = ["block_weights", "weights_of", "dask_weights", "chunk_activation_sums", "chunk_partial_sums"]
+__all__ = ["block_weights", "weights_of", "dask_weights", "chunk_activation_sums", "chunk_partial_sums",
+           "chunk_one_pass_sums"]
 
 #: Weights checked at a time by :func:`block_weights` (1 Mi values: 8 MiB of float64).
 CHECK_BLOCK = 1 << 20
@@ -154,3 +155,14 @@ def chunk_partial_sums(net: "Network", X: RowsLike, Y: RowsLike, theta: ThetaLik
         kl = net.partial_sums(X[:1], Y[:1], theta, rho_hat=rho_hat).kl
         return PartialSums(0.0, 0.0, np.zeros(net.n_params, dtype=np.float64), rho_hat, kl)
     return net.partial_sums(X, Y, theta, rho_hat=rho_hat, sample_weight=sample_weight)
+
+
+def chunk_one_pass_sums(net: "Network", X: RowsLike, Y: RowsLike, theta: ThetaLike,
+                        sample_weight: Float64Array | None) -> OnePassSums:
+    """``net.one_pass_sums(X, Y, theta, sample_weight=...)`` of one block or chunk; zero sums (m = 0) when its
+    weights are all zero."""
+    if sample_weight is not None and not sample_weight.sum() > 0:
+        n_1, n_0 = net.layer_sizes[1], net.layer_sizes[0]
+        return OnePassSums(0.0, 0.0, np.zeros(net.n_params, dtype=np.float64), np.zeros(n_1), np.zeros(n_1),
+                           np.zeros((n_1, n_0)))
+    return net.one_pass_sums(X, Y, theta, sample_weight=sample_weight)

@@ -1,0 +1,66 @@
+// The first hidden layer's one-pass KL sums (docs/math.md#one-pass-kl-sums, ufldl/network.hpp FirstLayerSums):
+// a chunk of a larger sum whose only KL penalty is on layer 1 returns them beside its KL-free cost and gradient,
+// and the KL term is applied once the chunks' sums are added, so the chunks need no global rho_hat first.
+#include <algorithm>
+
+#include "ufldl/elementwise.hpp"
+#include "ufldl/network.hpp"
+#include "ufldl/parallel.hpp"
+#include "ufldl/sparse_input.hpp"
+
+namespace ufldl {
+
+// Step 1's addition on layer 1, right after A_1 of the shard's rows is computed: F = w_i f_1'(A_1) (one pass that
+// also sums the columns of A_1 and F in double), then F^T X. One pass per shard (the shards already give every
+// thread its rows), so the sums do not depend on a part count.
+template <class T>
+void Network<T>::first_layer_sums(const Shard& sh, const T* A) const {
+    const index_t n1 = sizes_[1], n0 = sizes_[0];
+    // F lives in the shard's rows of the product buffer (m x the widest hidden layer), unused until step 4.
+    T* F = sh.ws.product.data() + sh.r0 * max_hidden_;
+    double* sums = sh.buf.first_layer_sums.data();
+    std::fill(sums, sums + 2 * n1, 0.0);
+    const double* weight = sh.pb.params->sample_weight ? sh.pb.params->sample_weight + sh.r0 : nullptr;
+    elementwise<T>().derivative_sums(A, F, sh.rows, n1, activations_[0], sums, sums + n1, weight);
+    T* product = sh.buf.first_layer_product.data();
+    if (sh.pb.X_csr) {
+        // X^T F through the shard's transposed buffer, as the gradient's own product (step 5 zeroes it again).
+        T* Ft_X = sh.buf.first_grad_t.data();
+        std::fill(Ft_X, Ft_X + n0 * n1, T(0));
+        csr_transpose_times_dense(Ft_X, *sh.pb.X_csr, sh.r0, sh.r1, F, n1);
+        transpose_into(product, Ft_X, n0, n1, false);
+    } else {
+        gemm(true, false, static_cast<int>(n1), static_cast<int>(n0), sh.rows, T(1), F, static_cast<int>(n1),
+             sh.pb.X + sh.r0 * n0, static_cast<int>(n0), T(0), product, static_cast<int>(n0));
+    }
+}
+
+// The shards' sums added in shard order, in double, into the caller's float64 buffers.
+template <class T>
+void Network<T>::reduce_first_layer_sums(const Problem& pb, const Workspace<T>& ws, int shards) const {
+    const FirstLayerSums& out = *pb.first_layer;
+    const index_t n1 = sizes_[1], n0 = sizes_[0];
+    for (index_t j = 0; j < n1; ++j) {
+        double activation = 0.0, derivative = 0.0;
+        for (int s = 0; s < shards; ++s) {
+            activation += ws.shards[s].first_layer_sums[j];
+            derivative += ws.shards[s].first_layer_sums[n1 + j];
+        }
+        out.activation_sum[j] = activation;
+        out.derivative_sum[j] = derivative;
+    }
+    parallel_ranges(n1 * n0, shards, [&](index_t k0, index_t k1) {
+        for (index_t k = k0; k < k1; ++k) {
+            double total = 0.0;
+            for (int s = 0; s < shards; ++s) total += static_cast<double>(ws.shards[s].first_layer_product[k]);
+            out.derivative_input[k] = total;
+        }
+    });
+}
+
+template void Network<float>::first_layer_sums(const Shard&, const float*) const;
+template void Network<double>::first_layer_sums(const Shard&, const double*) const;
+template void Network<float>::reduce_first_layer_sums(const Problem&, const Workspace<float>&, int) const;
+template void Network<double>::reduce_first_layer_sums(const Problem&, const Workspace<double>&, int) const;
+
+}  // namespace ufldl
