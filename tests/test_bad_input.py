@@ -785,3 +785,57 @@ def test_parameter_count_overflowing_64_bits_is_refused_clearly(dtype):
     engine = _core.NetworkF64 if dtype == "float64" else _core.NetworkF32
     with pytest.raises(ValueError, match=r"more parameters .* than a 64-bit count holds"):
         engine(sizes, [0] * 8, 0)
+
+
+# ---------------------------------------------------------------------------- misaligned arrays
+
+
+def misaligned(a):
+    """A C-contiguous copy of ``a`` whose data starts one byte past an aligned address (NumPy flags it
+    unaligned), as an unpickled out-of-band buffer on a Dask worker can."""
+    raw = np.zeros(a.nbytes + a.itemsize, dtype=np.uint8)
+    out = np.frombuffer(raw.data, dtype=a.dtype, count=a.size, offset=1).reshape(a.shape)
+    assert not out.flags.aligned
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize("kind", ["sparse", "float32", "ce"])
+def test_misaligned_arrays_are_copied_and_give_the_aligned_results(kind):
+    net = make_net(kind)
+    X, Y = inputs(net)
+    X, Y = X.astype(net.dtype), Y.astype(net.dtype)
+    expected = net.cost_and_grad(X, Y)
+    cost, grad = net.cost_and_grad(misaligned(X), misaligned(Y), misaligned(net.theta))
+    assert cost == expected[0]
+    np.testing.assert_array_equal(grad, expected[1])
+    np.testing.assert_array_equal(net.forward(misaligned(X)), net.forward(X))
+
+
+def test_misaligned_sparse_arrays_are_copied():
+    import scipy.sparse
+
+    net = make_net("sparse")
+    X, Y = inputs(net)
+    X[X < 0.5] = 0.0
+    csr = scipy.sparse.csr_matrix(X)
+    odd = scipy.sparse.csr_matrix((misaligned(csr.data), misaligned(csr.indices), misaligned(csr.indptr)),
+                                  shape=csr.shape)
+    assert not (odd.data.flags.aligned or odd.indices.flags.aligned or odd.indptr.flags.aligned)
+    expected = net.cost_and_grad(csr, Y)
+    cost, grad = net.cost_and_grad(odd, Y)
+    assert cost == expected[0]
+    np.testing.assert_array_equal(grad, expected[1])
+
+
+def test_the_binding_refuses_a_misaligned_array_naming_it():
+    from ufldl import _core
+
+    theta, grad, velocity = np.zeros(8), np.ones(8), np.zeros(8)
+    with pytest.raises(ValueError, match=r"theta must be aligned to its 8-byte elements"):
+        _core.sgd_update(misaligned(theta), grad, velocity, 0.1, 0.9, False)
+    csr = _core.CsrMatrix(np.ones(2), misaligned(np.array([0, 1], dtype=np.int64)),
+                          np.array([0, 1, 2, 2], dtype=np.int64), (3, 4))
+    net = make_net("sigmoid")
+    with pytest.raises(ValueError, match=r"X\.indices must be aligned to its 8-byte elements"):
+        net._engine.forward(net.theta, csr, 1, net.n_layers)

@@ -40,7 +40,17 @@ bool has_dtype(const py::array& a) {
            got.itemsize() == want.itemsize();
 }
 
-// Checks dtype T, C-contiguity and shape; a negative entry in `shape` matches any extent.
+// Refuses an array whose data is not aligned to its element size: the kernels load T's (and SIMD vectors of
+// them) from it, which is undefined behaviour when misaligned (UBSan reports it). NumPy marks such arrays, as
+// an unpickled out-of-band buffer can be (theta or a chunk on a Dask worker); the Python layer copies them.
+inline void check_aligned(const py::array& a, const char* name) {
+    if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+        throw py::value_error(std::string(name) + " must be aligned to its " + std::to_string(a.itemsize()) +
+                              "-byte elements; got an array at a misaligned address (copy it, e.g. "
+                              "numpy.require(" + name + ", requirements='A'))");
+}
+
+// Checks dtype T, C-contiguity, alignment and shape; a negative entry in `shape` matches any extent.
 template <class T>
 void check_array(const py::array& a, const char* name, const std::vector<py::ssize_t>& shape) {
     if (!has_dtype<T>(a))
@@ -64,6 +74,7 @@ void check_array(const py::array& a, const char* name, const std::vector<py::ssi
         throw py::value_error(std::string(name) + " must be C-contiguous; got strides " + strides.str() +
                               " for shape " + shape_str(a));
     }
+    check_aligned(a, name);
     for (py::ssize_t i = 0; i < a.ndim(); ++i)
         if (a.shape(i) > INT_MAX)
             throw py::value_error(std::string(name) + " has a dimension of " + std::to_string(a.shape(i)) +

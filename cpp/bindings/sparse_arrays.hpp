@@ -31,6 +31,7 @@ inline bool check_index_array(const py::array& a, const std::string& name) {
     if (!i32 && !i64) throw py::type_error(name + " must have dtype int32 or int64, got " + dtype_str(a));
     if (a.ndim() != 1 || !(a.flags() & py::array::c_style))
         throw py::value_error(name + " must be a 1-D C-contiguous array, got shape " + shape_str(a));
+    check_aligned(a, name.c_str());
     return i64;
 }
 

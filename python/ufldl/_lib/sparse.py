@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse
 
 from ufldl import _core
-from ufldl._lib.validation import as_matrix, convert, require_finite
+from ufldl._lib.validation import aligned, as_matrix, convert, require_finite
 
 __all__ = ["is_sparse", "as_csr", "as_rows", "contiguous_rows", "core_rows", "require_finite_rows"]
 
@@ -67,7 +67,7 @@ def core_rows(X: Any) -> Any:
     """What the core takes for X (or Y): the array itself, or a ``_core.CsrMatrix`` of a CSR matrix's arrays."""
     if not is_sparse(X):
         return X
-    return _core.CsrMatrix(X.data, X.indices, X.indptr, X.shape)
+    return _core.CsrMatrix(aligned(X.data), aligned(X.indices), aligned(X.indptr), X.shape)
 
 
 def require_finite_rows(X: Any, name: str) -> None:

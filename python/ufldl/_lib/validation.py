@@ -57,15 +57,16 @@ def as_matrix(value: Any, name: str, n_columns: int, dtype: Any) -> FloatArray:
 
 
 def convert(arr: np.ndarray[Any, Any], name: str, dtype: Any) -> np.ndarray[Any, Any]:
-    """``arr`` as a C-contiguous array of ``dtype`` (a copy only when needed).
+    """``arr`` as a C-contiguous, aligned array of ``dtype`` (a copy only when needed).
 
     Finite values too large for ``dtype`` (float64 values beyond float32's range) raise a ValueError rather
-    than turning silently into inf.
+    than turning silently into inf. A misaligned array (an unpickled out-of-band buffer can be one: theta or a
+    chunk on a Dask worker) is copied, since the core's loads from it would be undefined behaviour.
     """
-    if arr.dtype == dtype and arr.flags.c_contiguous:
+    if arr.dtype == dtype and arr.flags.c_contiguous and arr.flags.aligned:
         return arr
     with np.errstate(over="ignore", invalid="ignore"):
-        out = np.ascontiguousarray(arr, dtype=dtype)
+        out = aligned(np.ascontiguousarray(arr, dtype=dtype))
     if arr.dtype.kind == "f" and arr.dtype.itemsize > np.dtype(dtype).itemsize:
         overflow = np.isinf(out) & np.isfinite(arr)
         if overflow.any():
@@ -74,6 +75,11 @@ def convert(arr: np.ndarray[Any, Any], name: str, dtype: Any) -> np.ndarray[Any,
                 f"{name} has values outside the {np.dtype(dtype)} range; got {arr[where]} at index {where}"
             )
     return out
+
+
+def aligned(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``arr`` itself when its data is aligned to its element size, otherwise an aligned copy."""
+    return arr if arr.flags.aligned else arr.copy()
 
 
 def first_non_finite(arr: np.ndarray[Any, Any]) -> tuple[int, ...] | None:
