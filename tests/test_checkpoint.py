@@ -144,3 +144,75 @@ def test_a_fit_on_a_dask_array_resumes_from_its_checkpoint(tmp_path):
     assert resumed.n_iter == 20
     assert np.abs(np.array(resumed.loss_curve) - curve).max() <= 1e-9 * curve[0]  # (chunked sums: rounding)
     assert np.abs(resumed_net.theta - net.theta).max() <= 1e-7
+
+
+# ---------------------------------------------------------------------------- a stack: one file per stage
+
+
+def stack(**changes):
+    params = dict(hidden_layer_sizes=(6, 4), pretrain_max_iter=15, softmax_max_iter=15, finetune_max_iter=15,
+                  random_state=0)
+    return ufldl.StackedAutoencoder(**{**params, **changes})
+
+
+def digits():
+    X, y = ufldl.datasets.load_digits()
+    return X[:300], y[:300]
+
+
+def test_a_stack_fit_with_checkpoints_equals_one_without_and_repeats_from_them(tmp_path):
+    X, y = digits()
+    plain = stack().fit(X, y)
+    directory = tmp_path / "stack"
+    checked = stack().fit(X, y, checkpoint=directory)
+    assert sorted(os.listdir(directory)) == ["autoencoder-1.ckpt", "autoencoder-2.ckpt", "finetune.ckpt",
+                                             "softmax.ckpt"]
+    assert checked.loss_curve_ == plain.loss_curve_
+    assert np.array_equal(checked.network_.theta, plain.network_.theta)
+    stamps = {name: os.stat(directory / name).st_mtime_ns for name in os.listdir(directory)}
+    again = stack().fit(X, y, checkpoint=str(directory))  # every stage found whole: nothing trained again
+    assert {name: os.stat(directory / name).st_mtime_ns for name in os.listdir(directory)} == stamps
+    assert again.loss_curve_ == plain.loss_curve_ and np.array_equal(again.network_.theta, plain.network_.theta)
+    assert np.array_equal(again.pretrained_network_.theta, plain.pretrained_network_.theta)
+
+
+def test_a_stack_cut_short_resumes_its_stages_from_their_checkpoints(tmp_path):
+    X, y = digits()
+    directory = tmp_path / "stack"
+    every = Checkpoint(directory, every=3)
+    short = stack(pretrain_max_iter=8).fit(X, y, checkpoint=every)  # as if the client died after 8 iterations
+    resumed = stack().fit(X, y, checkpoint=every)
+    first = stack(pretrain_max_iter=8).fit(X, y).autoencoders_[0]
+    whole = stack().fit(X, y)
+    # The first autoencoder resumed after 8 of its 15 iterations: the uninterrupted run up to there, then a new
+    # run from the saved theta (L-BFGS's memory starts afresh), as ufldl.train's checkpoint.
+    ae = resumed.autoencoders_[0]
+    assert ae.n_iter_ == 15 and ae.loss_curve_[:8] == first.loss_curve_ == short.autoencoders_[0].loss_curve_
+    tail = ufldl.train(first.network_, X, X, max_iter=7)
+    assert ae.loss_curve_[8:] == tail.loss_curve and np.array_equal(ae.network_.theta, first.network_.theta)
+    # The later stages' files came from the first autoencoder at 8 iterations: removed, they trained afresh on
+    # the resumed features, as a fit without checkpoints from those features does.
+    assert resumed.autoencoders_[1].n_iter_ == 15 and resumed.n_iter_ == 15
+    assert resumed.autoencoders_[0].loss_curve_[:8] == whole.autoencoders_[0].loss_curve_[:8]
+    assert resumed.score(X, y) > 0.5
+
+
+def test_a_converged_stage_is_not_trained_again(tmp_path):
+    X, y = digits()
+    directory = tmp_path / "stack"
+    first = stack(softmax_max_iter=400).fit(X, y, checkpoint=directory)
+    softmax = ufldl.io.load(directory / "softmax.ckpt")
+    assert softmax.converged and softmax.n_iter < 400  # the softmax layer converges early on these digits
+    again = stack(softmax_max_iter=400).fit(X, y, checkpoint=directory)
+    assert again.loss_curve_ == first.loss_curve_ and np.array_equal(again.network_.theta, first.network_.theta)
+
+
+def test_a_stack_checkpoint_must_be_a_directory(tmp_path):
+    X, y = digits()
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(ValueError, match="is a file; a StackedAutoencoder keeps one file per stage"):
+        stack().fit(X, y, checkpoint=tmp_path / "file")
+    with pytest.raises(ValueError, match="its parent directory .* does not exist"):
+        stack().fit(X, y, checkpoint=tmp_path / "missing" / "stack")
+    with pytest.raises(TypeError, match="checkpoint must be None, a directory path or a ufldl.optimize.Checkpoint"):
+        stack().fit(X, y, checkpoint=3)

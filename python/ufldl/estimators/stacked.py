@@ -19,12 +19,14 @@ from ufldl.estimators.constraints import (DTYPE, FLAG, RANDOM_STATE, VERBOSITY, 
 from ufldl.estimators.labels import check_class_labels, encode_labels
 from ufldl.estimators.solvers import fit_network
 from ufldl.estimators.stacked_params import FINETUNE_DECAY as FINETUNE_DECAY  # (re-exported: ufldl.stacked's)
-from ufldl.estimators.stacked_params import finetune_decay, hidden_sizes, layer_values, per_layer
+from ufldl.estimators.stacked_checkpoint import stack_checkpoints, stage_keyword
+from ufldl.estimators.stacked_params import finetune_decay, finetune_decays, hidden_sizes, layer_values, per_layer
 from ufldl.estimators.stacked_state import register_stacked
 from ufldl.network import Network
 from ufldl.optimize import OptimizeResult
 
 __all__ = ["StackedAutoencoder"]
+
 
 class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
     """Stacked sparse autoencoders with a softmax classifier, fine-tuned by backpropagation (UFLDL).
@@ -166,21 +168,14 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         for name in ("rho", "beta", "weight_decay", "decoder"):
             params[name] = layer_values(params[name], name, n_layers)
 
-    @staticmethod
-    def _finetune_decays(params: Mapping[str, Any], n_weight_layers: int) -> list[float]:
-        choice = params["finetune_weight_decay"]
-        if isinstance(choice, float):
-            return [choice] * n_weight_layers
-        lam = params["softmax_weight_decay"]
-        return [lam] * n_weight_layers if choice == "all" else [0.0] * (n_weight_layers - 1) + [lam]
-
     # ------------------------------------------------------------------ fitting
 
     def _say(self, text: str) -> None:
         if self.verbose:
             print(text, flush=True)
 
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, *,
+            checkpoint: Any = None) -> Self:
         """Pretrain, train the softmax layer, fine-tune (every step with the examples' weights, if any).
 
         Parameters
@@ -191,6 +186,10 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
             Class labels of any kind (ints, strings).
         sample_weight : array_like, shape (n_samples,), optional
             Weights >= 0 of the examples, for every autoencoder, the softmax layer and the fine-tuning.
+        checkpoint : str, os.PathLike, ufldl.optimize.Checkpoint or None, default None
+            A directory (created if missing) holding one checkpoint file per stage, each written every 10
+            iterations (a ``Checkpoint``'s ``every``) and when the stage ends; the same fit made again resumes
+            from them (``ufldl.estimators.stacked_checkpoint``). A fit parameter, so that clones never share it.
 
         Returns
         -------
@@ -201,6 +200,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         self._check_combination(params)
         rows, y_checked = self._validated_xy(X, y, reset=True, ensure_min_samples=2)
         params["sample_weight"] = checked_sample_weight(sample_weight, rows)
+        params["checkpoints"] = stack_checkpoints(checkpoint)
         check_class_labels(y_checked)
         self.classes_ = np.unique(y_checked)
         if len(self.classes_) < 2:
@@ -230,7 +230,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
                                    dtype=self.dtype, random_state=rng, verbose=max(0, params["verbose"] - 1))
             with warnings.catch_warnings(record=True) as caught:  # re-issued below, naming the layer
                 warnings.simplefilter("always")
-                ae.fit(features, sample_weight=params["sample_weight"])
+                stage = stage_keyword(params["checkpoints"], f"autoencoder-{layer}")
+                ae.fit(features, sample_weight=params["sample_weight"], **stage)
             for w in caught:
                 ours = issubclass(w.category, (AutoencoderCollapseWarning, DecoderRangeWarning))
                 prefix = f"autoencoder {layer} of the stack: " if ours else ""
@@ -248,7 +249,8 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         softmax.theta *= 0.005 / np.abs(softmax.theta).max()  # small initial weights, as the tutorial's
         fit_network(softmax, features, labels, "lbfgs", lambda result: None, stacklevel=3,
                     max_iter=params["softmax_max_iter"], max_corrections=params["max_corrections"],
-                    verbose=max(0, params["verbose"] - 1), sample_weight=params["sample_weight"])
+                    verbose=max(0, params["verbose"] - 1), sample_weight=params["sample_weight"],
+                    **stage_keyword(params["checkpoints"], "softmax"))
         return softmax
 
     def _assemble(self, n_features: int, softmax: Network, params: Mapping[str, Any]) -> Network:
@@ -257,7 +259,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         n_weight_layers = len(layer_sizes) - 1
         hidden: list[ActivationName] = ["sigmoid"] * (n_weight_layers - 1)
         net = Network(layer_sizes, [*hidden, "softmax"], "cross_entropy",
-                      weight_decay=self._finetune_decays(params, n_weight_layers), dtype=params["dtype"])
+                      weight_decay=finetune_decays(params, n_weight_layers), dtype=params["dtype"])
         for k, ae in enumerate(self.autoencoders_):
             net.weights[k][...] = ae.network_.weights[0]
             net.biases[k][...] = ae.network_.biases[0]
@@ -273,7 +275,7 @@ class StackedAutoencoder(ClassifierMixin, TransformerMixin, NetworkEstimator):
         self._say(f"fine-tuning the {'-'.join(map(str, self.network_.layer_sizes))} network")
         fit_network(self.network_, X, labels, "lbfgs", record, stacklevel=3, max_iter=params["finetune_max_iter"],
                     max_corrections=params["max_corrections"], verbose=max(0, params["verbose"] - 1),
-                    sample_weight=params["sample_weight"])
+                    sample_weight=params["sample_weight"], **stage_keyword(params["checkpoints"], "finetune"))
 
     # ------------------------------------------------------------------ using the model
 

@@ -2,6 +2,7 @@
 given once for every autoencoder or once per autoencoder."""
 
 import numbers
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -57,3 +58,13 @@ def layer_values(value: _T | list[_T], name: str, n_layers: int) -> list[_T]:
         raise ValueError(f"{name} must be one value or one per hidden layer ({n_layers}); got {len(value)}: "
                          f"{value!r}")
     return value
+
+
+def finetune_decays(params: Mapping[str, Any], n_weight_layers: int) -> list[float]:
+    """The fine-tuning's lambda of each weight layer from ``finetune_weight_decay``: a float for every layer,
+    ``"all"`` the softmax layer's lambda for every layer, ``"softmax"`` it for the softmax layer only."""
+    choice = params["finetune_weight_decay"]
+    if isinstance(choice, float):
+        return [choice] * n_weight_layers
+    lam = params["softmax_weight_decay"]
+    return [lam] * n_weight_layers if choice == "all" else [0.0] * (n_weight_layers - 1) + [lam]

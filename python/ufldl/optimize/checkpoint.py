@@ -3,7 +3,8 @@
 A client that dies in the middle of a long fit (on a cluster, the process that runs the optimiser) loses
 nothing but the iterations since the last checkpoint: ``ufldl.train(..., checkpoint=Checkpoint(path))`` (or an
 estimator's ``fit(..., checkpoint=path)``) writes the iterate reached to ``path`` every ``every`` iterations and
-when the run ends, whatever ends it, and the same call made again finds the file and continues from it.
+when the run ends, whatever ends it, and the same call made again finds the file and continues from it (or, if
+the run had converged or reached ``max_iter``, returns its result at once).
 
 The file is a ``ufldl.io`` archive of kind ``"ufldl.TrainingCheckpoint"`` (written by ``ufldl.io.save``: a
 temporary file, synced, then renamed over the old one, so a crash leaves the previous checkpoint whole). It
@@ -53,6 +54,8 @@ class CheckpointState:
     solver : str
     architecture : dict
         ``layer_sizes``, ``activations``, ``loss`` and ``dtype`` of the network.
+    converged : bool
+        Whether the run ended by converging (a tolerance met): resumed, it is finished whatever ``max_iter``.
     """
 
     theta: FloatArray
@@ -61,12 +64,13 @@ class CheckpointState:
     initial_cost: float = math.nan
     solver: str = "lbfgs"
     architecture: dict[str, Any] = field(default_factory=dict)
+    converged: bool = False
 
 
 def _to_state(state: CheckpointState) -> tuple[dict[str, Any], dict[str, np.ndarray[Any, Any]]]:
     meta = {"version": _VERSION, "n_iter": state.n_iter, "loss_curve": [float(c) for c in state.loss_curve],
             "initial_cost": None if math.isnan(state.initial_cost) else float(state.initial_cost),
-            "solver": state.solver, "architecture": state.architecture}
+            "solver": state.solver, "architecture": state.architecture, "converged": bool(state.converged)}
     return meta, {"theta": state.theta}
 
 
@@ -78,7 +82,8 @@ def _from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -
         raise ValueError("a training checkpoint's theta must be 1-D and its loss curve one cost per iteration")
     initial = meta["initial_cost"]
     return CheckpointState(theta, int(meta["n_iter"]), list(meta["loss_curve"]),
-                           math.nan if initial is None else float(initial), meta["solver"], meta["architecture"])
+                           math.nan if initial is None else float(initial), meta["solver"], meta["architecture"],
+                           bool(meta.get("converged", False)))  # (files written before the flag: not converged)
 
 
 io.register(_KIND, CheckpointState, _to_state, _from_state)

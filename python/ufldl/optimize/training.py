@@ -142,7 +142,7 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
         checkpoint = as_checkpoint(checkpoint)
         saved = None if checkpoint is None else _resume(net, checkpoint, solver)
         done = 0 if saved is None else saved.n_iter
-        if saved is not None and done >= max_iter:
+        if saved is not None and (done >= max_iter or saved.converged):
             return _finished_before(net, saved, cast(Checkpoint, checkpoint), max_iter)  # (saved: from it)
         fun = objective_for(net, X, Y, block_rows=block_rows, sample_weight=sample_weight)  # (None: in memory)
         if fun is None:
@@ -151,10 +151,11 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
         curve = [] if saved is None else list(saved.loss_curve)
         initial_cost = np.nan if saved is None else saved.initial_cost
         written = [done if saved is not None else -1]  # the iterations the file holds (-1: no file yet)
+        converged = [False]
 
         def save_checkpoint() -> None:  # (called with a checkpoint only)
             cast(Checkpoint, checkpoint).save(CheckpointState(net.theta.copy(), len(curve), curve, initial_cost, solver,
-                                            architecture_of(net)))
+                                            architecture_of(net), converged[0]))
             written[0] = len(curve)
 
         def watched(iteration: int, theta: FloatArray, cost: float) -> Any:
@@ -186,9 +187,10 @@ def train(net: Network, X: ArrayLike, Y: ArrayLike, solver: SolverName = "lbfgs"
                 result.n_iter += done
                 result.loss_curve = list(saved.loss_curve) + list(result.loss_curve)
                 result.initial_cost = saved.initial_cost
+            converged[0] = result.converged
         finally:
-            if checkpoint is not None and written[0] != len(curve):
-                save_checkpoint()  # whatever ended the run: nothing reached is lost
+            if checkpoint is not None and (written[0] != len(curve) or converged[0]):
+                save_checkpoint()  # whatever ended the run: nothing reached is lost (and a convergence is kept)
         return result
 
     if checkpoint is not None:
@@ -226,9 +228,11 @@ def _resume(net: Network, checkpoint: Checkpoint, solver: str) -> CheckpointStat
 
 def _finished_before(net: Network, saved: CheckpointState, checkpoint: Checkpoint,
                      max_iter: int) -> OptimizeResult:
-    """The result of a run whose checkpoint already holds ``max_iter`` iterations or more: nothing to do."""
+    """The result of a run whose checkpoint holds a converged run, or ``max_iter`` iterations or more: nothing to
+    do."""
+    reached = "the run had converged" if saved.converged else f"max_iter={max_iter} already reached"
     return OptimizeResult(theta=net.theta.astype(np.float64), cost=saved.loss_curve[-1], n_iter=saved.n_iter,
                           n_evals=0, loss_curve=list(saved.loss_curve),
                           message=f"resumed from checkpoint {checkpoint.path!r} after {saved.n_iter} iterations: "
-                                  f"max_iter={max_iter} already reached",
+                                  f"{reached}", converged=saved.converged,
                           method=saved.solver, initial_cost=saved.initial_cost)
