@@ -18,6 +18,9 @@ group per (layer sizes, dtype), each holding:
 ``products-floor``
     The five matrix products of one cost-and-gradient evaluation, alone, with NumPy, into preallocated outputs:
     a floor that no implementation built on these products can beat by much.
+``products-floor-columns``
+    The same products with the examples as columns (the tutorial's MATLAB layout), the other orientation: which
+    of the two floors is lower depends on the CPU (and OpenBLAS's kernels for it).
 
 Every benchmark first checks its own result against the NumPy reference (outside the timed part), so a fast
 wrong answer fails instead of being reported.
@@ -258,11 +261,46 @@ def setup_products_floor(case):
     return run, check
 
 
+def setup_products_floor_columns(case):
+    # The same five products with the examples as columns (the tutorial's MATLAB layout: X is n_0 x m, each
+    # activation n_l x m, all C-contiguous here), the other orientation the speed issue asks about: on some CPUs
+    # OpenBLAS runs one of the two faster. Same operands, transposed once outside the timed part.
+    run_rows, check_rows = setup_products_floor(case)
+    p = problem(case)
+    (W1, W2), (b1, b2) = p.weights, p.biases
+    X = p.X
+    m = X.shape[0]
+    A1 = reference.activate("sigmoid", X @ W1.T + b1)
+    A2 = reference.activate("sigmoid", A1 @ W2.T + b2)
+    D2 = (A2 - X) * A2 * (1 - A2) / m
+    rho_hat = reference.clip_rho_hat(A1.mean(axis=0))
+    s = BETA * (-RHO / rho_hat + (1 - RHO) / (1 - rho_hat))
+    D1 = (D2 @ W2 + s / m) * A1 * (1 - A1)
+    Xc, A1c, D2c, D1c = (np.ascontiguousarray(a.T) for a in (X, A1, D2, D1))
+    n, h, _ = case.sizes
+    Z1c = np.empty((h, m), dtype=case.dtype)
+    Z2c = np.empty((n, m), dtype=case.dtype)
+    G2 = np.empty((n, h), dtype=case.dtype)
+    D2W2c = np.empty((h, m), dtype=case.dtype)
+    G1 = np.empty((h, n), dtype=case.dtype)
+
+    def run():
+        np.matmul(W1, Xc, out=Z1c)
+        np.matmul(W2, A1c, out=Z2c)
+        np.matmul(D2c, A1c.T, out=G2)
+        np.matmul(W2.T, D2c, out=D2W2c)
+        np.matmul(D1c, Xc.T, out=G1)
+        return G1, G2
+
+    return run, check_rows
+
+
 IMPLEMENTATIONS = {
     "ufldl": setup_ufldl,
     "numpy-reference": setup_numpy_reference,
     pytorch_rows.ROW: setup_pytorch,
     "products-floor": setup_products_floor,
+    "products-floor-columns": setup_products_floor_columns,
 }
 
 

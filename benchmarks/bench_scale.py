@@ -13,7 +13,13 @@ Groups, each at m = 10,000, 100,000 and 1,000,000 rows (``UFLDL_BENCH_SCALE_ROWS
     ``ufldl-dask-cluster``: ``DaskObjective`` with a ``distributed.LocalCluster`` of 2 worker processes x 1
     thread on loopback; the rows are generated on the workers by Dask's own random generator (the same numbers
     as the other rows', which compute that array once) and persisted there, as data loaded with Dask on a
-    cluster would be (the issue's target: >= 0.85 of the in-memory speed at 1M rows).
+    cluster would be (the issue's target: >= 0.85 of the in-memory speed at 1M rows). One pass over the chunks
+    per evaluation (``docs/math.md#one-pass-kl-sums``).
+    ``ufldl-dask-cluster-two-pass``: the same with ``one_pass=False``: a first round trip for the global rho_hat,
+    then the gradient's (what every chunked evaluation did before the one-pass sums).
+    ``ufldl-one-pass-sums`` / ``ufldl-two-pass-sums``: all the rows as one chunk through the chunked API in memory
+    (``one_pass_sums`` + ``combine``; ``activation_sums`` + ``partial_sums`` + ``combine``): what the sums cost
+    against ``cost_and_grad`` (the issue's bound: 1.2x).
 
 Every row first checks its cost and gradient against the in-memory evaluation (outside the timed part), at a
 theta trained for 20 iterations (so rho_hat is far from its initial value). pytest-benchmark's median and
@@ -83,12 +89,21 @@ def setup(impl, m, tmp_path, request):
         request.addfinalizer(lambda: config.__exit__(None, None, None))
         Xd = da.from_array(X, chunks=(_chunk_rows(m), N))
         return DaskObjective(net, Xd, Xd, persist=False), (cost, grad)
+    if impl == "ufldl-one-pass-sums":  # one chunk of all the rows through the chunked API, in memory
+        return (lambda theta: net.combine(net.one_pass_sums(X, X, theta), theta)), (cost, grad)
+    if impl == "ufldl-two-pass-sums":
+        def two_passes(theta):
+            rho_hat = net.activation_sums(X, theta).rho_hat
+            return net.combine(net.partial_sums(X, X, theta, rho_hat=rho_hat), theta)
+        return two_passes, (cost, grad)
     request.getfixturevalue("client")
     Xd = generated(m)
-    return DaskObjective(net, Xd, Xd), (cost, grad)  # (persisted on the workers)
+    one_pass = impl == "ufldl-dask-cluster"
+    return DaskObjective(net, Xd, Xd, one_pass=one_pass), (cost, grad)  # (persisted on the workers)
 
 
-@pytest.mark.parametrize("impl", ["ufldl", "ufldl-memmap", "ufldl-dask-threads", "ufldl-dask-cluster"])
+@pytest.mark.parametrize("impl", ["ufldl", "ufldl-one-pass-sums", "ufldl-two-pass-sums", "ufldl-memmap",
+                                  "ufldl-dask-threads", "ufldl-dask-cluster", "ufldl-dask-cluster-two-pass"])
 @pytest.mark.parametrize("m", ROWS)
 def test_scale_evaluation(benchmark, m, impl, tmp_path, request):
     benchmark.group = f"scale evaluation m={m}"

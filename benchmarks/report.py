@@ -31,7 +31,7 @@ def ratio_text(impl, median, ufldl_median):
         return "1.0x (baseline)"
     if ufldl_median is None or median <= 0 or ufldl_median <= 0:
         return "n/a (no ufldl result in this group)" if ufldl_median is None else "n/a"
-    if impl.endswith(FLOOR):  # products-floor, pytorch-products-floor: how far ufldl is above the bare products
+    if FLOOR in impl:  # products-floor(-columns), pytorch-products-floor: how far ufldl is above the bare products
         return f"{UFLDL} / {impl} = {ufldl_median / median:.2f}x"
     return f"{impl} / {UFLDL} = {median / ufldl_median:.2f}x"
 
