@@ -116,6 +116,24 @@ def test_large_chunks_split_into_shards(rng, dtype):
 
 @DTYPES
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_wide_inputs_run_layer_1_in_several_blocks_of_rows(rng, dtype, weighted):
+    # With a dense X, layer 1's forward pass and F^T X go a block of rows at a time (about 512 KB of X: 218 rows
+    # of 300 float64 inputs, 436 of float32), the last block partial: the sums are the whole's all the same.
+    case = dict(sizes=[300, 10, 300], activations="sigmoid", loss="squared", decay=1e-3)
+    net, X, Y = trained_problem(case, dtype, rng, m=1000)
+    weights = rng.uniform(0.5, 2.0, size=1000) if weighted else None
+    whole_cost, whole_grad = net.cost_and_grad(X, Y, sample_weight=weights)
+    for threads in (None, 1):
+        with ufldl.blas_threads(threads or ufldl.blas_info()["num_threads"]):
+            parts = [net.one_pass_sums(X[a:b], Y[a:b], sample_weight=None if weights is None else weights[a:b])
+                     for a, b in ((0, 999), (999, 1000))]
+        cost, grad = net.combine(total := parts[0] + parts[1])
+        assert abs(cost - whole_cost) <= TOL[dtype] * abs(whole_cost)
+        assert np.abs(grad - whole_grad).max() <= TOL[dtype] * terms_scale(parts, total)
+
+
+@DTYPES
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("sparse_X", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
 def test_the_core_sums_equal_their_numpy_twin_for_every_activation(rng, activation, sparse_X, weighted, dtype):

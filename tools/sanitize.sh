@@ -20,7 +20,10 @@
 #                                    (.venv, say, and its editable ufldl) is never written to.
 #   build/sanitize/<variant>/reports the sanitizer's reports, one file per process (<tool>.<pid>)
 # and runs, with the sanitizer's runtime preloaded (an uninstrumented python must load it first):
-#   tests/test_threads.py tests/test_bad_input.py tests/test_property.py   (or PYTEST_ARGS, if given)
+#   tests/test_threads.py tests/test_bad_input.py tests/test_property.py tests/test_sparse_input.py
+#   tests/test_one_pass_sums.py   (or PYTEST_ARGS, if given; the last two: the CSR kernels and their checks of a
+#   hostile matrix, the one-pass sums' blocks and shards, and a LocalCluster whose workers run the instrumented
+#   core on unpickled arrays)
 # The address variant runs tests/test_property.py a second time on the baseline (SSE2) elementwise kernels
 # (UFLDL_ELEMENTWISE_ISA=baseline), since the CPU's own choice covers only one of the variants. The thread variant
 # leaves out test_threads.py::test_evaluations_never_change_the_thread_count, which needs a number of
@@ -82,7 +85,8 @@ done
 default_tests=0
 if ! ((${#pytest_args[@]})); then
   default_tests=1
-  pytest_args=(tests/test_threads.py tests/test_bad_input.py tests/test_property.py)
+  pytest_args=(tests/test_threads.py tests/test_bad_input.py tests/test_property.py tests/test_sparse_input.py
+    tests/test_one_pass_sums.py)
 fi
 # Left out under ThreadSanitizer (default test set only): it samples for a fixed 1 s and needs more than two
 # evaluations of a 4000-row batch on each of two threads in that time, which the instrumented kernels (several

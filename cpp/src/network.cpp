@@ -193,15 +193,19 @@ void Network<T>::forward_hidden(const Shard& sh) const {
     for (int l = 1; l < L; ++l) {
         const int nl = width(l), n_prev = width(l - 1);
         T* A = hidden(sh, l) + sh.r0 * nl;
+        const T* b = theta + b_offset_[l];
+        const Activation f = activations_[l - 1];
+        // (a given rho_hat, docs/math.md#chunks-and-shards, needs no column sums of this batch)
+        const bool sums = is_sparse(sh.pb, l) && !rho_hat_given(*sh.pb.params);
+        if (l == 1 && sh.pb.first_layer && !sh.pb.X_csr && !sums) {
+            first_layer_forward_with_sums(sh, A);  // Z_1, A_1 and the one-pass sums, a block of rows at a time
+            continue;
+        }
         if (l == 1 && sh.pb.X_csr)
             sparse_first_product(sh, sh.r0, sh.r1, A);
         else
             gemm(false, true, sh.rows, nl, n_prev, T(1), layer_input(sh, l - 1) + sh.r0 * n_prev, n_prev,
                  theta + w_offset_[l], n_prev, T(0), A, nl);
-        const T* b = theta + b_offset_[l];
-        const Activation f = activations_[l - 1];
-        // (a given rho_hat, docs/math.md#chunks-and-shards, needs no column sums of this batch)
-        const bool sums = is_sparse(sh.pb, l) && !rho_hat_given(*sh.pb.params);
         double* colsum = sums ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
         const double* scale = sh.pb.row_scale ? sh.pb.row_scale + sh.r0 : nullptr;
         rows_in_parts(sh.ws.part_sums, sh.rows, nl, colsum, [&](index_t q0, index_t q1, double* cs) {

@@ -35,6 +35,37 @@ void Network<T>::first_layer_sums(const Shard& sh, const T* A) const {
     }
 }
 
+// Step 1 on layer 1 with the one-pass sums and a dense X: Z_1 = X W_1^T + b_1, A_1 = f_1(Z_1), F and F^T X, a
+// block of rows at a time, small enough (about 512 KB of X) that F^T X reads the block of X from cache right after
+// the forward product did. One reading of X from memory instead of two: the extra product costs its flops only
+// (docs/math.md#one-pass-kl-sums). F needs one block of the product buffer; F^T X accumulates over the blocks.
+template <class T>
+void Network<T>::first_layer_forward_with_sums(const Shard& sh, T* A) const {
+    const index_t n1 = sizes_[1], n0 = sizes_[0];
+    const index_t block = std::max<index_t>(64, (index_t(1) << 19) / (n0 * static_cast<index_t>(sizeof(T))));
+    const auto& ew = elementwise<T>();
+    const T* theta = sh.pb.theta;
+    const T* b = theta + b_offset_[1];
+    const Activation f = activations_[0];
+    const T* X = sh.pb.X + sh.r0 * n0;
+    T* F = sh.ws.product.data() + sh.r0 * max_hidden_;  // (the shard's rows: at least `block` x n_1 of them)
+    T* product = sh.buf.first_layer_product.data();
+    double* sums = sh.buf.first_layer_sums.data();
+    std::fill(sums, sums + 2 * n1, 0.0);
+    const double* weight = sh.pb.params->sample_weight ? sh.pb.params->sample_weight + sh.r0 : nullptr;
+    for (index_t q0 = 0; q0 < sh.rows; q0 += block) {
+        const index_t rows = std::min(block, sh.rows - q0);
+        T* Aq = A + q0 * n1;
+        gemm(false, true, static_cast<int>(rows), static_cast<int>(n1), static_cast<int>(n0), T(1), X + q0 * n0,
+             static_cast<int>(n0), theta + w_offset_[1], static_cast<int>(n0), T(0), Aq, static_cast<int>(n1));
+        ew.bias_activate(Aq, rows, n1, b, f, nullptr, nullptr);
+        ew.derivative_sums(Aq, F, rows, n1, f, sums, sums + n1, weight ? weight + q0 : nullptr);
+        gemm(true, false, static_cast<int>(n1), static_cast<int>(n0), static_cast<int>(rows), T(1), F,
+             static_cast<int>(n1), X + q0 * n0, static_cast<int>(n0), q0 == 0 ? T(0) : T(1), product,
+             static_cast<int>(n0));
+    }
+}
+
 // The shards' sums added in shard order, in double, into the caller's float64 buffers.
 template <class T>
 void Network<T>::reduce_first_layer_sums(const Problem& pb, const Workspace<T>& ws, int shards) const {
@@ -60,6 +91,8 @@ void Network<T>::reduce_first_layer_sums(const Problem& pb, const Workspace<T>& 
 
 template void Network<float>::first_layer_sums(const Shard&, const float*) const;
 template void Network<double>::first_layer_sums(const Shard&, const double*) const;
+template void Network<float>::first_layer_forward_with_sums(const Shard&, float*) const;
+template void Network<double>::first_layer_forward_with_sums(const Shard&, double*) const;
 template void Network<float>::reduce_first_layer_sums(const Problem&, const Workspace<float>&, int) const;
 template void Network<double>::reduce_first_layer_sums(const Problem&, const Workspace<double>&, int) const;
 

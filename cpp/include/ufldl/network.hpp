@@ -243,6 +243,7 @@ private:
     void sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, const T* D, bool first, bool last) const;
     // One-pass sums (network_one_pass.cpp): a shard's from its A_1 (step 1), then every shard's added in shard order.
     void first_layer_sums(const Shard& sh, const T* A) const;
+    void first_layer_forward_with_sums(const Shard& sh, T* A) const;
     void reduce_first_layer_sums(const Problem& pb, const Workspace<T>& ws, int shards) const;
     void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
                                double* colsum, const double* row_scale) const;
