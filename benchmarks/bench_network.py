@@ -218,22 +218,29 @@ def setup_pytorch(case):
     return run, check
 
 
-def setup_products_floor(case):
-    # NOTE: NumPy and ufldl link different copies of OpenBLAS (NumPy: numpy.libs/libscipy_openblas64_*, ILP64;
-    # ufldl: the scipy-openblas32 package), possibly of different versions with different kernels and thread
-    # pools. This floor measures NumPy's copy; blas_info in extra_info records which is which.
+def product_operands(case):
+    """X, W1, W2 and the A1, D2, D1 of a real evaluation: the operands of the five products (GEMM speed barely
+    depends on values, but these keep them free of zeros and subnormals, and let check() confirm these are the
+    products the gradient needs)."""
     p = problem(case)
     X = p.X
     (W1, W2), (b1, b2) = p.weights, p.biases
     m = X.shape[0]
-    # Operands with the values of a real evaluation (GEMM speed barely depends on values, but this keeps them
-    # free of zeros and subnormals, and lets check() confirm these are the products the gradient needs).
     A1 = reference.activate("sigmoid", X @ W1.T + b1)
     A2 = reference.activate("sigmoid", A1 @ W2.T + b2)
     D2 = (A2 - X) * A2 * (1 - A2) / m
     rho_hat = reference.clip_rho_hat(A1.mean(axis=0))
     s = BETA * (-RHO / rho_hat + (1 - RHO) / (1 - rho_hat))
     D1 = (D2 @ W2 + s / m) * A1 * (1 - A1)
+    return X, W1, W2, A1, D2, D1
+
+
+def setup_products_floor(case):
+    # NOTE: NumPy and ufldl link different copies of OpenBLAS (NumPy: numpy.libs/libscipy_openblas64_*, ILP64;
+    # ufldl: the scipy-openblas32 package), possibly of different versions with different kernels and thread
+    # pools. This floor measures NumPy's copy; blas_info in extra_info records which is which.
+    X, W1, W2, A1, D2, D1 = product_operands(case)
+    m = X.shape[0]
     n, h, _ = case.sizes
     Z1 = np.empty((m, h), dtype=case.dtype)
     Z2 = np.empty((m, n), dtype=case.dtype)
@@ -265,17 +272,9 @@ def setup_products_floor_columns(case):
     # The same five products with the examples as columns (the tutorial's MATLAB layout: X is n_0 x m, each
     # activation n_l x m, all C-contiguous here), the other orientation the speed issue asks about: on some CPUs
     # OpenBLAS runs one of the two faster. Same operands, transposed once outside the timed part.
-    run_rows, check_rows = setup_products_floor(case)
-    p = problem(case)
-    (W1, W2), (b1, b2) = p.weights, p.biases
-    X = p.X
+    _, check_rows = setup_products_floor(case)
+    X, W1, W2, A1, D2, D1 = product_operands(case)
     m = X.shape[0]
-    A1 = reference.activate("sigmoid", X @ W1.T + b1)
-    A2 = reference.activate("sigmoid", A1 @ W2.T + b2)
-    D2 = (A2 - X) * A2 * (1 - A2) / m
-    rho_hat = reference.clip_rho_hat(A1.mean(axis=0))
-    s = BETA * (-RHO / rho_hat + (1 - RHO) / (1 - rho_hat))
-    D1 = (D2 @ W2 + s / m) * A1 * (1 - A1)
     Xc, A1c, D2c, D1c = (np.ascontiguousarray(a.T) for a in (X, A1, D2, D1))
     n, h, _ = case.sizes
     Z1c = np.empty((h, m), dtype=case.dtype)
