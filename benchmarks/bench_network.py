@@ -21,6 +21,11 @@ group per (layer sizes, dtype), each holding:
 ``products-floor-columns``
     The same products with the examples as columns (the tutorial's MATLAB layout), the other orientation: which
     of the two floors is lower depends on the CPU (and OpenBLAS's kernels for it).
+``products-floor-hidden-major``
+    The same products with X as given (rows, the public layout) and every intermediate (Z_1, A_1, D_1, Z_2,
+    D_2 and D_2 W_2) stored hidden-major, n_l x m: what a core that keeps the public layout could reach with
+    the columns formulation, without transposing X. (Measured on AMD EPYC: the layout of a product's m x k
+    output is what sets its speed; the operands' layouts barely matter.)
 
 Every benchmark first checks its own result against the NumPy reference (outside the timed part), so a fast
 wrong answer fails instead of being reported.
@@ -268,6 +273,14 @@ def setup_products_floor(case):
     return run, check
 
 
+def hidden_major_outputs(case, m):
+    """Preallocated outputs of the five products with the m x k ones stored hidden-major (k x m): Z_1, Z_2,
+    gW_2, D_2 W_2, gW_1."""
+    n, h, _ = case.sizes
+    shapes = ((h, m), (n, m), (n, h), (h, m), (h, n))
+    return tuple(np.empty(shape, dtype=case.dtype) for shape in shapes)
+
+
 def setup_products_floor_columns(case):
     # The same five products with the examples as columns (the tutorial's MATLAB layout: X is n_0 x m, each
     # activation n_l x m, all C-contiguous here), the other orientation the speed issue asks about: on some CPUs
@@ -276,12 +289,7 @@ def setup_products_floor_columns(case):
     X, W1, W2, A1, D2, D1 = product_operands(case)
     m = X.shape[0]
     Xc, A1c, D2c, D1c = (np.ascontiguousarray(a.T) for a in (X, A1, D2, D1))
-    n, h, _ = case.sizes
-    Z1c = np.empty((h, m), dtype=case.dtype)
-    Z2c = np.empty((n, m), dtype=case.dtype)
-    G2 = np.empty((n, h), dtype=case.dtype)
-    D2W2c = np.empty((h, m), dtype=case.dtype)
-    G1 = np.empty((h, n), dtype=case.dtype)
+    Z1c, Z2c, G2, D2W2c, G1 = hidden_major_outputs(case, m)
 
     def run():
         np.matmul(W1, Xc, out=Z1c)
@@ -294,12 +302,33 @@ def setup_products_floor_columns(case):
     return run, check_rows
 
 
+def setup_products_floor_hidden_major(case):
+    # X stays row-major (X.T below is a strided view, a transpose flag to gemm); the intermediates are
+    # C-contiguous n_l x m, transposed once outside the timed part.
+    _, check_rows = setup_products_floor(case)
+    X, W1, W2, A1, D2, D1 = product_operands(case)
+    m = X.shape[0]
+    A1c, D2c, D1c = (np.ascontiguousarray(a.T) for a in (A1, D2, D1))
+    Z1c, Z2c, G2, D2W2c, G1 = hidden_major_outputs(case, m)
+
+    def run():
+        np.matmul(W1, X.T, out=Z1c)
+        np.matmul(W2, A1c, out=Z2c)
+        np.matmul(D2c, A1c.T, out=G2)
+        np.matmul(W2.T, D2c, out=D2W2c)
+        np.matmul(D1c, X, out=G1)
+        return G1, G2
+
+    return run, check_rows
+
+
 IMPLEMENTATIONS = {
     "ufldl": setup_ufldl,
     "numpy-reference": setup_numpy_reference,
     pytorch_rows.ROW: setup_pytorch,
     "products-floor": setup_products_floor,
     "products-floor-columns": setup_products_floor_columns,
+    "products-floor-hidden-major": setup_products_floor_hidden_major,
 }
 
 
