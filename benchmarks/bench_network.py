@@ -273,50 +273,29 @@ def setup_products_floor(case):
     return run, check
 
 
-def hidden_major_outputs(case, m):
-    """Preallocated outputs of the five products with the m x k ones stored hidden-major (k x m): Z_1, Z_2,
-    gW_2, D_2 W_2, gW_1."""
-    n, h, _ = case.sizes
-    shapes = ((h, m), (n, m), (n, h), (h, m), (h, n))
-    return tuple(np.empty(shape, dtype=case.dtype) for shape in shapes)
-
-
-def setup_products_floor_columns(case):
-    # The same five products with the examples as columns (the tutorial's MATLAB layout: X is n_0 x m, each
-    # activation n_l x m, all C-contiguous here), the other orientation the speed issue asks about: on some CPUs
-    # OpenBLAS runs one of the two faster. Same operands, transposed once outside the timed part.
+def setup_hidden_major_floor(case, transpose_X):
+    # The five products with every intermediate C-contiguous n_l x m (transposed once, outside the timed part).
+    # transpose_X: X too, n_0 x m (the tutorial's MATLAB layout, products-floor-columns); otherwise X stays in
+    # rows and XT is a strided view, a transpose flag to gemm (products-floor-hidden-major). The same calls
+    # either way: only XT's storage differs.
     _, check_rows = setup_products_floor(case)
     X, W1, W2, A1, D2, D1 = product_operands(case)
     m = X.shape[0]
-    Xc, A1c, D2c, D1c = (np.ascontiguousarray(a.T) for a in (X, A1, D2, D1))
-    Z1c, Z2c, G2, D2W2c, G1 = hidden_major_outputs(case, m)
-
-    def run():
-        np.matmul(W1, Xc, out=Z1c)
-        np.matmul(W2, A1c, out=Z2c)
-        np.matmul(D2c, A1c.T, out=G2)
-        np.matmul(W2.T, D2c, out=D2W2c)
-        np.matmul(D1c, Xc.T, out=G1)
-        return G1, G2
-
-    return run, check_rows
-
-
-def setup_products_floor_hidden_major(case):
-    # X stays row-major (X.T below is a strided view, a transpose flag to gemm); the intermediates are
-    # C-contiguous n_l x m, transposed once outside the timed part.
-    _, check_rows = setup_products_floor(case)
-    X, W1, W2, A1, D2, D1 = product_operands(case)
-    m = X.shape[0]
+    XT = np.ascontiguousarray(X.T) if transpose_X else X.T
     A1c, D2c, D1c = (np.ascontiguousarray(a.T) for a in (A1, D2, D1))
-    Z1c, Z2c, G2, D2W2c, G1 = hidden_major_outputs(case, m)
+    n, h, _ = case.sizes
+    Z1c = np.empty((h, m), dtype=case.dtype)
+    Z2c = np.empty((n, m), dtype=case.dtype)
+    G2 = np.empty((n, h), dtype=case.dtype)
+    D2W2c = np.empty((h, m), dtype=case.dtype)
+    G1 = np.empty((h, n), dtype=case.dtype)
 
     def run():
-        np.matmul(W1, X.T, out=Z1c)
+        np.matmul(W1, XT, out=Z1c)
         np.matmul(W2, A1c, out=Z2c)
         np.matmul(D2c, A1c.T, out=G2)
         np.matmul(W2.T, D2c, out=D2W2c)
-        np.matmul(D1c, X, out=G1)
+        np.matmul(D1c, XT.T, out=G1)
         return G1, G2
 
     return run, check_rows
@@ -327,8 +306,8 @@ IMPLEMENTATIONS = {
     "numpy-reference": setup_numpy_reference,
     pytorch_rows.ROW: setup_pytorch,
     "products-floor": setup_products_floor,
-    "products-floor-columns": setup_products_floor_columns,
-    "products-floor-hidden-major": setup_products_floor_hidden_major,
+    "products-floor-columns": lambda case: setup_hidden_major_floor(case, transpose_X=True),
+    "products-floor-hidden-major": lambda case: setup_hidden_major_floor(case, transpose_X=False),
 }
 
 

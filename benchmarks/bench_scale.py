@@ -17,7 +17,7 @@ Groups, each at m = 10,000, 100,000 and 1,000,000 rows (``UFLDL_BENCH_SCALE_ROWS
     per evaluation (``docs/math.md#one-pass-kl-sums``).
     ``ufldl-dask-cluster-worker-chunks``: the same with one chunk per worker (m / 2 rows each) instead of chunks
     of 100,000: what a chunking matched to the cluster gains (fewer tasks, and the one-pass sums' own cost falls
-    from 1.15x ``cost_and_grad`` at 50,000 rows a chunk to 1.09x at 500,000).
+    from 1.16x ``cost_and_grad`` at 50,000 rows a chunk to 1.09x at 500,000).
     ``ufldl-dask-cluster-two-pass``: the same as ``ufldl-dask-cluster`` with ``one_pass=False``: a first round
     trip for the global rho_hat, then the gradient's (what every chunked evaluation did before the one-pass sums).
     ``ufldl-one-pass-sums`` / ``ufldl-two-pass-sums``: all the rows as one chunk through the chunked API in memory
