@@ -6,6 +6,10 @@ group per (layer sizes, dtype), each holding:
 
 ``ufldl``
     ``Network.cost_and_grad(X, X, grad=buffer)``, the gradient written into a preallocated buffer.
+``ufldl-rows-layout``, ``ufldl-hidden-major-layout``
+    The same, by a network built with ``UFLDL_HIDDEN_LAYOUT`` set: the hidden layers' intermediates stored with
+    one example per row, or one unit per row (``cpp/include/ufldl/network.hpp``, ``HiddenLayout``). ``ufldl``
+    is one of the two: hidden-major in float64, rows in float32 (``ufldl.blas_info()["hidden_layout"]``).
 ``numpy-reference``
     ``ufldl.reference.cost_and_grad``: the plain NumPy oracle the compiled core is tested against.
 ``pytorch``
@@ -35,6 +39,7 @@ Run ``python -m pytest benchmarks --benchmark-json=bench.json`` and then ``pytho
 nothing.
 """
 
+import contextlib
 import math
 import os
 import time
@@ -184,6 +189,41 @@ def setup_ufldl(case):
     return run, check
 
 
+@contextlib.contextmanager
+def hidden_layout_variable(layout):
+    """UFLDL_HIDDEN_LAYOUT set to layout inside the block (the core's constructor reads it), then as it was."""
+    previous = os.environ.get("UFLDL_HIDDEN_LAYOUT")
+    os.environ["UFLDL_HIDDEN_LAYOUT"] = layout
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["UFLDL_HIDDEN_LAYOUT"]
+        else:
+            os.environ["UFLDL_HIDDEN_LAYOUT"] = previous
+
+
+def setup_ufldl_layout(case, layout):
+    p = problem(case)
+    name = f"ufldl-{layout}-layout"
+    with hidden_layout_variable(layout):
+        net = ufldl.Network(list(case.sizes), activations="sigmoid", loss="squared", weight_decay=LAMBDA,
+                            sparsity=ufldl.KLSparsity(rho=RHO, beta=BETA), dtype=case.dtype)
+        chosen = ufldl.blas_info()["hidden_layout"][case.dtype.name]
+    assert chosen == layout, f"{name}: UFLDL_HIDDEN_LAYOUT={layout} gave {chosen}"
+    net.theta = p.net.theta
+    grad = np.empty(net.n_params, dtype=case.dtype)
+
+    def run():
+        return net.cost_and_grad(p.X, p.X, grad=grad)
+
+    def check(result):
+        cost, g = result
+        assert_matches_reference(case, name, cost, split_flat(g, case.sizes))
+
+    return run, check
+
+
 def setup_numpy_reference(case):
     p = problem(case)
 
@@ -303,6 +343,8 @@ def setup_hidden_major_floor(case, transpose_X):
 
 IMPLEMENTATIONS = {
     "ufldl": setup_ufldl,
+    "ufldl-rows-layout": lambda case: setup_ufldl_layout(case, "rows"),
+    "ufldl-hidden-major-layout": lambda case: setup_ufldl_layout(case, "hidden-major"),
     "numpy-reference": setup_numpy_reference,
     pytorch_rows.ROW: setup_pytorch,
     "products-floor": setup_products_floor,

@@ -25,7 +25,8 @@
 #   hostile matrix, the one-pass sums' blocks and shards, and a LocalCluster whose workers run the instrumented
 #   core on unpickled arrays)
 # The address variant runs tests/test_property.py a second time on the baseline (SSE2) elementwise kernels
-# (UFLDL_ELEMENTWISE_ISA=baseline), since the CPU's own choice covers only one of the variants. The thread variant
+# (UFLDL_ELEMENTWISE_ISA=baseline), since the CPU's own choice covers only one of the variants, and with float32's
+# hidden layers hidden-major too (UFLDL_HIDDEN_LAYOUT; float64's default is hidden-major, float32's rows). The thread variant
 # leaves out test_threads.py::test_evaluations_never_change_the_thread_count, which needs a number of
 # evaluations within a fixed second that the instrumented build does not always reach.
 #
@@ -176,8 +177,9 @@ for variant in "${variants[@]}"; do
   [[ $variant == thread ]] && ((default_tests)) && extra=("${tsan_deselect[@]}")
   run -m pytest -p no:cacheprovider -q "${pytest_args[@]}" "${extra[@]}" || status=$?
   if [[ $variant == address ]] && [[ " ${pytest_args[*]} " == *" tests/test_property.py "* ]]; then
-    echo "---- $name: tests/test_property.py on the baseline elementwise kernels"
-    UFLDL_ELEMENTWISE_ISA=baseline run -m pytest -p no:cacheprovider -q tests/test_property.py || status=$?
+    echo "---- $name: tests/test_property.py on the baseline elementwise kernels, hidden-major in both dtypes"
+    UFLDL_ELEMENTWISE_ISA=baseline UFLDL_HIDDEN_LAYOUT=hidden-major \
+      run -m pytest -p no:cacheprovider -q tests/test_property.py || status=$?
   fi
   test_time=$(elapsed "$start")
 

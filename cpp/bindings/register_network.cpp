@@ -507,6 +507,13 @@ void bind_engine(py::module_& m, const char* name) {
              "Runs an Lbfgs's evaluations on the cost of (X, Y) in C++ until it asks for something else;\n"
              "returns that LbfgsStatus. cost: a CostSettings (its running_rho_hat is not used).")
         .def_property_readonly("n_params", [](const Engine<T>& e) { return e.network().n_params(); })
+        .def_property_readonly(
+            "hidden_layout",
+            [](const Engine<T>& e) {
+                return e.network().hidden_layout() == HiddenLayout::HiddenMajor ? "hidden-major" : "rows";
+            },
+            "How the hidden layers' intermediates are stored during an evaluation of a dense X: 'rows' or\n"
+            "'hidden-major' (ufldl/network.hpp HiddenLayout; UFLDL_HIDDEN_LAYOUT at construction overrides).")
         .def("weight_offset", [](const Engine<T>& e, int l) { return e.network().weight_offset(l); })
         .def("bias_offset", [](const Engine<T>& e, int l) { return e.network().bias_offset(l); });
 }

@@ -284,10 +284,17 @@ void derivative_sums(const T* A, T* F, index_t m, index_t n, Activation act, dou
     }
 }
 
+}  // namespace ufldl::UFLDL_ISA
+
+#include "elementwise_by_unit_impl.hpp"
+
+namespace ufldl::UFLDL_ISA {
+
 template <class T>
 ElementwiseKernels<T> kernels() {
-    return {&bias_activate<T>, &output_squared<T>, &output_softmax_ce<T>, &output_sigmoid_bce<T>, &hidden_delta<T>,
-            &derivative_sums<T>};
+    return {&bias_activate<T>,         &output_squared<T>,       &output_softmax_ce<T>,
+            &output_sigmoid_bce<T>,    &hidden_delta<T>,         &derivative_sums<T>,
+            &bias_activate_by_unit<T>, &hidden_delta_by_unit<T>, &derivative_sums_by_unit<T>};
 }
 
 }  // namespace ufldl::UFLDL_ISA

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
+#include "example_products.hpp"
 #include "ufldl/blas.hpp"
 #include "ufldl/elementwise.hpp"
 #include "ufldl/parallel.hpp"
@@ -38,6 +42,26 @@ double rows_in_parts(std::vector<double>& part_sums, index_t m, index_t n, doubl
     return total;
 }
 
+// Runs pass(j0, j1) over the units [0, n) of a hidden-major pass over count examples, in parts on the pool. Each
+// part owns whole units, so every unit's sums are the same whatever the part count.
+template <class Pass>
+void units_in_parts(index_t count, index_t n, Pass pass) {
+    const int parts = static_cast<int>(std::min<long long>(parts_for(static_cast<long long>(count) * n), n));
+    if (parts <= 1) return pass(0, n);
+    auto task = [&](int p) { pass(n * p / parts, n * (p + 1) / parts); };
+    parallel_parts(parts, task);
+}
+
+// The rule of ufldl/network.hpp HiddenLayout, unless UFLDL_HIDDEN_LAYOUT names a layout (any other value is ignored).
+template <class T>
+HiddenLayout default_hidden_layout() {
+    if (const char* asked = std::getenv("UFLDL_HIDDEN_LAYOUT")) {
+        if (std::strcmp(asked, "rows") == 0) return HiddenLayout::Rows;
+        if (std::strcmp(asked, "hidden-major") == 0) return HiddenLayout::HiddenMajor;
+    }
+    return std::is_same_v<T, double> ? HiddenLayout::HiddenMajor : HiddenLayout::Rows;
+}
+
 // Rows per shard below which splitting the batch costs more than it saves (measured: a 784-256-256-10 batch of
 // 256 rows runs 20% faster as two shards of 128 than as one shard with two-threaded products).
 constexpr index_t min_shard_rows = 64;
@@ -46,7 +70,10 @@ constexpr index_t min_shard_rows = 64;
 
 template <class T>
 Network<T>::Network(std::vector<std::int64_t> sizes, std::vector<Activation> activations, Loss loss)
-    : sizes_(std::move(sizes)), activations_(std::move(activations)), loss_(loss) {
+    : sizes_(std::move(sizes)),
+      activations_(std::move(activations)),
+      loss_(loss),
+      hidden_layout_(default_hidden_layout<T>()) {
     const int L = static_cast<int>(activations_.size());
     if (sizes_.size() < 2 || static_cast<int>(sizes_.size()) != L + 1)
         throw std::invalid_argument("need at least two layer sizes and one activation per weight layer");
@@ -145,15 +172,52 @@ bool Network<T>::is_sparse(const Problem& pb, int l) const {
            pb.params->sparse_layer[l];
 }
 
-// Hidden A_l (later D_l) of row i lives at hidden(l) + i * n_l. Shards own disjoint rows.
+// Hidden A_l (later D_l) of row i, unit j lives at hidden(l) + i * n_l + j (rows) or hidden(l) + j * m + i
+// (hidden-major). Shards own disjoint rows: disjoint ranges of i, whatever the layout.
 template <class T>
 T* Network<T>::hidden(const Shard& sh, int l) const {
     return sh.ws.activations.data() + sh.pb.m * unit_offset_[l];
 }
 
 template <class T>
-const T* Network<T>::layer_input(const Shard& sh, int l) const {
-    return l == 0 ? sh.pb.X : hidden(sh, l);
+ExampleBlock<T> Network<T>::hidden_block(const Shard& sh, int l) const {
+    if (sh.pb.by_unit) return {hidden(sh, l) + sh.r0, static_cast<int>(sh.pb.m), true};
+    return {hidden(sh, l) + sh.r0 * sizes_[l], width(l), false};
+}
+
+template <class T>
+ExampleBlock<const T> Network<T>::input_block(const Shard& sh, int l) const {
+    if (l == 0) return {sh.pb.X + sh.r0 * sizes_[0], width(0), false};
+    return as_const(hidden_block(sh, l));
+}
+
+// The product buffer has m x max_hidden_ entries: a shard's rows start at r0 * max_hidden_ (rows) or at column
+// r0 of max_hidden_ rows of m (hidden-major), so shards in different phases (different widths) never overlap.
+template <class T>
+ExampleBlock<T> Network<T>::product_block(const Shard& sh, index_t n) const {
+    T* product = sh.ws.product.data();
+    if (sh.pb.by_unit) return {product + sh.r0, static_cast<int>(sh.pb.m), true};
+    return {product + sh.r0 * max_hidden_, static_cast<int>(n), false};
+}
+
+template <class T>
+void Network<T>::activate_hidden(const Shard& sh, ExampleBlock<T> Z, index_t rows, int l, double* colsum,
+                                 const double* row_scale) const {
+    const auto& ew = elementwise<T>();
+    const index_t nl = sizes_[l];
+    const T* b = sh.pb.theta + b_offset_[l];
+    const Activation f = activations_[l - 1];
+    if (Z.by_unit) {
+        units_in_parts(rows, nl, [&](index_t j0, index_t j1) {
+            ew.bias_activate_by_unit(Z.data + j0 * Z.ld, Z.ld, j1 - j0, rows, b + j0, f, colsum ? colsum + j0 : nullptr,
+                                     row_scale);
+        });
+        return;
+    }
+    rows_in_parts(sh.ws.part_sums, rows, nl, colsum, [&](index_t q0, index_t q1, double* cs) {
+        ew.bias_activate(Z.data + q0 * nl, q1 - q0, nl, b, f, cs, row_scale ? row_scale + q0 : nullptr);
+        return 0.0;
+    });
 }
 
 template <class T>
@@ -187,14 +251,11 @@ void Network<T>::evaluate_shard(const Problem& pb, Workspace<T>& ws, int shard, 
 // pass adds b_l, applies f_l and, on sparse layers, sums each column for rho_hat.
 template <class T>
 void Network<T>::forward_hidden(const Shard& sh) const {
-    const auto& ew = elementwise<T>();
     const int L = n_layers();
     const T* theta = sh.pb.theta;
     for (int l = 1; l < L; ++l) {
         const int nl = width(l), n_prev = width(l - 1);
-        T* A = hidden(sh, l) + sh.r0 * nl;
-        const T* b = theta + b_offset_[l];
-        const Activation f = activations_[l - 1];
+        const ExampleBlock<T> A = hidden_block(sh, l);
         // (a given rho_hat, docs/math.md#chunks-and-shards, needs no column sums of this batch)
         const bool sums = is_sparse(sh.pb, l) && !rho_hat_given(*sh.pb.params);
         if (l == 1 && sh.pb.first_layer && !sh.pb.X_csr && !sums) {
@@ -202,17 +263,12 @@ void Network<T>::forward_hidden(const Shard& sh) const {
             continue;
         }
         if (l == 1 && sh.pb.X_csr)
-            sparse_first_product(sh, sh.r0, sh.r1, A);
+            sparse_first_product(sh, sh.r0, sh.r1, A.data);  // (a CSR X keeps the rows layout)
         else
-            gemm(false, true, sh.rows, nl, n_prev, T(1), layer_input(sh, l - 1) + sh.r0 * n_prev, n_prev,
-                 theta + w_offset_[l], n_prev, T(0), A, nl);
+            examples_times(sh.rows, nl, n_prev, input_block(sh, l - 1), theta + w_offset_[l], true, n_prev, A);
         double* colsum = sums ? sh.buf.act_sum.data() + unit_offset_[l] : nullptr;
-        const double* scale = sh.pb.row_scale ? sh.pb.row_scale + sh.r0 : nullptr;
-        rows_in_parts(sh.ws.part_sums, sh.rows, nl, colsum, [&](index_t q0, index_t q1, double* cs) {
-            ew.bias_activate(A + q0 * nl, q1 - q0, nl, b, f, cs, scale ? scale + q0 : nullptr);
-            return 0.0;
-        });
-        if (l == 1 && sh.pb.first_layer) first_layer_sums(sh, A);
+        activate_hidden(sh, A, sh.rows, l, colsum, sh.pb.row_scale ? sh.pb.row_scale + sh.r0 : nullptr);
+        if (l == 1 && sh.pb.first_layer) first_layer_sums(sh, as_const(A));
     }
 }
 
@@ -294,15 +350,17 @@ void Network<T>::output_layer(const Shard& sh) const {
     const index_t r0 = sh.r0, r1 = sh.r1;
     const index_t block = block_rows(r1 - r0);
     const bool sparse_in = L == 1 && pb.X_csr;  // the output layer reads X itself, in CSR
+    const ExampleBlock<const T> inputs = sparse_in ? ExampleBlock<const T>{nullptr, 0, false} : input_block(sh, L - 1);
     for (index_t q = r0; q < r1; q += block) {
         const index_t mb = std::min(block, r1 - q);
         const int mbi = static_cast<int>(mb);
         T* Z = sh.buf.output_block.data();
-        const T* A_in = sparse_in ? nullptr : layer_input(sh, L - 1) + q * n_in;
+        const ExampleBlock<T> Zq{Z, n_out, false};  // the output layer's block is always in rows
+        const ExampleBlock<const T> A_in = inputs.from(q - r0);
         if (sparse_in)
             sparse_first_product(sh, q, q + mb, Z);
         else
-            gemm(false, true, mbi, n_out, n_in, T(1), A_in, n_in, W, n_in, T(0), Z, n_out);
+            examples_times(mbi, n_out, n_in, A_in, W, true, n_in, Zq);
         // The block's targets: rows q.. of a dense Y, or of a sparse Y densified into the shard's block buffer.
         const T* Yq = nullptr;
         if (pb.Y_csr) {
@@ -325,12 +383,13 @@ void Network<T>::output_layer(const Shard& sh) const {
         if (sparse_in)
             sparse_first_gradient(sh, q, q + mb, Z, q == r0, q + mb == r1);
         else
-            gemm(true, false, n_out, n_in, mbi, T(1), Z, n_out, A_in, n_in, q == r0 ? sh.first_beta : T(1), gW, n_in);
+            gradient_product(n_out, n_in, mbi, as_const(Zq), A_in, q == r0 ? sh.first_beta : T(1), gW);
         if (L > 1) {
-            T* P = sh.ws.product.data() + q * max_hidden_;  // rows q.. of the product buffer (see backward_hidden)
-            gemm(false, false, mbi, n_in, n_out, T(1), Z, n_out, W, n_in, T(0), P, n_in);
-            hidden_delta_in_parts(sh.ws, hidden(sh, L - 1) + q * n_in, P, mb, L - 1, sparse_term(sh, L - 1),
-                                  sh.buf.delta_sum.data() + unit_offset_[L - 1], pb.row_scale ? pb.row_scale + q : nullptr);
+            const ExampleBlock<T> P = product_block(sh, n_in).from(q - r0);
+            examples_times(mbi, n_in, n_out, as_const(Zq), W, false, n_in, P);
+            hidden_delta_in_parts(sh.ws, hidden_block(sh, L - 1).from(q - r0), as_const(P), mb, L - 1,
+                                  sparse_term(sh, L - 1), sh.buf.delta_sum.data() + unit_offset_[L - 1],
+                                  pb.row_scale ? pb.row_scale + q : nullptr);
         }
     }
 }
@@ -339,24 +398,21 @@ void Network<T>::output_layer(const Shard& sh) const {
 // D_{l-1} = (D_l W_l + s_{l-1}/m) * f'(A_{l-1}).
 template <class T>
 void Network<T>::backward_hidden(const Shard& sh) const {
-    const index_t r0 = sh.r0;
     for (int l = n_layers() - 1; l >= 1; --l) {
         const int nl = width(l), n_prev = width(l - 1);
+        const ExampleBlock<T> D = hidden_block(sh, l);
         if (l == 1 && sh.pb.X_csr)
-            sparse_first_gradient(sh, r0, sh.r1, hidden(sh, 1) + r0 * nl, true, true);
+            sparse_first_gradient(sh, sh.r0, sh.r1, D.data, true, true);
         else
-            gemm(true, false, nl, n_prev, sh.rows, T(1), hidden(sh, l) + r0 * nl, nl,
-                 layer_input(sh, l - 1) + r0 * n_prev, n_prev, sh.first_beta, sh.grad + w_offset_[l], n_prev);
+            gradient_product(nl, n_prev, sh.rows, as_const(D), input_block(sh, l - 1), sh.first_beta,
+                             sh.grad + w_offset_[l]);
         if (l == 1) break;
         const int h = l - 1;
-        // The shard's rows of the product buffer, addressed with the widest hidden layer's row size so that
-        // shards in different phases (different widths) never overlap.
-        T* P = sh.ws.product.data() + r0 * max_hidden_;
-        gemm(false, false, sh.rows, n_prev, nl, T(1), hidden(sh, l) + r0 * nl, nl, sh.pb.theta + w_offset_[l], n_prev,
-             T(0), P, n_prev);
-        hidden_delta_in_parts(sh.ws, hidden(sh, h) + r0 * n_prev, P, sh.rows, h, sparse_term(sh, h),
+        const ExampleBlock<T> P = product_block(sh, n_prev);
+        examples_times(sh.rows, n_prev, nl, as_const(D), sh.pb.theta + w_offset_[l], false, n_prev, P);
+        hidden_delta_in_parts(sh.ws, hidden_block(sh, h), as_const(P), sh.rows, h, sparse_term(sh, h),
                               sh.buf.delta_sum.data() + unit_offset_[h],
-                              sh.pb.row_scale ? sh.pb.row_scale + r0 : nullptr);
+                              sh.pb.row_scale ? sh.pb.row_scale + sh.r0 : nullptr);
     }
 }
 
@@ -379,13 +435,21 @@ void Network<T>::sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, 
 }
 
 template <class T>
-void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
-                                       double* colsum, const double* row_scale) const {
+void Network<T>::hidden_delta_in_parts(Workspace<T>& ws, ExampleBlock<T> A, ExampleBlock<const T> P, index_t rows,
+                                       int layer, const T* s, double* colsum, const double* row_scale) const {
     const auto& ew = elementwise<T>();
     const index_t nl = sizes_[layer];
     const Activation f = activations_[layer - 1];
+    if (A.by_unit) {  // (A and P are both hidden-major with the batch's m as leading dimension)
+        units_in_parts(rows, nl, [&](index_t j0, index_t j1) {
+            ew.hidden_delta_by_unit(A.data + j0 * A.ld, P.data + j0 * P.ld, A.ld, j1 - j0, rows, s ? s + j0 : nullptr,
+                                    f, colsum + j0, row_scale);
+        });
+        return;
+    }
     rows_in_parts(ws.part_sums, rows, nl, colsum, [&](index_t r0, index_t r1, double* cs) {
-        ew.hidden_delta(A + r0 * nl, P + r0 * nl, r1 - r0, nl, s, f, cs, row_scale ? row_scale + r0 : nullptr);
+        ew.hidden_delta(A.data + r0 * nl, P.data + r0 * nl, r1 - r0, nl, s, f, cs,
+                        row_scale ? row_scale + r0 : nullptr);
         return 0.0;
     });
 }
@@ -406,7 +470,8 @@ CostTerms Network<T>::cost_and_grad(const T* theta, const Batch<T>& batch, const
                      grad,
                      T(1) / static_cast<T>(m),
                      row_scales(params, m, ws),
-                     n_layers() > 1 ? first_layer : nullptr};
+                     n_layers() > 1 ? first_layer : nullptr,
+                     hidden_layout_ == HiddenLayout::HiddenMajor && !batch.X_sparse && n_layers() > 1};
     const bool sparse_X = pb.X_csr != nullptr, sparse_Y = pb.Y_csr != nullptr;
     // The cost and gradient are sums over examples: with several threads, the batch is split into shards of
     // rows, each evaluated on a thread of its own with single-threaded BLAS (no hand-off per product, every

@@ -3,6 +3,7 @@
 // and the KL term is applied once the chunks' sums are added, so the chunks need no global rho_hat first.
 #include <algorithm>
 
+#include "example_products.hpp"
 #include "ufldl/elementwise.hpp"
 #include "ufldl/network.hpp"
 #include "ufldl/parallel.hpp"
@@ -14,24 +15,28 @@ namespace ufldl {
 // also sums the columns of A_1 and F in double), then F^T X. One pass per shard (the shards already give every
 // thread its rows), so the sums do not depend on a part count.
 template <class T>
-void Network<T>::first_layer_sums(const Shard& sh, const T* A) const {
+void Network<T>::first_layer_sums(const Shard& sh, ExampleBlock<const T> A) const {
     const index_t n1 = sizes_[1], n0 = sizes_[0];
     // F lives in the shard's rows of the product buffer (m x the widest hidden layer), unused until step 4.
-    T* F = sh.ws.product.data() + sh.r0 * max_hidden_;
+    const ExampleBlock<T> F = product_block(sh, n1);
     double* sums = sh.buf.first_layer_sums.data();
     std::fill(sums, sums + 2 * n1, 0.0);
     const double* weight = sh.pb.params->sample_weight ? sh.pb.params->sample_weight + sh.r0 : nullptr;
-    elementwise<T>().derivative_sums(A, F, sh.rows, n1, activations_[0], sums, sums + n1, weight);
+    const auto& ew = elementwise<T>();
+    if (A.by_unit)
+        ew.derivative_sums_by_unit(A.data, F.data, A.ld, n1, sh.rows, activations_[0], sums, sums + n1, weight);
+    else
+        ew.derivative_sums(A.data, F.data, sh.rows, n1, activations_[0], sums, sums + n1, weight);
     T* product = sh.buf.first_layer_product.data();
     if (sh.pb.X_csr) {
         // X^T F through the shard's transposed buffer, as the gradient's own product (step 5 zeroes it again).
         T* Ft_X = sh.buf.first_grad_t.data();
         std::fill(Ft_X, Ft_X + n0 * n1, T(0));
-        csr_transpose_times_dense(Ft_X, *sh.pb.X_csr, sh.r0, sh.r1, F, n1);
+        csr_transpose_times_dense(Ft_X, *sh.pb.X_csr, sh.r0, sh.r1, F.data, n1);  // (F in rows: X is CSR)
         transpose_into(product, Ft_X, n0, n1, false);
     } else {
-        gemm(true, false, static_cast<int>(n1), static_cast<int>(n0), sh.rows, T(1), F, static_cast<int>(n1),
-             sh.pb.X + sh.r0 * n0, static_cast<int>(n0), T(0), product, static_cast<int>(n0));
+        gradient_product(static_cast<int>(n1), static_cast<int>(n0), sh.rows, as_const(F), input_block(sh, 0), T(0),
+                         product);
     }
 }
 
@@ -40,29 +45,36 @@ void Network<T>::first_layer_sums(const Shard& sh, const T* A) const {
 // the forward product did. One reading of X from memory instead of two: the extra product costs its flops only
 // (docs/math.md#one-pass-kl-sums). F needs one block of the product buffer; F^T X accumulates over the blocks.
 template <class T>
-void Network<T>::first_layer_forward_with_sums(const Shard& sh, T* A) const {
+void Network<T>::first_layer_forward_with_sums(const Shard& sh, ExampleBlock<T> A) const {
     const index_t n1 = sizes_[1], n0 = sizes_[0];
     const index_t block = std::max<index_t>(64, (index_t(1) << 19) / (n0 * static_cast<index_t>(sizeof(T))));
     const auto& ew = elementwise<T>();
     const T* theta = sh.pb.theta;
     const T* b = theta + b_offset_[1];
     const Activation f = activations_[0];
-    const T* X = sh.pb.X + sh.r0 * n0;
-    T* F = sh.ws.product.data() + sh.r0 * max_hidden_;  // (the shard's rows: at least `block` x n_1 of them)
+    const ExampleBlock<const T> X = input_block(sh, 0);
+    const ExampleBlock<T> F = product_block(sh, n1);  // (the shard's rows: at least `block` x n_1 of them)
     T* product = sh.buf.first_layer_product.data();
     double* sums = sh.buf.first_layer_sums.data();
     std::fill(sums, sums + 2 * n1, 0.0);
     const double* weight = sh.pb.params->sample_weight ? sh.pb.params->sample_weight + sh.r0 : nullptr;
     for (index_t q0 = 0; q0 < sh.rows; q0 += block) {
         const index_t rows = std::min(block, sh.rows - q0);
-        T* Aq = A + q0 * n1;
-        gemm(false, true, static_cast<int>(rows), static_cast<int>(n1), static_cast<int>(n0), T(1), X + q0 * n0,
-             static_cast<int>(n0), theta + w_offset_[1], static_cast<int>(n0), T(0), Aq, static_cast<int>(n1));
-        ew.bias_activate(Aq, rows, n1, b, f, nullptr, nullptr);
-        ew.derivative_sums(Aq, F, rows, n1, f, sums, sums + n1, weight ? weight + q0 : nullptr);
-        gemm(true, false, static_cast<int>(n1), static_cast<int>(n0), static_cast<int>(rows), T(1), F,
-             static_cast<int>(n1), X + q0 * n0, static_cast<int>(n0), q0 == 0 ? T(0) : T(1), product,
-             static_cast<int>(n0));
+        const int r = static_cast<int>(rows);
+        const ExampleBlock<T> Aq = A.from(q0), Fq = F.from(q0);
+        const ExampleBlock<const T> Xq = X.from(q0);
+        const double* wq = weight ? weight + q0 : nullptr;
+        examples_times(r, static_cast<int>(n1), static_cast<int>(n0), Xq, theta + w_offset_[1], true,
+                       static_cast<int>(n0), Aq);
+        if (Aq.by_unit) {
+            ew.bias_activate_by_unit(Aq.data, Aq.ld, n1, rows, b, f, nullptr, nullptr);
+            ew.derivative_sums_by_unit(Aq.data, Fq.data, Aq.ld, n1, rows, f, sums, sums + n1, wq);
+        } else {
+            ew.bias_activate(Aq.data, rows, n1, b, f, nullptr, nullptr);
+            ew.derivative_sums(Aq.data, Fq.data, rows, n1, f, sums, sums + n1, wq);
+        }
+        gradient_product(static_cast<int>(n1), static_cast<int>(n0), r, as_const(Fq), Xq, q0 == 0 ? T(0) : T(1),
+                         product);
     }
 }
 
@@ -89,10 +101,10 @@ void Network<T>::reduce_first_layer_sums(const Problem& pb, const Workspace<T>& 
     });
 }
 
-template void Network<float>::first_layer_sums(const Shard&, const float*) const;
-template void Network<double>::first_layer_sums(const Shard&, const double*) const;
-template void Network<float>::first_layer_forward_with_sums(const Shard&, float*) const;
-template void Network<double>::first_layer_forward_with_sums(const Shard&, double*) const;
+template void Network<float>::first_layer_sums(const Shard&, ExampleBlock<const float>) const;
+template void Network<double>::first_layer_sums(const Shard&, ExampleBlock<const double>) const;
+template void Network<float>::first_layer_forward_with_sums(const Shard&, ExampleBlock<float>) const;
+template void Network<double>::first_layer_forward_with_sums(const Shard&, ExampleBlock<double>) const;
 template void Network<float>::reduce_first_layer_sums(const Problem&, const Workspace<float>&, int) const;
 template void Network<double>::reduce_first_layer_sums(const Problem&, const Workspace<double>&, int) const;
 

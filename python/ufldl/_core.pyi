@@ -127,6 +127,8 @@ class _Engine:
     ) -> list[npt.NDArray[np.floating]]: ...
     @property
     def n_params(self) -> int: ...
+    @property
+    def hidden_layout(self) -> str: ...  # "rows" or "hidden-major": the intermediates' storage, dense X
     def lbfgs_evaluations(
         self, state: Any, X: _Rows, Y: _Targets, cost: CostSettings,
         sample_weight: npt.ArrayLike | None = None,

@@ -1,10 +1,11 @@
 // The fused elementwise passes that surround the matrix products of a dense network.
-// Every pass works on row-major (m x n) blocks, visits each element once, and accumulates per-column sums in
-// double (for rho_hat and the bias gradients) on the way. row_scale (may be null: every row 1) is the row scale
-// r_i = w_i m / W of docs/math.md#sample-weights, one per row of the block, in float64. The implementation is compiled once per instruction
-// set and the best one for this CPU is chosen at run time (see elementwise_dispatch.cpp). The activations and
-// their derivatives are those of docs/math.md#activations-and-their-derivatives; each pass's NumPy twin, which
-// computes the same formula on whole arrays, is named in its comment.
+// Every pass works on row-major (m x n) blocks (the hidden-major twins at the end: n x m), visits each element
+// once, and accumulates per-column sums in double (for rho_hat and the bias gradients) on the way. row_scale (may
+// be null: every row 1) is the row scale r_i = w_i m / W of docs/math.md#sample-weights, one per row of the block,
+// in float64. The implementation is compiled once per instruction set and the best one for this CPU is chosen at
+// run time (see elementwise_dispatch.cpp). The activations and their derivatives are those of
+// docs/math.md#activations-and-their-derivatives; each pass's NumPy twin, which computes the same formula on
+// whole arrays, is named in its comment.
 #pragma once
 #include <cstdint>
 
@@ -50,6 +51,18 @@ struct ElementwiseKernels {
     // is the rows' sample weights w_i themselves, not the row scales. NumPy twin: ufldl.reference.derivative_sums.
     void (*derivative_sums)(const T* A, T* F, index_t m, index_t n, Activation act, double* asum, double* fsum,
                             const double* weight);
+
+    // The hidden-major twins of bias_activate (hidden layers: no softmax), hidden_delta and derivative_sums, for
+    // a layer stored unit by unit (ufldl/network.hpp HiddenLayout): n units x count examples, unit j's examples
+    // contiguous at Z + j * ld (F and P alike). The same formulas element by element (each the NumPy twin above
+    // applied to the transposed block); the per-unit sums (unitsum, dsum, asum, fsum) are each one float64
+    // reduction along the unit's examples, and row_scale / weight are indexed by example.
+    void (*bias_activate_by_unit)(T* Z, index_t ld, index_t n, index_t count, const T* b, Activation act,
+                                  double* unitsum, const double* row_scale);
+    void (*hidden_delta_by_unit)(T* A, const T* P, index_t ld, index_t n, index_t count, const T* s, Activation act,
+                                 double* dsum, const double* row_scale);
+    void (*derivative_sums_by_unit)(const T* A, T* F, index_t ld, index_t n, index_t count, Activation act,
+                                    double* asum, double* fsum, const double* weight);
 };
 
 // The kernels best suited to this CPU, chosen once.

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ufldl/example_blocks.hpp"
 #include "ufldl/optim.hpp"
 #include "ufldl/sparse_input.hpp"
 #include "ufldl/types.hpp"
@@ -125,6 +126,19 @@ struct Workspace {
     std::vector<double> row_scale;     // r_i = w_i m / W of the evaluation's rows (docs/math.md#sample-weights)
 };
 
+// How the hidden layers' intermediates (Z_l, A_l, D_l and D_{l+1} W_{l+1}, l = 1..L-1) are stored during an
+// evaluation; X, the targets, the output layer and every result keep the public layout (one example per row).
+//   Rows         m x n_l, one example per row.
+//   HiddenMajor  n_l x m, one unit per row (the tutorial's MATLAB orientation, without transposing X).
+// The layout of a product's m x n_l output is what sets its speed (benchmarks/product_orientation.py): on the
+// Intel Xeon and AMD EPYC machines measured, OpenBLAS's float64 products writing n_l x m outputs run 8-20%
+// faster, and in float32 the two are equal. So float64 defaults to HiddenMajor and float32 to Rows, a fixed rule
+// (never a run-time measurement, which would make repeated fits differ in their last bits). The environment
+// variable UFLDL_HIDDEN_LAYOUT ("rows" or "hidden-major"), read by each constructor, overrides the rule (fixed for
+// the network's life: concurrent calls read it). A batch with X in CSR keeps Rows (its first-layer kernels write
+// rows), and so does a network without hidden layers.
+enum class HiddenLayout { Rows, HiddenMajor };
+
 template <class T>
 class Network {
 public:
@@ -139,6 +153,7 @@ public:
     Loss loss() const { return loss_; }
     index_t weight_offset(int l) const { return w_offset_[l]; }  // l = 1..L
     index_t bias_offset(int l) const { return b_offset_[l]; }
+    HiddenLayout hidden_layout() const { return hidden_layout_; }
 
     // Cost and the whole gradient at theta for the m examples X (m x n_0); NumPy twin:
     // ufldl.reference.cost_and_grad. Targets are Y (m x n_L) or, for cross-entropy, labels (length m, each in
@@ -207,6 +222,7 @@ private:
         T inv_m;
         const double* row_scale;  // r_i = w_i m / W, or null without weights
         const FirstLayerSums* first_layer;  // the one-pass outputs, or null
+        bool by_unit;  // the hidden layers' intermediates are stored hidden-major (HiddenLayout) in this call
     };
     const double* row_scales(const CostParams& params, index_t m, Workspace<T>& ws) const;
     void resize(Workspace<T>& ws, index_t m, int shards, bool sparse_X, bool sparse_Y, bool first_layer) const;
@@ -235,18 +251,25 @@ private:
     int width(int l) const { return static_cast<int>(sizes_[l]); }  // n_l
     bool is_sparse(const Problem& pb, int l) const;
     T* hidden(const Shard& sh, int l) const;              // A_l (later D_l) of the whole batch, l = 1..L-1
-    const T* layer_input(const Shard& sh, int l) const;   // A_l of the whole batch, with A_0 = X
+    // A_l (later D_l) of the shard's rows, l = 1..L-1, in the call's layout; with l = 0, X (dense, rows).
+    ExampleBlock<T> hidden_block(const Shard& sh, int l) const;
+    ExampleBlock<const T> input_block(const Shard& sh, int l) const;
+    // The shard's rows of the product buffer (D_{l+1} W_{l+1}, or the one-pass F) for a layer of width n.
+    ExampleBlock<T> product_block(const Shard& sh, index_t n) const;
+    // Step 1's and step 5's elementwise passes on hidden layer l, rows rows of the block, in either layout.
+    void activate_hidden(const Shard& sh, ExampleBlock<T> Z, index_t rows, int l, double* colsum,
+                         const double* row_scale) const;
     const T* sparse_term(const Shard& sh, int l) const;   // s_l / m, or null on a layer without the penalty
     // The first layer's products with a sparse X (docs/math.md#sparse-input): Z = X[r0:r1] W_1^T, and
     // gW_1 = beta gW_1 + D^T X[r0:r1] through the shard's transposed buffer.
     void sparse_first_product(const Shard& sh, index_t r0, index_t r1, T* Z) const;
     void sparse_first_gradient(const Shard& sh, index_t r0, index_t r1, const T* D, bool first, bool last) const;
     // One-pass sums (network_one_pass.cpp): a shard's from its A_1 (step 1), then every shard's added in shard order.
-    void first_layer_sums(const Shard& sh, const T* A) const;
-    void first_layer_forward_with_sums(const Shard& sh, T* A) const;
+    void first_layer_sums(const Shard& sh, ExampleBlock<const T> A) const;
+    void first_layer_forward_with_sums(const Shard& sh, ExampleBlock<T> A) const;
     void reduce_first_layer_sums(const Problem& pb, const Workspace<T>& ws, int shards) const;
-    void hidden_delta_in_parts(Workspace<T>& ws, T* A, const T* P, index_t rows, int layer, const T* s,
-                               double* colsum, const double* row_scale) const;
+    void hidden_delta_in_parts(Workspace<T>& ws, ExampleBlock<T> A, ExampleBlock<const T> P, index_t rows,
+                               int layer, const T* s, double* colsum, const double* row_scale) const;
 
     std::vector<std::int64_t> sizes_;
     std::vector<Activation> activations_;
@@ -255,6 +278,7 @@ private:
     index_t n_params_ = 0;
     index_t n_units_ = 0;
     index_t max_hidden_ = 0;
+    const HiddenLayout hidden_layout_;
 };
 
 }  // namespace ufldl
