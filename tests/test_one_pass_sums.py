@@ -260,7 +260,8 @@ def task_counts(monkeypatch):
     original = dask.compute
 
     def compute(*collections, **kwargs):
-        names = [key if isinstance(key, str) else key[0] for c in collections for key in c.__dask_graph__()]
+        keys = {key for c in collections for key in c.__dask_graph__()}  # (the collections share dependencies)
+        names = [key if isinstance(key, str) else key[0] for key in keys]
         seen.append({name: sum(n.startswith(name + "-") for n in names)
                      for name in ("_one_pass_sums", "_activation_sums", "_partial_sums", "_add")})
         return original(*collections, **kwargs)
@@ -296,11 +297,12 @@ def test_a_dask_fit_is_one_task_per_chunk_per_evaluation(problem, monkeypatch):
         net = start.copy()
         result = ufldl.train(net, Xd, Xd, max_iter=30)
         assert len(graphs) == result.n_evals  # one computation per evaluation, each one pass over the 5 chunks
-        assert all(g == {"_one_pass_sums": 5, "_activation_sums": 0, "_partial_sums": 0, "_add": 1} for g in graphs)
+        # (small sums: added on the client, CLIENT_REDUCE_BYTES)
+        assert all(g == {"_one_pass_sums": 5, "_activation_sums": 0, "_partial_sums": 0, "_add": 0} for g in graphs)
         again = ufldl.train(start.copy(), Xd, Xd, max_iter=30)
         two = ufldl.scale.DaskObjective(start, Xd, Xd, one_pass=False)
         cost2, grad2 = two(start.theta)
-    assert graphs[-1] == {"_one_pass_sums": 0, "_activation_sums": 5, "_partial_sums": 5, "_add": 2}
+    assert graphs[-1] == {"_one_pass_sums": 0, "_activation_sums": 5, "_partial_sums": 5, "_add": 1}
     assert relative_curve_error(result.loss_curve, reference.loss_curve) <= 1e-9
     assert np.abs(net.theta - whole.theta).max() <= 1e-7
     assert again.loss_curve == result.loss_curve  # bitwise, for this chunking
@@ -323,3 +325,19 @@ def test_a_cluster_of_worker_processes_gives_the_threaded_numbers_in_one_pass(pr
     assert all(g["_one_pass_sums"] == 5 and g["_activation_sums"] == 0 for g in graphs)
     assert relative_curve_error(result.loss_curve, reference.loss_curve) <= 1e-9
     assert result.loss_curve == threaded.loss_curve  # bitwise the threaded scheduler's fit
+
+
+@needs_dask
+@pytest.mark.parametrize("one_pass", [True, False], ids=["one-pass", "two-pass"])
+def test_sums_added_on_the_workers_or_on_the_client_are_the_same_numbers(problem, monkeypatch, one_pass):
+    """Above CLIENT_REDUCE_BYTES the chunks' sums are added by tasks on the workers: the same tree, bitwise."""
+    X, Xd, start, _, _ = problem
+    with dask.config.set(scheduler="threads"):
+        objective = ufldl.scale.DaskObjective(start, Xd, Xd, one_pass=one_pass)
+        theta = start.theta.copy()
+        on_client = objective(theta)
+        graphs = task_counts(monkeypatch)
+        monkeypatch.setattr(ufldl.scale.dask_objective, "CLIENT_REDUCE_BYTES", 0)
+        on_workers = objective(theta)
+    assert graphs[-1]["_add"] == (1 if one_pass else 2)
+    assert on_workers[0] == on_client[0] and np.array_equal(on_workers[1], on_client[1])
