@@ -50,17 +50,27 @@ def outcome_text(extra):
     return ", ".join(parts)
 
 
+def p90(stats):
+    """The 90th percentile of the timed rounds (nearest rank), when the JSON holds them (pytest-benchmark's
+    ``data``), else NaN."""
+    data = sorted(stats.get("data") or [])
+    if not data:
+        return float("nan")
+    return data[min(len(data) - 1, max(0, -(-9 * len(data) // 10) - 1))]
+
+
 def group_table(rows):
     """Markdown lines for one group; rows are (implementation, stats, extra_info) triples."""
     by_impl = {impl: stats for impl, stats, _ in rows}
     ufldl_median = by_impl[UFLDL]["median"] if UFLDL in by_impl else None
     outcomes = any(outcome_text(extra) for _, _, extra in rows)
-    head = "| implementation | median ms | IQR ms | min ms | rounds | ratio |" + (" outcome |" if outcomes else "")
-    lines = [head, "|---|---:|---:|---:|---:|---|" + ("---|" if outcomes else "")]
+    head = "| implementation | median ms | p90 ms | IQR ms | min ms | rounds | ratio |"
+    head += " outcome |" if outcomes else ""
+    lines = [head, "|---|---:|---:|---:|---:|---:|---|" + ("---|" if outcomes else "")]
     for impl, stats, extra in sorted(rows, key=lambda row: sort_key(row[0])):
         median = stats["median"]
         lines.append(
-            f"| {impl} | {median * 1e3:.3f} | {stats.get('iqr', float('nan')) * 1e3:.3f} "
+            f"| {impl} | {median * 1e3:.3f} | {p90(stats) * 1e3:.3f} | {stats.get('iqr', float('nan')) * 1e3:.3f} "
             f"| {stats.get('min', float('nan')) * 1e3:.3f} | {stats.get('rounds', '?')} "
             f"| {ratio_text(impl, median, ufldl_median)} |" + (f" {outcome_text(extra)} |" if outcomes else "")
         )
