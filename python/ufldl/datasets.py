@@ -22,6 +22,7 @@ import numpy as np
 
 from ufldl._lib.deprecation import renamed_keyword
 from ufldl._lib.types import ArrayLike, Float64Array, IntArray, RandomStateLike
+from ufldl._lib.optional import import_installed, installed
 from ufldl._lib.validation import integer, random_generator
 
 __all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_images", "sample_patches",
@@ -32,13 +33,12 @@ _LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def _require(*modules: tuple[str, str], needed_by: str = "ufldl.datasets.load_natural_images") -> None:
-    """Import each ``(module, pip_name)`` pair; raise one ImportError naming everything that is missing."""
-    missing = []
-    for module, pip_name in modules:
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(pip_name)
+    """Import each ``(module, pip_name)`` pair; raise one ImportError naming everything that is not installed (an
+    installed module whose import fails raises its own error, ``ufldl._lib.optional``)."""
+    missing = [pip_name for module, pip_name in modules if not installed(module)]
+    if not missing:
+        for module, _ in modules:
+            import_installed(module)
     if missing:
         raise ImportError(
             f"{needed_by} needs {' and '.join(missing)}, which "

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ufldl._lib.optional import import_installed, installed, raise_if_interrupted
 from ufldl._lib.types import ArrayLike, Float64Array, PathLike
 from ufldl._lib.validation import integer
 
@@ -27,11 +28,9 @@ _Path = TypeVar("_Path", bound=PathLike)
 
 
 def _pillow(function: str) -> Any:
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError(f"ufldl.viz.{function} needs Pillow, which is not installed: pip install pillow") from None
-    return Image
+    if not installed("PIL"):
+        raise ImportError(f"ufldl.viz.{function} needs Pillow, which is not installed: pip install pillow")
+    return import_installed("PIL.Image")
 
 
 
@@ -133,12 +132,15 @@ def save_png(path: _Path, image: ArrayLike, scale: int = 8) -> _Path:
 
 
 def _matplotlib() -> tuple[Any, Any, Any, Any, Any, Any]:
+    if not installed("matplotlib"):
+        raise ImportError(f"ufldl.viz.plot_loss_curve: {MATPLOTLIB_MISSING}")
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
-    except ImportError:
-        raise ImportError(f"ufldl.viz.plot_loss_curve: {MATPLOTLIB_MISSING}") from None
+    except ImportError as exc:
+        raise_if_interrupted(exc)
+        raise
     return Figure, FigureCanvasAgg, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 

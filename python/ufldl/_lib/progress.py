@@ -18,6 +18,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from ufldl._lib.optional import raise_if_interrupted
+
 __all__ = ["Progress", "use_bar"]
 
 _UNITS = {"iteration": "it", "epoch": "epoch", "experiment": "exp"}  # the bar's (short) unit names
@@ -91,7 +93,8 @@ class Progress:
     def _open_bar(self) -> Any:
         try:
             from tqdm import tqdm
-        except ImportError:  # installed without its dependencies: lines instead
+        except ImportError as exc:  # installed without its dependencies: lines instead (but Ctrl-C is Ctrl-C)
+            raise_if_interrupted(exc)
             return None
         return tqdm(total=self.total, desc=self.desc, unit=_UNITS.get(self.unit, self.unit), file=self.stream,
                     dynamic_ncols=True, leave=True, mininterval=0.2)

@@ -111,14 +111,13 @@ def versions() -> dict[str, str | None]:
     import scipy
 
     import ufldl
+    from ufldl._lib.optional import import_installed
 
     versions: dict[str, str | None] = {"ufldl": ufldl.__version__, "numpy": numpy.__version__,
                                        "scipy": scipy.__version__, "python": platform.python_version()}
     for name, module in (("scikit-learn", "sklearn"), ("pillow", "PIL")):
-        try:
-            versions[name] = __import__(module).__version__
-        except ImportError:
-            versions[name] = None
+        imported = import_installed(module)
+        versions[name] = None if imported is None else imported.__version__
     return versions
 
 
