@@ -10,6 +10,20 @@
 #include "ufldl/sparse_input.hpp"
 
 namespace ufldl {
+namespace {
+
+// F = w_i f_1'(A_1) and the float64 sums of A_1 and F (sums[0, n1) and sums[n1, 2 n1)), in A's layout.
+template <class T>
+void derivative_sums_of(ExampleBlock<const T> A, ExampleBlock<T> F, index_t rows, index_t n1, Activation f,
+                        double* sums, const double* weight) {
+    const auto& ew = elementwise<T>();
+    if (A.by_unit)
+        ew.derivative_sums_by_unit(A.data, F.data, A.ld, n1, rows, f, sums, sums + n1, weight);
+    else
+        ew.derivative_sums(A.data, F.data, rows, n1, f, sums, sums + n1, weight);
+}
+
+}  // namespace
 
 // Step 1's addition on layer 1, right after A_1 of the shard's rows is computed: F = w_i f_1'(A_1) (one pass that
 // also sums the columns of A_1 and F in double), then F^T X. One pass per shard (the shards already give every
@@ -22,11 +36,7 @@ void Network<T>::first_layer_sums(const Shard& sh, ExampleBlock<const T> A) cons
     double* sums = sh.buf.first_layer_sums.data();
     std::fill(sums, sums + 2 * n1, 0.0);
     const double* weight = sh.pb.params->sample_weight ? sh.pb.params->sample_weight + sh.r0 : nullptr;
-    const auto& ew = elementwise<T>();
-    if (A.by_unit)
-        ew.derivative_sums_by_unit(A.data, F.data, A.ld, n1, sh.rows, activations_[0], sums, sums + n1, weight);
-    else
-        ew.derivative_sums(A.data, F.data, sh.rows, n1, activations_[0], sums, sums + n1, weight);
+    derivative_sums_of(A, F, sh.rows, n1, activations_[0], sums, weight);
     T* product = sh.buf.first_layer_product.data();
     if (sh.pb.X_csr) {
         // X^T F through the shard's transposed buffer, as the gradient's own product (step 5 zeroes it again).
@@ -48,10 +58,7 @@ template <class T>
 void Network<T>::first_layer_forward_with_sums(const Shard& sh, ExampleBlock<T> A) const {
     const index_t n1 = sizes_[1], n0 = sizes_[0];
     const index_t block = std::max<index_t>(64, (index_t(1) << 19) / (n0 * static_cast<index_t>(sizeof(T))));
-    const auto& ew = elementwise<T>();
     const T* theta = sh.pb.theta;
-    const T* b = theta + b_offset_[1];
-    const Activation f = activations_[0];
     const ExampleBlock<const T> X = input_block(sh, 0);
     const ExampleBlock<T> F = product_block(sh, n1);  // (the shard's rows: at least `block` x n_1 of them)
     T* product = sh.buf.first_layer_product.data();
@@ -63,16 +70,10 @@ void Network<T>::first_layer_forward_with_sums(const Shard& sh, ExampleBlock<T> 
         const int r = static_cast<int>(rows);
         const ExampleBlock<T> Aq = A.from(q0), Fq = F.from(q0);
         const ExampleBlock<const T> Xq = X.from(q0);
-        const double* wq = weight ? weight + q0 : nullptr;
         examples_times(r, static_cast<int>(n1), static_cast<int>(n0), Xq, theta + w_offset_[1], true,
                        static_cast<int>(n0), Aq);
-        if (Aq.by_unit) {
-            ew.bias_activate_by_unit(Aq.data, Aq.ld, n1, rows, b, f, nullptr, nullptr);
-            ew.derivative_sums_by_unit(Aq.data, Fq.data, Aq.ld, n1, rows, f, sums, sums + n1, wq);
-        } else {
-            ew.bias_activate(Aq.data, rows, n1, b, f, nullptr, nullptr);
-            ew.derivative_sums(Aq.data, Fq.data, rows, n1, f, sums, sums + n1, wq);
-        }
+        activate_hidden(sh, Aq, rows, 1, nullptr, nullptr);
+        derivative_sums_of(as_const(Aq), Fq, rows, n1, activations_[0], sums, weight ? weight + q0 : nullptr);
         gradient_product(static_cast<int>(n1), static_cast<int>(n0), r, as_const(Fq), Xq, q0 == 0 ? T(0) : T(1),
                          product);
     }

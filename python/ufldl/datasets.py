@@ -21,8 +21,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from ufldl._lib.deprecation import renamed_keyword
-from ufldl._lib.types import ArrayLike, Float64Array, IntArray, RandomStateLike
 from ufldl._lib.optional import import_installed, installed
+from ufldl._lib.types import ArrayLike, Float64Array, IntArray, RandomStateLike
 from ufldl._lib.validation import integer, random_generator
 
 __all__ = ["load_natural_images", "load_digits", "downsample_images", "whiten_images", "sample_patches",
@@ -36,14 +36,13 @@ def _require(*modules: tuple[str, str], needed_by: str = "ufldl.datasets.load_na
     """Import each ``(module, pip_name)`` pair; raise one ImportError naming everything that is not installed (an
     installed module whose import fails raises its own error, ``ufldl._lib.optional``)."""
     missing = [pip_name for module, pip_name in modules if not installed(module)]
-    if not missing:
-        for module, _ in modules:
-            import_installed(module)
     if missing:
         raise ImportError(
             f"{needed_by} needs {' and '.join(missing)}, which "
             f"{'is' if len(missing) == 1 else 'are'} not installed: pip install {' '.join(missing)}"
         )
+    for module, _ in modules:
+        import_installed(module)
 
 
 def load_natural_images() -> list[Float64Array]:

@@ -36,7 +36,7 @@ def blas_info() -> dict[str, Any]:
         threadpoolctl), ``elementwise_isa``, the instruction set of the fused elementwise kernels, and
         ``hidden_layout``, a dict from ``"float64"`` and ``"float32"`` to how a network built now stores its
         hidden layers' intermediates during an evaluation: ``"hidden-major"`` (one unit per row, the
-        tutorial's MATLAB orientation; float64's default, whose products run 8-20% faster so on the CPUs
+        tutorial's MATLAB orientation; float64's default, whose products run 8-20% faster on the CPUs
         measured) or ``"rows"`` (one example per row; float32's default). The environment variable
         ``UFLDL_HIDDEN_LAYOUT`` (``"rows"`` or ``"hidden-major"``) overrides both when a network is built.
         Inputs, outputs and results always have one example per row.
